@@ -1,1 +1,85 @@
-int main() { return 0; }
+// quarry: find the best model (or the best settings of any program) from a YAML study file.
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "quarry/cli/args.hpp"
+#include "quarry/cli/commands.hpp"
+#include "quarry/core/error.hpp"
+
+namespace {
+
+struct Command {
+  int (*run)(int, char**);
+  const char* usage;
+  const char* summary;
+};
+
+const std::map<std::string, Command>& commands() {
+  using namespace quarry::cli;
+  static const std::map<std::string, Command> table = {
+      {"search",
+       {search_command,
+        "quarry search STUDY.yaml [--workers N] [--max-trials N] [--timeout S] [--seed N] [--storage URL] [--quiet]",
+        "run or resume a study (Ctrl-C stops gracefully; run it again to resume)"}},
+      {"status", {status_command, "quarry status STUDY.yaml | --storage URL --study NAME", "counts and best value"}},
+      {"best",
+       {best_command, "quarry best STUDY.yaml | --storage URL --study NAME [--format table|json]",
+        "the best trial and its hyperparameters"}},
+      {"trials",
+       {trials_command,
+        "quarry trials STUDY.yaml | --storage URL --study NAME [--format table|csv|json] [--state STATE]",
+        "every trial"}},
+      {"ask", {ask_command, "quarry ask STUDY.yaml [--worker NAME] [--seed N]", "start a trial by hand: prints its number and parameters as JSON"}},
+      {"tell",
+       {tell_command,
+        "quarry tell STUDY.yaml --trial N (--value V [--value V2...] | --state pruned|failed [--reason TEXT])",
+        "finish a trial started with ask"}},
+  };
+  return table;
+}
+
+void print_help(std::ostream& out) {
+  out << "quarry: hyperparameter and architecture search\n\nusage:\n";
+  for (const auto& [name, c] : commands()) out << "  " << c.usage << "\n      " << c.summary << "\n";
+  out << "\nexit codes: 0 ok, 2 usage or input error, 1 internal error, 130 stopped by Ctrl-C\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_help(argc < 2 ? std::cerr : std::cout);
+    return argc < 2 ? 2 : 0;
+  }
+  const auto it = commands().find(argv[1]);
+  if (it == commands().end()) {
+    std::cerr << "quarry: error: unknown command '" << argv[1] << "'\n";
+    print_help(std::cerr);
+    return 2;
+  }
+  for (int i = 2; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::cout << "usage: " << it->second.usage << "\n" << it->second.summary << "\n";
+      return 0;
+    }
+  try {
+    return it->second.run(argc, argv);
+  } catch (const quarry::cli::CommandLineError& e) {
+    std::cerr << "quarry: error: " << e.what() << "\nusage: " << it->second.usage << "\n";
+    return 2;
+  } catch (const quarry::UsageError& e) {
+    std::cerr << "quarry: error: " << e.what() << "\n";
+    return 2;
+  } catch (const quarry::InvalidArgument& e) {
+    std::cerr << "quarry: error: " << e.what() << "\n";
+    return 2;
+  } catch (const quarry::StorageError& e) {
+    std::cerr << "quarry: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "quarry: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,42 @@
+# The two commands a new machine needs: `make demo` and `make test` (both install what is missing).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+WERROR ?= OFF
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build test sanitize demo bench install clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUARRY_WERROR=$(WERROR) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The search core's tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+sanitize: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DQUARRY_SANITIZE=ON -DQUARRY_WERROR=$(WERROR) >/dev/null
+	@cmake --build build-asan -j$(JOBS) --target quarry_tests
+	cd build-asan && ctest --output-on-failure -j$(JOBS) -L core
+
+demo: build
+	$(BUILD)/quarry search examples/quickstart.yaml --workers $(JOBS)
+
+bench: build
+	bench/overhead.sh $(BUILD)
+
+install: build
+	cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,72 @@
+#include "quarry/cli/common.hpp"
+
+#include "quarry/core/error.hpp"
+#include "quarry/objectives/command.hpp"
+#include "quarry/objectives/functions.hpp"
+#include "quarry/samplers/registry.hpp"
+#include "quarry/schedulers/registry.hpp"
+#include "quarry/storage/storage.hpp"
+
+namespace quarry::cli {
+
+StudyRef resolve_study(const Args& args, const std::string& command) {
+  StudyRef ref;
+  if (args.positionals().size() > 1)
+    throw CommandLineError(command + ": expected one study file, got " + std::to_string(args.positionals().size()));
+  if (!args.positionals().empty()) {
+    ref.file = config::load_study_file(args.positionals()[0]);
+    ref.storage = ref.file->storage;
+    ref.name = ref.file->study;
+  }
+  if (auto s = args.get("storage")) ref.storage = *s;
+  if (auto n = args.get("study")) ref.name = *n;
+  if (ref.storage.empty() || ref.name.empty())
+    throw CommandLineError(command + ": name a study file, or both --storage URL and --study NAME");
+  return ref;
+}
+
+Study open_existing(const StudyRef& ref) {
+  return Study::open(storage::open_storage(ref.storage), ref.name);
+}
+
+Space space_of(const config::StudyFile& file) {
+  if (!file.function.empty() && file.space.empty())
+    return objectives::make_function(file.function, file.function_options)->space();
+  return file.space;
+}
+
+std::unique_ptr<objectives::Objective> objective_of(const config::StudyFile& file) {
+  if (!file.function.empty()) return objectives::make_function(file.function, file.function_options);
+  std::vector<std::string> metrics;
+  for (const auto& m : file.objectives) metrics.push_back(m.name);
+  objectives::CommandOptions options{.argv = file.command,
+                                     .metrics = metrics,
+                                     .cwd = file.base_dir.string(),
+                                     .env = file.env,
+                                     .timeout = file.trial_timeout};
+  return std::make_unique<objectives::CommandObjective>(options, file.space);
+}
+
+std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std::string& storage,
+                                       std::uint64_t seed) {
+  std::vector<Direction> directions;
+  for (const auto& m : file.objectives) directions.push_back(m.direction);
+  StudyOptions options{
+      .directions = directions,
+      .sampler = samplers::make_sampler(file.sampler, file.sampler_options, seed),
+      .scheduler = schedulers::make_scheduler(file.scheduler, file.scheduler_options)};
+  auto study = std::make_unique<Study>(storage::open_storage(storage), file.study, std::move(options));
+  study->register_space(space_of(file));
+  nlohmann::json metrics = nlohmann::json::array();
+  for (const auto& m : file.objectives) metrics.push_back(m.name);
+  study->storage().set_attr(study->id(), "metrics", metrics.dump());
+  return study;
+}
+
+std::vector<std::string> metric_names(Study& study) {
+  const auto text = study.storage().get_attr(study.id(), "metrics");
+  if (!text) return {};
+  return nlohmann::json::parse(*text).get<std::vector<std::string>>();
+}
+
+}  // namespace quarry::cli

@@ -1,0 +1,42 @@
+// What the `quarry` subcommands share: finding the study a command line names, and building the
+// sampler, scheduler and objective a study file describes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "quarry/cli/args.hpp"
+#include "quarry/config/study_file.hpp"
+#include "quarry/objectives/objective.hpp"
+#include "quarry/study/study.hpp"
+
+namespace quarry::cli {
+
+/// Options every command that reads a study accepts.
+inline const std::set<std::string> kStudyOptions = {"storage", "study"};
+
+/// The study a command line names: `STUDY.yaml` (its store and name), or `--storage URL --study NAME`
+/// (which also override the file's). `file` is set when a study file was given.
+struct StudyRef {
+  std::optional<config::StudyFile> file;
+  std::string storage;
+  std::string name;
+};
+StudyRef resolve_study(const Args& args, const std::string& command);
+
+/// Opens an existing study for reading (no sampler needed).
+Study open_existing(const StudyRef& ref);
+
+/// The search space of a study file: its `space`, else its built-in function's.
+Space space_of(const config::StudyFile& file);
+/// The objective of a study file: its command or its built-in function.
+std::unique_ptr<objectives::Objective> objective_of(const config::StudyFile& file);
+/// Opens (or creates) the study a file describes, with its sampler and scheduler, and stores its
+/// space and metric names. (A pointer: a Study holds a mutex, so it cannot be moved.)
+std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std::string& storage, std::uint64_t seed);
+
+/// Metric names of a study, as its file named them when the search ran (stored with the study).
+std::vector<std::string> metric_names(Study& study);
+
+}  // namespace quarry::cli

@@ -1,0 +1,86 @@
+// `quarry status | best | trials`: read a study from its store (also while a search runs).
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "quarry/cli/commands.hpp"
+#include "quarry/cli/common.hpp"
+#include "quarry/core/error.hpp"
+#include "quarry/report/export.hpp"
+
+namespace quarry::cli {
+
+namespace {
+
+std::string format_of(const Args& args, const std::set<std::string>& allowed) {
+  const std::string f = args.get("format").value_or("table");
+  if (!allowed.count(f)) {
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    throw CommandLineError("--format must be one of " + list + ", got '" + f + "'");
+  }
+  return f;
+}
+
+}  // namespace
+
+int status_command(int argc, char** argv) {
+  Args args(argc, argv, 2, {}, {"storage", "study"});
+  const auto ref = resolve_study(args, "status");
+  Study study = open_existing(ref);
+  const auto trials = study.trials();
+  std::map<TrialState, int> counts;
+  for (const auto& t : trials) ++counts[t.state];
+  std::cout << "study '" << study.name() << "' in " << ref.storage << "\n";
+  std::cout << "  trials: " << trials.size() << " (" << counts[TrialState::Complete] << " complete, "
+            << counts[TrialState::Running] << " running, " << counts[TrialState::Waiting] << " waiting, "
+            << counts[TrialState::Pruned] << " pruned, " << counts[TrialState::Failed] << " failed)\n";
+  std::string dirs;
+  for (auto d : study.directions()) dirs += (dirs.empty() ? "" : ", ") + study::to_string(d);
+  std::cout << "  directions: " << dirs << "\n";
+  if (auto best = study.best_trial()) {
+    const auto metrics = metric_names(study);
+    std::cout << "  best: " << (metrics.empty() ? "value" : metrics[0]) << "="
+              << report::format_number(best->values[0]) << " (trial " << best->number << ")\n";
+  } else {
+    std::cout << "  best: none yet\n";
+  }
+  return 0;
+}
+
+int best_command(int argc, char** argv) {
+  Args args(argc, argv, 2, {}, {"storage", "study", "format"});
+  const auto format = format_of(args, {"table", "json"});
+  Study study = open_existing(resolve_study(args, "best"));
+  const auto best = study.best_trial();
+  if (!best) throw InvalidArgument("study '" + study.name() + "' has no complete trial yet");
+  const auto columns = report::columns_for({*best}, metric_names(study), study.directions().size());
+  if (format == "json") {
+    std::cout << report::trial_to_json(*best, columns).dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "best trial: " << best->number << "\n";
+  for (std::size_t i = 0; i < best->values.size(); ++i)
+    std::cout << "  " << columns.metrics[i] << " = " << report::format_number(best->values[i]) << "\n";
+  std::cout << "hyperparameters:\n";
+  for (const auto& [name, value] : best->params) std::cout << "  " << name << ": " << space::to_string(value) << "\n";
+  return 0;
+}
+
+int trials_command(int argc, char** argv) {
+  Args args(argc, argv, 2, {}, {"storage", "study", "format", "state"});
+  const auto format = format_of(args, {"table", "csv", "json"});
+  Study study = open_existing(resolve_study(args, "trials"));
+  auto trials = study.trials();
+  if (auto state = args.get("state")) {
+    const auto wanted = study::trial_state_from_string(*state);
+    std::erase_if(trials, [&](const Trial& t) { return t.state != wanted; });
+  }
+  const auto columns = report::columns_for(trials, metric_names(study), study.directions().size());
+  if (format == "csv") report::write_csv(std::cout, trials, columns);
+  else if (format == "json") report::write_json(std::cout, trials, columns);
+  else report::write_table(std::cout, trials, columns);
+  return 0;
+}
+
+}  // namespace quarry::cli

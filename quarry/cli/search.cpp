@@ -1,0 +1,176 @@
+// `quarry search STUDY.yaml`: run (or resume) a study, with a progress line per trial.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "quarry/cli/commands.hpp"
+#include "quarry/cli/common.hpp"
+#include "quarry/core/error.hpp"
+#include "quarry/report/export.hpp"
+#include "quarry/runner/process.hpp"
+#include "quarry/runner/runner.hpp"
+
+namespace quarry::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_interrupts{0};
+
+extern "C" void on_interrupt(int) {
+  if (g_interrupts.fetch_add(1) == 0) {
+    g_stop.store(true);
+    const char msg[] = "\nquarry: stopping; running trials go back to the queue (Ctrl-C again to kill)\n";
+    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+    return;
+  }
+  runner::kill_all_children();
+  _exit(130);
+}
+
+void install_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+/// Keeps the counts behind the progress line and prints one line per finished trial.
+class Progress {
+ public:
+  Progress(Study& study, std::vector<std::string> metrics, std::optional<std::int64_t> max_trials, bool quiet)
+      : study_(study), metrics_(std::move(metrics)), max_trials_(max_trials), quiet_(quiet) {
+    for (const auto& t : study.trials()) {
+      if (t.finished()) ++finished_before_;
+      if (t.state == TrialState::Failed) ++failed_;
+      if (t.state == TrialState::Pruned) ++pruned_;
+      consider_best(t);
+    }
+  }
+
+  void on_event(const runner::Event& e) {
+    if (e.kind == runner::Event::Kind::Started) {
+      ++running_;
+      return;
+    }
+    --running_;
+    if (e.kind == runner::Event::Kind::Requeued) return;
+    ++finished_now_;
+    if (e.trial.state == TrialState::Failed) ++failed_;
+    if (e.trial.state == TrialState::Pruned) ++pruned_;
+    consider_best(e.trial);
+    if (!quiet_) std::cout << line(e.trial) << std::endl;
+  }
+
+ private:
+  void consider_best(const Trial& t) {
+    if (t.state != TrialState::Complete || t.values.empty()) return;
+    if (!best_ || study_.better(t.values[0], best_->values[0])) best_ = t;
+  }
+
+  std::string line(const Trial& t) const {
+    std::string s = "trial " + std::to_string(t.number) + " " + study::to_string(t.state);
+    if (t.state == TrialState::Complete)
+      for (std::size_t i = 0; i < t.values.size(); ++i)
+        s += " " + (i < metrics_.size() ? metrics_[i] : "value") + "=" + report::format_number(t.values[i]);
+    if (t.state == TrialState::Failed) s += ": " + t.failure.substr(0, t.failure.find('\n'));
+    if (auto d = t.duration()) s += " (" + report::format_duration(*d) + ")";
+    const std::int64_t done = finished_before_ + finished_now_;
+    s += " | " + std::to_string(done) + (max_trials_ ? "/" + std::to_string(*max_trials_) : "") + " done, " +
+         std::to_string(running_) + " running, " + std::to_string(pruned_) + " pruned, " +
+         std::to_string(failed_) + " failed";
+    if (best_) s += " | best " + report::format_number(best_->values[0]) + " (trial " + std::to_string(best_->number) + ")";
+    const double elapsed = clock_.elapsed();
+    s += " | " + report::format_duration(elapsed);
+    if (max_trials_ && finished_now_ > 0 && done < *max_trials_)
+      s += ", ETA " + report::format_duration(elapsed / static_cast<double>(finished_now_) *
+                                              static_cast<double>(*max_trials_ - done));
+    return s;
+  }
+
+  struct Clock {
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    double elapsed() const {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  };
+
+  Study& study_;
+  std::vector<std::string> metrics_;
+  std::optional<std::int64_t> max_trials_;
+  bool quiet_;
+  Clock clock_;
+  std::int64_t finished_before_ = 0, finished_now_ = 0, failed_ = 0, pruned_ = 0;
+  int running_ = 0;
+  std::optional<Trial> best_;
+};
+
+void print_summary(Study& study, const std::vector<std::string>& metrics, const runner::RunSummary& s) {
+  auto trials = study.trials();
+  std::cout << "\nstudy '" << study.name() << "': " << trials.size() << " trials; this run: " << s.complete
+            << " complete, " << s.pruned << " pruned, " << s.failed << " failed in "
+            << report::format_duration(s.elapsed) << "\n";
+  std::vector<Trial> complete;
+  for (auto& t : trials)
+    if (t.state == TrialState::Complete && !t.values.empty()) complete.push_back(std::move(t));
+  std::stable_sort(complete.begin(), complete.end(), [&](const Trial& a, const Trial& b) {
+    return study.better(a.values[0], b.values[0]);
+  });
+  if (complete.empty()) {
+    std::cout << "no trial completed yet\n";
+    return;
+  }
+  if (complete.size() > 10) complete.resize(10);
+  std::cout << "\nbest trials:\n";
+  report::write_table(std::cout, complete, report::columns_for(complete, metrics, study.directions().size()));
+  std::cout << "\nbest hyperparameters (trial " << complete[0].number << "):\n";
+  for (const auto& [name, value] : complete[0].params) std::cout << "  " << name << ": " << space::to_string(value) << "\n";
+}
+
+}  // namespace
+
+int search_command(int argc, char** argv) {
+  Args args(argc, argv, 2, {"quiet"}, {"workers", "max-trials", "timeout", "seed", "storage", "study"});
+  StudyRef ref = resolve_study(args, "search");
+  if (!ref.file) throw CommandLineError("search: needs a study file (quarry search STUDY.yaml)");
+  const auto& file = *ref.file;
+  const auto seed = args.integer("seed", 0);
+  const auto opened = open_for_search(file, ref.storage, seed ? static_cast<std::uint64_t>(*seed) : file.seed);
+  Study& study = *opened;
+  auto objective = objective_of(file);
+  const auto metrics = metric_names(study);
+
+  runner::RunOptions options;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.workers = static_cast<int>(args.integer("workers", 1).value_or(file.workers.value_or(cores)));
+  options.max_trials = args.integer("max-trials", 1);
+  if (!options.max_trials) options.max_trials = file.max_trials;
+  options.timeout = args.number("timeout", 0);
+  if (!options.timeout) options.timeout = file.timeout;
+  options.stop = &g_stop;
+  const bool quiet = args.flag("quiet");
+  Progress progress(study, metrics, options.max_trials, quiet);
+  options.on_event = [&](const runner::Event& e) { progress.on_event(e); };
+
+  install_handlers();
+  if (!quiet)
+    std::cout << "study '" << study.name() << "' in " << ref.storage << ": " << study.trials().size()
+              << " trials stored; " << options.workers << " worker(s), objective: " << objective->describe()
+              << std::endl;
+  const auto summary = runner::run(study, *objective, options);
+  print_summary(study, metrics, summary);
+  if (g_stop.load()) {
+    std::cout << "\nstopped: " << summary.interrupted
+              << " running trial(s) put back in the queue; run the same command to resume\n";
+    return 130;
+  }
+  return 0;
+}
+
+}  // namespace quarry::cli

@@ -1,0 +1,165 @@
+#include "quarry/runner/runner.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "quarry/core/error.hpp"
+
+namespace quarry::runner {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Shared state of one run: counters, the trials being run (for heartbeats), the event lock.
+class RunState {
+ public:
+  RunState(Study& study, const RunOptions& options) : study_(study), options_(options) {}
+
+  bool stopping() const {
+    if (options_.stop && options_.stop->load()) return true;
+    return options_.timeout && elapsed() >= *options_.timeout;
+  }
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  void started(const Trial& t) {
+    {
+      std::lock_guard lock(running_mutex_);
+      running_.insert({t.number, t.worker});
+    }
+    emit(Event::Kind::Started, t.number);
+  }
+
+  void ended(const Trial& t, TrialState state) {
+    {
+      std::lock_guard lock(running_mutex_);
+      running_.erase({t.number, t.worker});
+    }
+    {
+      std::lock_guard lock(event_mutex_);
+      if (state == TrialState::Complete) ++summary_.complete;
+      else if (state == TrialState::Pruned) ++summary_.pruned;
+      else if (state == TrialState::Failed) ++summary_.failed;
+      else ++summary_.interrupted;
+    }
+    emit(state == TrialState::Waiting ? Event::Kind::Requeued : Event::Kind::Finished, t.number);
+  }
+
+  /// Heartbeats for running trials, and requeues other workers' dead trials, until `done`.
+  void heartbeat_loop() {
+    std::unique_lock lock(done_mutex_);
+    while (!done_cv_.wait_for(lock, std::chrono::duration<double>(options_.heartbeat_interval),
+                              [&] { return done_; })) {
+      std::set<std::pair<std::int64_t, std::string>> now;
+      {
+        std::lock_guard running_lock(running_mutex_);
+        now = running_;
+      }
+      try {
+        for (const auto& [number, worker] : now) study_.storage().heartbeat(study_.id(), number, worker);
+        study_.requeue_stale(options_.stale_after);
+      } catch (const StorageError&) {
+        // A busy or briefly unavailable store: the next beat tries again.
+      }
+    }
+  }
+
+  void finish() {
+    {
+      std::lock_guard lock(done_mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_all();
+  }
+
+  RunSummary summary() {
+    std::lock_guard lock(event_mutex_);
+    summary_.elapsed = elapsed();
+    summary_.stopped = stopping();
+    return summary_;
+  }
+
+ private:
+  void emit(Event::Kind kind, std::int64_t number) {
+    if (!options_.on_event) return;
+    Trial t = study_.trial(number);
+    std::lock_guard lock(event_mutex_);
+    options_.on_event({kind, std::move(t)});
+  }
+
+  Study& study_;
+  const RunOptions& options_;
+  const Clock::time_point start_ = Clock::now();
+  std::mutex running_mutex_, event_mutex_, done_mutex_;
+  std::set<std::pair<std::int64_t, std::string>> running_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  RunSummary summary_;
+};
+
+/// Evaluates one claimed trial and records its outcome; returns the state it ended in.
+TrialState evaluate(Study& study, objectives::Objective& objective, const Trial& trial,
+                    const RunOptions& options) {
+  static const std::atomic<bool> kNever{false};
+  objectives::TrialContext context(
+      trial.number, trial.params, trial.budget,
+      [&](std::int64_t step, double value) { return study.report(trial.number, step, value); },
+      options.stop ? options.stop : &kNever);
+  try {
+    study.tell(trial.number, objective.evaluate(context));
+    return study.trial(trial.number).state;
+  } catch (const TrialPruned&) {
+    study.tell(trial.number, TrialState::Pruned);
+    return TrialState::Pruned;
+  } catch (const TrialInterrupted&) {
+    study.requeue(trial, "interrupted");
+    return TrialState::Waiting;
+  } catch (const TrialFailed& e) {
+    study.tell(trial.number, TrialState::Failed, e.what());
+    return TrialState::Failed;
+  } catch (const StorageError&) {
+    throw;  // the store itself is failing: stop this worker, keep what is stored
+  } catch (const std::exception& e) {
+    study.tell(trial.number, TrialState::Failed, std::string("objective raised: ") + e.what());
+    return TrialState::Failed;
+  }
+}
+
+}  // namespace
+
+RunSummary run(Study& study, objectives::Objective& objective, const RunOptions& options) {
+  if (options.workers < 1) throw InvalidArgument("run: workers >= 1 must hold, got " + std::to_string(options.workers));
+  RunState state(study, options);
+  study.requeue_stale(options.stale_after);
+  std::thread beat([&] { state.heartbeat_loop(); });
+
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  std::vector<std::thread> workers;
+  for (int slot = 0; slot < options.workers; ++slot)
+    workers.emplace_back([&, slot] {
+      const std::string worker = study::local_worker_id(slot);
+      try {
+        while (!state.stopping()) {
+          auto trial = study.ask(worker, options.max_trials);
+          if (!trial) break;
+          state.started(*trial);
+          state.ended(*trial, evaluate(study, objective, *trial, options));
+        }
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    });
+  for (auto& w : workers) w.join();
+  state.finish();
+  beat.join();
+  if (error) std::rethrow_exception(error);
+  return state.summary();
+}
+
+}  // namespace quarry::runner

@@ -1,0 +1,211 @@
+#include "quarry/study/study.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "quarry/core/error.hpp"
+#include "quarry/samplers/random.hpp"
+
+namespace quarry::study {
+
+namespace {
+
+constexpr const char* kSpaceAttr = "space";
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+/// True when `worker` names a process of this host that no longer exists.
+bool local_worker_is_dead(const std::string& worker) {
+  const auto first = worker.find(':');
+  const auto second = worker.find(':', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return false;
+  if (worker.substr(0, first) != host_name()) return false;
+  try {
+    const pid_t pid = static_cast<pid_t>(std::stol(worker.substr(first + 1, second - first - 1)));
+    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::string local_worker_id(int slot) {
+  return host_name() + ":" + std::to_string(getpid()) + ":" + std::to_string(slot);
+}
+
+Study::Study(std::shared_ptr<storage::Storage> storage, const std::string& name, StudyOptions options)
+    : Study(storage, storage::StudyInfo{}, std::move(options)) {
+  info_ = storage_->open_or_create_study(name, directions_wanted_);
+}
+
+Study::Study(std::shared_ptr<storage::Storage> storage, storage::StudyInfo info, StudyOptions options)
+    : storage_(std::move(storage)),
+      info_(std::move(info)),
+      sampler_(std::move(options.sampler)),
+      scheduler_(std::move(options.scheduler)),
+      directions_wanted_(std::move(options.directions)) {
+  if (!sampler_) sampler_ = std::make_shared<samplers::RandomSampler>();
+  if (!scheduler_) scheduler_ = std::make_shared<schedulers::FullBudget>();
+}
+
+Study Study::open(std::shared_ptr<storage::Storage> storage, const std::string& name,
+                  StudyOptions options) {
+  auto info = storage->find_study(name);
+  if (!info) {
+    std::string known;
+    for (const auto& s : storage->list_studies()) known += (known.empty() ? "" : ", ") + s.name;
+    throw InvalidArgument("no study named '" + name + "' in this store (it has: " +
+                          (known.empty() ? "none" : known) + ")");
+  }
+  return Study(std::move(storage), std::move(*info), std::move(options));
+}
+
+Space Study::space() const {
+  auto text = storage_->get_attr(info_.id, kSpaceAttr);
+  std::lock_guard lock(space_cache_->mutex);
+  if (text != space_cache_->text) {
+    space_cache_->space = text ? Space::from_json(nlohmann::json::parse(*text)) : Space{};
+    space_cache_->text = std::move(text);
+  }
+  return space_cache_->space;
+}
+
+void Study::register_space(const Space& extra) {
+  for (;;) {
+    const auto text = storage_->get_attr(info_.id, kSpaceAttr);
+    Space merged = text ? Space::from_json(nlohmann::json::parse(*text)) : Space{};
+    const std::size_t before = merged.size();
+    merged.merge(extra);  // throws on a conflicting definition
+    if (text && merged.size() == before) return;
+    if (storage_->compare_and_set_attr(info_.id, kSpaceAttr, text, merged.to_json().dump())) return;
+  }
+}
+
+std::vector<Trial> Study::history_for_sampler(const Space& space) const {
+  return sampler_->uses_history(space) ? storage_->get_trials(info_.id) : std::vector<Trial>{};
+}
+
+std::optional<Trial> Study::ask(const std::string& worker, std::optional<std::int64_t> max_trials) {
+  if (auto waiting = storage_->claim_trial(info_.id, worker)) return waiting;
+  const Space current = space();
+  std::optional<std::int64_t> limit = max_trials;
+  if (auto capacity = sampler_->capacity(current))
+    limit = limit ? std::min(*limit, *capacity) : *capacity;
+  auto trial = storage_->create_trial(info_.id, {.state = TrialState::Running, .worker = worker}, limit);
+  if (!trial) return std::nullopt;
+  trial->params = samplers::sample_all(*sampler_, current, history_for_sampler(current), trial->number);
+  storage_->set_params(info_.id, trial->number, trial->params);
+  return trial;
+}
+
+Trial Study::enqueue(const Params& params, double budget) {
+  const Space current = space();
+  current.validate(params);
+  Params normalized;
+  for (const auto& [name, value] : params) normalized[name] = current.find(name)->normalize(value);
+  auto trial = storage_->create_trial(
+      info_.id, {.state = TrialState::Waiting, .params = normalized, .budget = budget});
+  return *trial;  // no limit given: always created
+}
+
+HyperParameters Study::hyperparameters(const Trial& trial) {
+  const std::int64_t number = trial.number;
+  return HyperParameters(trial.params, [this, number](const space::Param& p, const Params& assigned) {
+    Space current = space();
+    current.add(p);
+    return sampler_->sample_independent(p, assigned, history_for_sampler(current), number);
+  });
+}
+
+void Study::record(std::int64_t number, const HyperParameters& hp) {
+  register_space(hp.space());
+  storage_->set_params(info_.id, number, hp.values());
+}
+
+bool Study::report(std::int64_t number, std::int64_t step, double value) {
+  storage_->report(info_.id, number, step, value);
+  return should_prune(number);
+}
+
+bool Study::should_prune(std::int64_t number) {
+  if (dynamic_cast<schedulers::FullBudget*>(scheduler_.get())) return false;
+  const auto history = storage_->get_trials(info_.id);
+  if (number < 0 || number >= static_cast<std::int64_t>(history.size()))
+    throw InvalidArgument("study '" + info_.name + "' has no trial " + std::to_string(number));
+  return scheduler_->should_stop(history[static_cast<std::size_t>(number)], history,
+                                 info_.directions.front());
+}
+
+void Study::tell(std::int64_t number, const std::vector<double>& values) {
+  if (values.size() != info_.directions.size())
+    throw InvalidArgument("study '" + info_.name + "' has " + std::to_string(info_.directions.size()) +
+                          " objective(s), trial " + std::to_string(number) + " was told " +
+                          std::to_string(values.size()) + " value(s)");
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (std::isnan(values[i])) {
+      storage_->finish_trial(info_.id, number, TrialState::Failed, {},
+                             "objective " + std::to_string(i) + " is nan");
+      return;
+    }
+  storage_->finish_trial(info_.id, number, TrialState::Complete, values);
+}
+
+void Study::tell(std::int64_t number, TrialState state, const std::string& reason) {
+  if (state == TrialState::Complete)
+    throw InvalidArgument("tell: a complete trial needs its objective values");
+  if (state != TrialState::Pruned && state != TrialState::Failed)
+    throw InvalidArgument("tell: a trial can only end complete, pruned or failed, not " + to_string(state));
+  std::vector<double> values;
+  if (state == TrialState::Pruned) {
+    if (auto last = storage_->get_trial(info_.id, number).last_intermediate()) values = {*last};
+  }
+  storage_->finish_trial(info_.id, number, state, values, reason);
+}
+
+bool Study::requeue(const Trial& trial, const std::string& reason) {
+  return storage_->requeue_trial(info_.id, trial.number, trial.attempts, reason);
+}
+
+std::vector<std::int64_t> Study::requeue_stale(double stale_after) {
+  std::vector<std::int64_t> requeued;
+  const double now = now_seconds();
+  for (const auto& t : storage_->get_trials(info_.id)) {
+    // Trials asked for by hand (`quarry ask`) have no worker process to watch.
+    if (t.state != TrialState::Running || std::count(t.worker.begin(), t.worker.end(), ':') != 2) continue;
+    const double last_sign = t.heartbeat.value_or(t.started_at.value_or(t.created_at));
+    const bool silent = now - last_sign > stale_after;
+    if ((silent || local_worker_is_dead(t.worker)) &&
+        requeue(t, "worker " + t.worker + (silent ? " stopped sending heartbeats" : " is gone")))
+      requeued.push_back(t.number);
+  }
+  return requeued;
+}
+
+std::vector<Trial> Study::trials() const { return storage_->get_trials(info_.id); }
+
+Trial Study::trial(std::int64_t number) const { return storage_->get_trial(info_.id, number); }
+
+bool Study::better(double a, double b, std::size_t index) const {
+  return info_.directions.at(index) == Direction::Minimize ? a < b : a > b;
+}
+
+std::optional<Trial> Study::best_trial() const {
+  std::optional<Trial> best;
+  for (auto& t : trials()) {
+    if (t.state != TrialState::Complete || t.values.empty()) continue;
+    if (!best || better(t.values[0], best->values[0])) best = std::move(t);
+  }
+  return best;
+}
+
+}  // namespace quarry::study
