@@ -15,15 +15,19 @@ namespace quarry::cli {
 int ask_command(int argc, char** argv) {
   Args args(argc, argv, 2, {}, {"storage", "study", "seed", "worker"});
   const auto ref = resolve_study(args, "ask");
-  if (!ref.file) throw CommandLineError("ask: needs the study file (it defines the space and the sampler)");
+  if (!ref.file)
+    throw CommandLineError("ask: needs the study file (it defines the space and the sampler)");
   const auto seed = args.integer("seed", 0);
-  const auto opened =
-      open_for_search(*ref.file, ref.storage, seed ? static_cast<std::uint64_t>(*seed) : ref.file->seed);
+  const auto opened = open_for_search(*ref.file, ref.storage,
+                                      seed ? static_cast<std::uint64_t>(*seed) : ref.file->seed);
   Study& study = *opened;
   // A trial asked by hand has no worker process to watch: it stays Running until told.
   const auto trial = study.ask(args.get("worker").value_or("manual"), ref.file->max_trials);
-  if (!trial) throw InvalidArgument("study '" + study.name() + "' is complete: no trial left to ask for");
-  std::cout << nlohmann::json{{"number", trial->number}, {"params", space::to_json(trial->params)}}.dump() << "\n";
+  if (!trial)
+    throw InvalidArgument("study '" + study.name() + "' is complete: no trial left to ask for");
+  std::cout
+      << nlohmann::json{{"number", trial->number}, {"params", space::to_json(trial->params)}}.dump()
+      << "\n";
   return 0;
 }
 
@@ -43,10 +47,12 @@ int tell_command(int argc, char** argv) {
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used == 0 || used != text.size()) throw CommandLineError("--value expects a number, got '" + text + "'");
+      if (used == 0 || used != text.size())
+        throw CommandLineError("--value expects a number, got '" + text + "'");
       values.push_back(v);
     }
-    if (values.empty()) throw CommandLineError("tell: give --value V (one per objective) or --state pruned|failed");
+    if (values.empty())
+      throw CommandLineError("tell: give --value V (one per objective) or --state pruned|failed");
     study.tell(*number, values);
   } else {
     study.tell(*number, state, args.get("reason").value_or("told by hand"));

@@ -9,10 +9,27 @@
 
 namespace quarry::cli {
 
+namespace {
+
+/// Builds a part the study file names; its InvalidArgument becomes a UsageError naming the file
+/// and the key ("/path/study.yaml: sampler: unknown sampler 'sobol' (known: grid, random)").
+template <typename Build>
+auto built_from(const config::StudyFile& file, const std::string& key, Build build)
+    -> decltype(build()) {
+  try {
+    return build();
+  } catch (const InvalidArgument& e) {
+    throw UsageError(file.path.string() + ": " + key + ": " + e.what());
+  }
+}
+
+}  // namespace
+
 StudyRef resolve_study(const Args& args, const std::string& command) {
   StudyRef ref;
   if (args.positionals().size() > 1)
-    throw CommandLineError(command + ": expected one study file, got " + std::to_string(args.positionals().size()));
+    throw CommandLineError(command + ": expected one study file, got " +
+                           std::to_string(args.positionals().size()));
   if (!args.positionals().empty()) {
     ref.file = config::load_study_file(args.positionals()[0]);
     ref.storage = ref.file->storage;
@@ -31,12 +48,17 @@ Study open_existing(const StudyRef& ref) {
 
 Space space_of(const config::StudyFile& file) {
   if (!file.function.empty() && file.space.empty())
-    return objectives::make_function(file.function, file.function_options)->space();
+    return built_from(file, "function", [&] {
+      return objectives::make_function(file.function, file.function_options)->space();
+    });
   return file.space;
 }
 
 std::unique_ptr<objectives::Objective> objective_of(const config::StudyFile& file) {
-  if (!file.function.empty()) return objectives::make_function(file.function, file.function_options);
+  if (!file.function.empty())
+    return built_from(file, "function", [&] {
+      return objectives::make_function(file.function, file.function_options);
+    });
   std::vector<std::string> metrics;
   for (const auto& m : file.objectives) metrics.push_back(m.name);
   objectives::CommandOptions options{.argv = file.command,
@@ -44,7 +66,9 @@ std::unique_ptr<objectives::Objective> objective_of(const config::StudyFile& fil
                                      .cwd = file.base_dir.string(),
                                      .env = file.env,
                                      .timeout = file.trial_timeout};
-  return std::make_unique<objectives::CommandObjective>(options, file.space);
+  return built_from(file, "command", [&]() -> std::unique_ptr<objectives::Objective> {
+    return std::make_unique<objectives::CommandObjective>(options, file.space);
+  });
 }
 
 std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std::string& storage,
@@ -53,9 +77,14 @@ std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std:
   for (const auto& m : file.objectives) directions.push_back(m.direction);
   StudyOptions options{
       .directions = directions,
-      .sampler = samplers::make_sampler(file.sampler, file.sampler_options, seed),
-      .scheduler = schedulers::make_scheduler(file.scheduler, file.scheduler_options)};
-  auto study = std::make_unique<Study>(storage::open_storage(storage), file.study, std::move(options));
+      .sampler = built_from(
+          file, "sampler",
+          [&] { return samplers::make_sampler(file.sampler, file.sampler_options, seed); }),
+      .scheduler = built_from(file, "scheduler", [&] {
+        return schedulers::make_scheduler(file.scheduler, file.scheduler_options);
+      })};
+  auto study =
+      std::make_unique<Study>(storage::open_storage(storage), file.study, std::move(options));
   study->register_space(space_of(file));
   nlohmann::json metrics = nlohmann::json::array();
   for (const auto& m : file.objectives) metrics.push_back(m.name);

@@ -16,8 +16,8 @@ namespace quarry::cli {
 /// Options every command that reads a study accepts.
 inline const std::set<std::string> kStudyOptions = {"storage", "study"};
 
-/// The study a command line names: `STUDY.yaml` (its store and name), or `--storage URL --study NAME`
-/// (which also override the file's). `file` is set when a study file was given.
+/// The study a command line names: `STUDY.yaml` (its store and name), or `--storage URL --study
+/// NAME` (which also override the file's). `file` is set when a study file was given.
 struct StudyRef {
   std::optional<config::StudyFile> file;
   std::string storage;
@@ -34,7 +34,8 @@ Space space_of(const config::StudyFile& file);
 std::unique_ptr<objectives::Objective> objective_of(const config::StudyFile& file);
 /// Opens (or creates) the study a file describes, with its sampler and scheduler, and stores its
 /// space and metric names. (A pointer: a Study holds a mutex, so it cannot be moved.)
-std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std::string& storage, std::uint64_t seed);
+std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std::string& storage,
+                                       std::uint64_t seed);
 
 /// Metric names of a study, as its file named them when the search ran (stored with the study).
 std::vector<std::string> metric_names(Study& study);

@@ -21,20 +21,27 @@ const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table = {
       {"search",
        {search_command,
-        "quarry search STUDY.yaml [--workers N] [--max-trials N] [--timeout S] [--seed N] [--storage URL] [--quiet]",
+        "quarry search STUDY.yaml [--workers N] [--max-trials N] [--timeout S] [--seed N] "
+        "[--storage URL] [--quiet]",
         "run or resume a study (Ctrl-C stops gracefully; run it again to resume)"}},
-      {"status", {status_command, "quarry status STUDY.yaml | --storage URL --study NAME", "counts and best value"}},
+      {"status",
+       {status_command, "quarry status STUDY.yaml | --storage URL --study NAME",
+        "counts and best value"}},
       {"best",
        {best_command, "quarry best STUDY.yaml | --storage URL --study NAME [--format table|json]",
         "the best trial and its hyperparameters"}},
       {"trials",
        {trials_command,
-        "quarry trials STUDY.yaml | --storage URL --study NAME [--format table|csv|json] [--state STATE]",
+        "quarry trials STUDY.yaml | --storage URL --study NAME [--format table|csv|json] [--state "
+        "STATE]",
         "every trial"}},
-      {"ask", {ask_command, "quarry ask STUDY.yaml [--worker NAME] [--seed N]", "start a trial by hand: prints its number and parameters as JSON"}},
+      {"ask",
+       {ask_command, "quarry ask STUDY.yaml [--worker NAME] [--seed N]",
+        "start a trial by hand: prints its number and parameters as JSON"}},
       {"tell",
        {tell_command,
-        "quarry tell STUDY.yaml --trial N (--value V [--value V2...] | --state pruned|failed [--reason TEXT])",
+        "quarry tell STUDY.yaml --trial N (--value V [--value V2...] | --state pruned|failed "
+        "[--reason TEXT])",
         "finish a trial started with ask"}},
   };
   return table;
@@ -42,14 +49,16 @@ const std::map<std::string, Command>& commands() {
 
 void print_help(std::ostream& out) {
   out << "quarry: hyperparameter and architecture search\n\nusage:\n";
-  for (const auto& [name, c] : commands()) out << "  " << c.usage << "\n      " << c.summary << "\n";
+  for (const auto& [name, c] : commands())
+    out << "  " << c.usage << "\n      " << c.summary << "\n";
   out << "\nexit codes: 0 ok, 2 usage or input error, 1 internal error, 130 stopped by Ctrl-C\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
     print_help(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? 2 : 0;
   }
@@ -73,6 +82,9 @@ int main(int argc, char** argv) {
     std::cerr << "quarry: error: " << e.what() << "\n";
     return 2;
   } catch (const quarry::InvalidArgument& e) {
+    std::cerr << "quarry: error: " << e.what() << "\n";
+    return 2;
+  } catch (const quarry::FatalTrialError& e) {
     std::cerr << "quarry: error: " << e.what() << "\n";
     return 2;
   } catch (const quarry::StorageError& e) {

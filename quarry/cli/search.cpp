@@ -25,7 +25,8 @@ std::atomic<int> g_interrupts{0};
 extern "C" void on_interrupt(int) {
   if (g_interrupts.fetch_add(1) == 0) {
     g_stop.store(true);
-    const char msg[] = "\nquarry: stopping; running trials go back to the queue (Ctrl-C again to kill)\n";
+    const char msg[] =
+        "\nquarry: stopping; running trials go back to the queue (Ctrl-C again to kill)\n";
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     return;
   }
@@ -44,7 +45,8 @@ void install_handlers() {
 /// Keeps the counts behind the progress line and prints one line per finished trial.
 class Progress {
  public:
-  Progress(Study& study, std::vector<std::string> metrics, std::optional<std::int64_t> max_trials, bool quiet)
+  Progress(Study& study, std::vector<std::string> metrics, std::optional<std::int64_t> max_trials,
+           bool quiet)
       : study_(study), metrics_(std::move(metrics)), max_trials_(max_trials), quiet_(quiet) {
     for (const auto& t : study.trials()) {
       if (t.finished()) ++finished_before_;
@@ -78,14 +80,17 @@ class Progress {
     std::string s = "trial " + std::to_string(t.number) + " " + study::to_string(t.state);
     if (t.state == TrialState::Complete)
       for (std::size_t i = 0; i < t.values.size(); ++i)
-        s += " " + (i < metrics_.size() ? metrics_[i] : "value") + "=" + report::format_number(t.values[i]);
+        s += " " + (i < metrics_.size() ? metrics_[i] : "value") + "=" +
+             report::format_number(t.values[i]);
     if (t.state == TrialState::Failed) s += ": " + t.failure.substr(0, t.failure.find('\n'));
     if (auto d = t.duration()) s += " (" + report::format_duration(*d) + ")";
     const std::int64_t done = finished_before_ + finished_now_;
-    s += " | " + std::to_string(done) + (max_trials_ ? "/" + std::to_string(*max_trials_) : "") + " done, " +
-         std::to_string(running_) + " running, " + std::to_string(pruned_) + " pruned, " +
-         std::to_string(failed_) + " failed";
-    if (best_) s += " | best " + report::format_number(best_->values[0]) + " (trial " + std::to_string(best_->number) + ")";
+    s += " | " + std::to_string(done) + (max_trials_ ? "/" + std::to_string(*max_trials_) : "") +
+         " done, " + std::to_string(running_) + " running, " + std::to_string(pruned_) +
+         " pruned, " + std::to_string(failed_) + " failed";
+    if (best_)
+      s += " | best " + report::format_number(best_->values[0]) + " (trial " +
+           std::to_string(best_->number) + ")";
     const double elapsed = clock_.elapsed();
     s += " | " + report::format_duration(elapsed);
     if (max_trials_ && finished_now_ > 0 && done < *max_trials_)
@@ -111,11 +116,12 @@ class Progress {
   std::optional<Trial> best_;
 };
 
-void print_summary(Study& study, const std::vector<std::string>& metrics, const runner::RunSummary& s) {
+void print_summary(Study& study, const std::vector<std::string>& metrics,
+                   const runner::RunSummary& s) {
   auto trials = study.trials();
-  std::cout << "\nstudy '" << study.name() << "': " << trials.size() << " trials; this run: " << s.complete
-            << " complete, " << s.pruned << " pruned, " << s.failed << " failed in "
-            << report::format_duration(s.elapsed) << "\n";
+  std::cout << "\nstudy '" << study.name() << "': " << trials.size()
+            << " trials; this run: " << s.complete << " complete, " << s.pruned << " pruned, "
+            << s.failed << " failed in " << report::format_duration(s.elapsed) << "\n";
   std::vector<Trial> complete;
   for (auto& t : trials)
     if (t.state == TrialState::Complete && !t.values.empty()) complete.push_back(std::move(t));
@@ -128,27 +134,32 @@ void print_summary(Study& study, const std::vector<std::string>& metrics, const 
   }
   if (complete.size() > 10) complete.resize(10);
   std::cout << "\nbest trials:\n";
-  report::write_table(std::cout, complete, report::columns_for(complete, metrics, study.directions().size()));
+  report::write_table(std::cout, complete,
+                      report::columns_for(complete, metrics, study.directions().size()));
   std::cout << "\nbest hyperparameters (trial " << complete[0].number << "):\n";
-  for (const auto& [name, value] : complete[0].params) std::cout << "  " << name << ": " << space::to_string(value) << "\n";
+  for (const auto& [name, value] : complete[0].params)
+    std::cout << "  " << name << ": " << space::to_string(value) << "\n";
 }
 
 }  // namespace
 
 int search_command(int argc, char** argv) {
-  Args args(argc, argv, 2, {"quiet"}, {"workers", "max-trials", "timeout", "seed", "storage", "study"});
+  Args args(argc, argv, 2, {"quiet"},
+            {"workers", "max-trials", "timeout", "seed", "storage", "study"});
   StudyRef ref = resolve_study(args, "search");
   if (!ref.file) throw CommandLineError("search: needs a study file (quarry search STUDY.yaml)");
   const auto& file = *ref.file;
   const auto seed = args.integer("seed", 0);
-  const auto opened = open_for_search(file, ref.storage, seed ? static_cast<std::uint64_t>(*seed) : file.seed);
+  auto objective = objective_of(file);  // first: a bad command creates no store
+  const auto opened =
+      open_for_search(file, ref.storage, seed ? static_cast<std::uint64_t>(*seed) : file.seed);
   Study& study = *opened;
-  auto objective = objective_of(file);
   const auto metrics = metric_names(study);
 
   runner::RunOptions options;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  options.workers = static_cast<int>(args.integer("workers", 1).value_or(file.workers.value_or(cores)));
+  options.workers =
+      static_cast<int>(args.integer("workers", 1).value_or(file.workers.value_or(cores)));
   options.max_trials = args.integer("max-trials", 1);
   if (!options.max_trials) options.max_trials = file.max_trials;
   options.timeout = args.number("timeout", 0);
@@ -160,9 +171,9 @@ int search_command(int argc, char** argv) {
 
   install_handlers();
   if (!quiet)
-    std::cout << "study '" << study.name() << "' in " << ref.storage << ": " << study.trials().size()
-              << " trials stored; " << options.workers << " worker(s), objective: " << objective->describe()
-              << std::endl;
+    std::cout << "study '" << study.name() << "' in " << ref.storage << ": "
+              << study.trials().size() << " trials stored; " << options.workers
+              << " worker(s), objective: " << objective->describe() << std::endl;
   const auto summary = runner::run(study, *objective, options);
   print_summary(study, metrics, summary);
   if (g_stop.load()) {

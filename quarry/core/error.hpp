@@ -40,6 +40,14 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+/// The objective cannot run at all (its program does not exist): every trial would fail the same
+/// way, so the trial is recorded as failed and the search stops with this error (Keras Tuner's
+/// FatalError).
+class FatalTrialError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// Ends one trial as failed; `what()` is the reason stored with the trial.
 class TrialFailed : public std::runtime_error {
  public:

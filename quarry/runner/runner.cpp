@@ -21,7 +21,7 @@ class RunState {
   RunState(Study& study, const RunOptions& options) : study_(study), options_(options) {}
 
   bool stopping() const {
-    if (options_.stop && options_.stop->load()) return true;
+    if (failed_.load() || (options_.stop && options_.stop->load())) return true;
     return options_.timeout && elapsed() >= *options_.timeout;
   }
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
@@ -68,6 +68,9 @@ class RunState {
     }
   }
 
+  /// A worker hit an error that ends the search: the others start no new trial.
+  void fail() { failed_ = true; }
+
   void finish() {
     {
       std::lock_guard lock(done_mutex_);
@@ -99,6 +102,7 @@ class RunState {
   std::condition_variable done_cv_;
   bool done_ = false;
   RunSummary summary_;
+  std::atomic<bool> failed_{false};
 };
 
 /// Evaluates one claimed trial and records its outcome; returns the state it ended in.
@@ -121,6 +125,9 @@ TrialState evaluate(Study& study, objectives::Objective& objective, const Trial&
   } catch (const TrialFailed& e) {
     study.tell(trial.number, TrialState::Failed, e.what());
     return TrialState::Failed;
+  } catch (const FatalTrialError& e) {
+    study.tell(trial.number, TrialState::Failed, e.what());
+    throw;  // the objective cannot run at all: stop the search
   } catch (const StorageError&) {
     throw;  // the store itself is failing: stop this worker, keep what is stored
   } catch (const std::exception& e) {
@@ -151,6 +158,7 @@ RunSummary run(Study& study, objectives::Objective& objective, const RunOptions&
           state.ended(*trial, evaluate(study, objective, *trial, options));
         }
       } catch (...) {
+        state.fail();
         std::lock_guard lock(error_mutex);
         if (!error) error = std::current_exception();
       }

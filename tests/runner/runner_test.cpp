@@ -99,3 +99,24 @@ TEST(Runner, RejectsZeroWorkers) {
 
 }  // namespace
 }  // namespace quarry::runner
+
+namespace quarry::runner {
+namespace {
+
+TEST(Runner, FatalObjectiveErrorRecordsTheTrialAndStopsTheSearch) {
+  Study study = make_study("fatal");
+  objectives::FunctionObjective missing("missing", [](TrialContext&) -> std::vector<double> {
+    throw FatalTrialError("command 'no-such-program' not found");
+  });
+  EXPECT_THROW(run(study, missing, {.workers = 2, .max_trials = 20}), FatalTrialError);
+  const auto trials = study.trials();
+  ASSERT_FALSE(trials.empty());
+  EXPECT_LE(trials.size(), 2u);  // each worker stops at its first fatal error
+  for (const auto& t : trials) {
+    EXPECT_EQ(t.state, TrialState::Failed);
+    EXPECT_EQ(t.failure, "command 'no-such-program' not found");
+  }
+}
+
+}  // namespace
+}  // namespace quarry::runner

@@ -1,0 +1,66 @@
+// The YAML study file, read into plain data.
+//
+// A study file names the study, its objective(s), the search space and what a trial runs (an
+// external `command` or a built-in `function`), plus the sampler, scheduler and stopping rules;
+// docs/study-file.md is the schema reference and examples/branin.yaml a worked example. Reading
+// checks shapes and the parameter rules (Param's constructors, Space::add) but does not look
+// components up by name: the sampler, scheduler and function names and their options are checked by
+// whoever builds them.
+//
+// Every problem is a UsageError on one line that starts "<file>:<line>: " and names the key:
+//   study.yaml:9: space.units.int: expected [low, high], got [16]
+// (malformed YAML adds the column: "study.yaml:3:7: malformed YAML: ..."). Nothing else escapes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "quarry/space/space.hpp"
+#include "quarry/study/trial.hpp"
+
+namespace quarry::config {
+
+/// One objective: the metric the trial reports and whether lower or higher is better.
+struct Metric {
+  std::string name;
+  study::Direction direction = study::Direction::Minimize;
+};
+
+/// A study file's content. Paths are absolute; relative ones in the file resolve against base_dir.
+struct StudyFile {
+  std::filesystem::path path;       ///< the YAML file (absolute)
+  std::filesystem::path base_dir;   ///< its folder
+  std::string study;                ///< required: [A-Za-z0-9_.-]+
+  std::filesystem::path directory;  ///< default base_dir; the study lives in directory/study/
+  std::string storage;  ///< URL; default "sqlite://" + directory/study/quarry.db (absolute)
+  std::vector<Metric> objectives;    ///< from `objective:` (one) or `objectives:` (a list)
+  space::Space space;                ///< parameters in file order; may be empty with `function`
+  std::vector<std::string> command;  ///< argv template with {param} placeholders (or empty)
+  std::string function;              ///< built-in objective name (or empty); exclusive with command
+  nlohmann::json function_options = nlohmann::json::object();  ///< e.g. {"dims": 10}
+  std::map<std::string, std::string> env;                      ///< extra environment for `command`
+  std::optional<double> trial_timeout;                         ///< seconds per trial
+  std::string sampler = "random";
+  nlohmann::json sampler_options = nlohmann::json::object();
+  std::string scheduler = "none";
+  nlohmann::json scheduler_options = nlohmann::json::object();
+  std::optional<std::int64_t> max_trials;  ///< stop after this many trials
+  std::optional<double> timeout;           ///< stop after this many seconds
+  std::optional<int> workers;              ///< parallel trials
+  std::uint64_t seed = 0;
+};
+
+/// Reads and checks the file; throws UsageError ("cannot read study file '<path>': <reason>" when
+/// it cannot be read).
+StudyFile load_study_file(const std::filesystem::path& path);
+
+/// The same from text already read; `path` names the file in errors and anchors relative paths.
+StudyFile parse_study_file(const std::string& yaml_text, const std::filesystem::path& path);
+
+}  // namespace quarry::config
