@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <numbers>
 
+#include "quarry/core/error.hpp"
+#include "quarry/core/options.hpp"
+
 namespace quarry::objectives {
 
 using std::numbers::pi;
@@ -115,27 +118,9 @@ const std::vector<FunctionInfo>& known_functions() {
 }
 
 namespace {
-void check_option_names(const std::string& name, const nlohmann::json& options,
-                        const std::vector<std::string>& allowed) {
-  if (!options.is_null() && !options.is_object())
-    throw InvalidArgument("function '" + name + "': options must be an object, got " +
-                          options.dump());
-  if (options.is_null()) return;
-  for (const auto& [key, value] : options.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::string known;
-    for (const auto& a : allowed) known += (known.empty() ? "" : ", ") + a;
-    throw InvalidArgument("function '" + name + "': unknown option '" + key +
-                          "' (options: " + (known.empty() ? "none" : known) + ")");
-  }
-}
-
-int dims_option(const nlohmann::json& options) {
-  if (options.is_null() || !options.contains("dims")) return 2;
-  const auto& d = options["dims"];
-  if (!d.is_number_integer())
-    throw InvalidArgument("function 'rosenbrock': dims must be an integer, got " + d.dump());
-  const auto dims = d.get<std::int64_t>();
+int dims_option(const nlohmann::json& json) {
+  const ComponentOptions options("function 'rosenbrock'", json, {"dims"});
+  const auto dims = options.integer("dims", 2);
   if (dims < 2 || dims > 10000)
     throw InvalidArgument("function 'rosenbrock': dims must be in [2, 10000], got " +
                           std::to_string(dims));
@@ -149,16 +134,14 @@ std::unique_ptr<BenchmarkFunction> make_function(const std::string& name) {
 
 std::unique_ptr<BenchmarkFunction> make_function(const std::string& name,
                                                  const nlohmann::json& options) {
-  if (name == "branin" || name == "hartmann6") check_option_names(name, options, {});
+  if (name == "branin" || name == "hartmann6") (void)ComponentOptions("function '" + name + "'", options, {});
   if (name == "branin") return std::make_unique<Branin>();
   if (name == "hartmann6") return std::make_unique<Hartmann6>();
   if (name == "rosenbrock") {
-    check_option_names(name, options, {"dims"});
     return std::make_unique<Rosenbrock>(RosenbrockOptions{.dims = dims_option(options)});
   }
-  std::string known;
-  for (const auto& f : known_functions()) known += (known.empty() ? "" : ", ") + f.name;
-  throw InvalidArgument("unknown function '" + name + "' (known: " + known + ")");
+  (void)find_entry(known_functions(), "function", name);  // throws: every listed name returned above
+  throw InvalidArgument("function '" + name + "' is listed but has no factory");
 }
 
 }  // namespace quarry::objectives

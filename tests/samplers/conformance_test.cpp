@@ -224,11 +224,11 @@ TEST(SamplerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] {
               make_sampler("random", {{"bar", 1}}, 0);
             }),
-            "sampler 'random': unknown option 'bar'");
+            "sampler 'random': unknown option 'bar' (options: seed)");
   EXPECT_EQ(error_of([] {
               make_sampler("grid", {{"bar", 1}}, 0);
             }),
-            "sampler 'grid': unknown option 'bar'");
+            "sampler 'grid': unknown option 'bar' (options: seed)");
   EXPECT_THAT(error_of([] {
                 make_sampler("random", {{"seed", -1}}, 0);
               }),

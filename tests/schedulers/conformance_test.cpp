@@ -127,11 +127,11 @@ TEST(SchedulerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] {
               make_scheduler("median", {{"bar", 1}});
             }),
-            "scheduler 'median': unknown option 'bar'");
+            "scheduler 'median': unknown option 'bar' (options: min_trials, warmup_steps)");
   EXPECT_EQ(error_of([] {
               make_scheduler("none", {{"min_trials", 1}});
             }),
-            "scheduler 'none': unknown option 'min_trials'");
+            "scheduler 'none': unknown option 'min_trials' (options: none)");
   EXPECT_EQ(error_of([] {
               make_scheduler("median", {{"min_trials", 2.5}});
             }),
