@@ -1,38 +1,16 @@
 #include "quarry/storage/memory.hpp"
 
-#include <algorithm>
-
 #include "quarry/core/error.hpp"
+#include "quarry/storage/rules.hpp"
 
 namespace quarry::storage {
 
 namespace {
 
 using Lock = std::lock_guard<std::mutex>;
-
-std::string trial_name(std::int64_t study, std::int64_t number) {
-  return "trial " + std::to_string(number) + " of study " + std::to_string(study);
-}
-
-void check_new_study(const std::string& name, const std::vector<Direction>& directions) {
-  if (name.empty()) throw InvalidArgument("create_study: a study needs a name, got ''");
-  if (directions.empty())
-    throw InvalidArgument("create_study('" + name + "'): needs at least one direction");
-}
-
-/// Complete needs one value per objective; Pruned and Failed take none or one per objective.
-void check_finish(std::int64_t study, std::int64_t number, TrialState state, std::size_t values,
-                  std::size_t objectives) {
-  const std::string who = "finish_trial(" + trial_name(study, number) + ")";
-  if (!is_finished(state))
-    throw InvalidArgument(who + ": the new state must be complete, pruned or failed, got " +
-                          study::to_string(state));
-  if (values == objectives || (values == 0 && state != TrialState::Complete)) return;
-  throw InvalidArgument(who + ": " + study::to_string(state) + " needs " +
-                        (state == TrialState::Complete ? "" : "0 or ") +
-                        std::to_string(objectives) + " value(s), one per objective, got " +
-                        std::to_string(values));
-}
+using detail::check_finish;
+using detail::check_new_study;
+using detail::trial_name;
 
 }  // namespace
 
@@ -217,10 +195,8 @@ Trial& MemoryStorage::trial_data(std::int64_t study, std::int64_t number) {
 Trial& MemoryStorage::writable_trial(std::int64_t study, std::int64_t number, const char* operation,
                                      std::initializer_list<TrialState> allowed) {
   Trial& t = trial_data(study, number);
-  if (std::find(allowed.begin(), allowed.end(), t.state) != allowed.end()) return t;
-  throw StorageError(std::string(operation) + "(" + trial_name(study, number) + "): the trial is " +
-                     study::to_string(t.state) +
-                     (t.finished() ? "; finished trials never change" : "; it is not running"));
+  detail::check_writable(t.state, study, number, operation, allowed);
+  return t;
 }
 
 }  // namespace quarry::storage

@@ -10,8 +10,7 @@
 //  - finish_trial: Complete takes one value per objective; Pruned and Failed take none or one per
 //    objective; `failure` records why the trial did not complete;
 //  - requeue_trial keeps params, attempts, worker and started_at, clears intermediate values and
-//  the
-//    heartbeat, and records `reason` as the trial's `failure` until it is finished again.
+//    the heartbeat, and records `reason` as the trial's `failure` until it is finished again.
 #pragma once
 
 #include <cstdint>

@@ -9,7 +9,9 @@
 //  - every write is one `BEGIN IMMEDIATE` transaction, so it takes the write lock before it reads:
 //    trial numbers (MAX(number)+1), `limit`, claims and compare-and-set are decided and written in
 //    that one step. A writer that finds the file busy waits and retries (SQLite's busy handler,
-//    then our own loop) for up to `busy_timeout_ms` before anything reaches the caller;
+//    then our own loop) for up to `busy_timeout_ms` before anything reaches the caller.
+//    claim_trial first looks in a read transaction and takes the write lock only when a trial
+//    waits, so idle workers polling for work do not queue behind writers;
 //  - one connection per object, behind a mutex, with its prepared statements cached. Open the store
 //    after fork(), never before: a connection must not cross into a child process.
 // The file is marked as Quarry's (PRAGMA application_id, PRAGMA user_version = schema version), so
@@ -27,10 +29,16 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "quarry/storage/storage.hpp"
 
 namespace quarry::storage {
+
+namespace detail {
+class SqliteConnection;  // sqlite_connection.hpp: the handle, statements and transactions
+}  // namespace detail
 
 struct SqliteOptions {
   int busy_timeout_ms = 60000;  ///< > 0
@@ -78,11 +86,14 @@ class SqliteStorage final : public Storage {
   std::int64_t count_trials(std::int64_t study) override;
 
  private:
-  class Connection;  // the sqlite3 handle, statement cache and transaction loop (sqlite.cpp)
+  /// The study's directions, read once (they never change); empty for an unknown study. Called
+  /// inside a transaction, with the mutex held.
+  const std::vector<Direction>& directions_of(std::int64_t study);
 
   std::string path_;
-  std::mutex mutex_;  ///< guards db_: one call at a time uses the connection
-  std::unique_ptr<Connection> db_;
+  std::mutex mutex_;  ///< guards db_ and directions_: one call at a time uses the connection
+  std::unique_ptr<detail::SqliteConnection> db_;
+  std::unordered_map<std::int64_t, std::vector<Direction>> directions_;  ///< by study id
 };
 
 }  // namespace quarry::storage

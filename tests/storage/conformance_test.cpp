@@ -417,6 +417,21 @@ TEST_P(StorageConformance, FinishChecksTheStateAndTheValues) {
   EXPECT_THROW(store_->report(s, queued, 0, 1.0), StorageError);
 }
 
+TEST_P(StorageConformance, FinishCountsTheObjectivesOfTheTrialsOwnStudy) {
+  const auto one = new_study("one", {Direction::Minimize});
+  const auto two = new_study("two", {Direction::Minimize, Direction::Maximize});
+  for (int round = 0; round < 2; ++round) {  // the second round asks again, after the first
+    const auto a = new_running(one);
+    const auto b = new_running(two);
+    EXPECT_THROW(store_->finish_trial(one, a, TrialState::Complete, {1.0, 2.0}), InvalidArgument);
+    EXPECT_THROW(store_->finish_trial(two, b, TrialState::Complete, {1.0}), InvalidArgument);
+    store_->finish_trial(one, a, TrialState::Complete, {1.0});
+    store_->finish_trial(two, b, TrialState::Complete, {1.0, 2.0});
+    EXPECT_EQ(store_->get_trial(one, a).values, std::vector{1.0});
+    EXPECT_EQ(store_->get_trial(two, b).values, (std::vector{1.0, 2.0}));
+  }
+}
+
 TEST_P(StorageConformance, SetParamsMergesIntoWaitingAndRunningTrials) {
   const auto s = new_study();
   const auto n = store_->create_trial(s, running({{"a", std::int64_t{1}}}))->number;

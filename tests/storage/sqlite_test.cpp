@@ -239,6 +239,43 @@ TEST(SqliteStorage, WaitsForALockedFileThenSaysItStayedLocked) {
   EXPECT_EQ(store.create_trial(study, {})->number, 0);
 }
 
+TEST(SqliteStorage, ClaimFindsNothingWaitingWithoutTheWriteLock) {
+  TempDir dir;
+  const auto path = dir.file("claim.db");
+  SqliteStorage store(path, {.busy_timeout_ms = 50});
+  const auto study = store.create_study("s", {Direction::Minimize}).id;
+  store.create_trial(study, {.worker = "w"});  // running, so nothing is waiting
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_FALSE(store.claim_trial(study, "w2"));  // answered while another connection writes
+  EXPECT_THROW(store.claim_trial(study + 1, "w2"), InvalidArgument);
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+}
+
+TEST(SqliteStorage, TwoObjectsOnOneFileSeeEachOthersWrites) {
+  TempDir dir;
+  const auto path = dir.file("two.db");
+  SqliteStorage a(path);
+  SqliteStorage b(path);
+  const auto first = a.create_study("first", {Direction::Minimize}).id;
+  const auto n = a.create_trial(first, {.worker = "a"})->number;
+  a.finish_trial(first, n, TrialState::Complete, {1.0});  // a has read the directions of `first`
+
+  EXPECT_FALSE(a.claim_trial(first, "a"));
+  const auto queued = b.create_trial(first, {.state = TrialState::Waiting})->number;
+  EXPECT_EQ(a.claim_trial(first, "a")->number, queued);  // a's empty claim left nothing stale
+  EXPECT_FALSE(b.claim_trial(first, "b"));
+
+  const auto second = b.create_study("second", {Direction::Minimize, Direction::Maximize}).id;
+  const auto m = b.create_trial(second, {.worker = "b"})->number;
+  EXPECT_THROW(a.finish_trial(second, m, TrialState::Complete, {1.0}), InvalidArgument);
+  a.finish_trial(second, m, TrialState::Complete, {1.0, 2.0});
+  EXPECT_EQ(b.get_trial(second, m).values, (std::vector{1.0, 2.0}));
+}
+
 // --- files that are not Quarry stores --------------------------------------------------------
 
 TEST(SqliteStorage, RefusesAFileThatIsNotSqlite) {

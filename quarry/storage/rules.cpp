@@ -1,0 +1,44 @@
+#include "quarry/storage/rules.hpp"
+
+#include <algorithm>
+
+#include "quarry/core/error.hpp"
+
+namespace quarry::storage::detail {
+
+using study::TrialState;
+
+std::string trial_name(std::int64_t study, std::int64_t number) {
+  return "trial " + std::to_string(number) + " of study " + std::to_string(study);
+}
+
+void check_new_study(const std::string& name, const std::vector<study::Direction>& directions) {
+  if (name.empty()) throw InvalidArgument("create_study: a study needs a name, got ''");
+  if (directions.empty())
+    throw InvalidArgument("create_study('" + name + "'): needs at least one direction");
+}
+
+void check_finish(std::int64_t study, std::int64_t number, TrialState state, std::size_t values,
+                  std::size_t objectives) {
+  const bool finished = is_finished(state);
+  if (finished && (values == objectives || (values == 0 && state != TrialState::Complete))) return;
+  const std::string who = "finish_trial(" + trial_name(study, number) + ")";
+  if (!finished)
+    throw InvalidArgument(who + ": the new state must be complete, pruned or failed, got " +
+                          study::to_string(state));
+  throw InvalidArgument(who + ": " + study::to_string(state) + " needs " +
+                        (state == TrialState::Complete ? "" : "0 or ") +
+                        std::to_string(objectives) + " value(s), one per objective, got " +
+                        std::to_string(values));
+}
+
+void check_writable(TrialState state, std::int64_t study, std::int64_t number,
+                    const char* operation, std::initializer_list<TrialState> allowed) {
+  if (std::find(allowed.begin(), allowed.end(), state) != allowed.end()) return;
+  throw StorageError(
+      std::string(operation) + "(" + trial_name(study, number) + "): the trial is " +
+      study::to_string(state) +
+      (is_finished(state) ? "; finished trials never change" : "; it is not running"));
+}
+
+}  // namespace quarry::storage::detail
