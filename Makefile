@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 WERROR ?= OFF
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test sanitize demo bench install clean format
+.PHONY: all deps configure build test sanitize tsan demo bench install clean format
 
 all: build
 
@@ -26,6 +26,12 @@ sanitize: deps
 	@cmake --build build-asan -j$(JOBS) --target quarry_tests
 	cd build-asan && ctest --output-on-failure -j$(JOBS) -L core
 
+# The parallel parts (runner, stores, samplers shared by workers) under ThreadSanitizer.
+tsan: deps
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DQUARRY_TSAN=ON -DQUARRY_WERROR=$(WERROR) >/dev/null
+	@cmake --build build-tsan -j$(JOBS) --target quarry_tests
+	build-tsan/tests/quarry_tests --gtest_filter='Runner.*:*Conformance*:Study.*'
+
 demo: build
 	$(BUILD)/quarry search examples/quickstart.yaml --workers $(JOBS)
 
@@ -39,4 +45,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-tsan

@@ -1,5 +1,7 @@
 #include "quarry/cli/common.hpp"
 
+#include <filesystem>
+
 #include "quarry/core/error.hpp"
 #include "quarry/objectives/command.hpp"
 #include "quarry/objectives/functions.hpp"
@@ -23,6 +25,15 @@ auto built_from(const config::StudyFile& file, const std::string& key, Build bui
   }
 }
 
+/// The file of a SQLite store URL (the rules of storage::open_storage); nullopt for other stores.
+std::optional<std::string> sqlite_file(const std::string& url) {
+  if (url.rfind("sqlite://", 0) == 0) return url.substr(9);
+  for (const std::string ext : {".db", ".sqlite", ".sqlite3"})
+    if (url.size() >= ext.size() && url.compare(url.size() - ext.size(), ext.size(), ext) == 0)
+      return url;
+  return std::nullopt;
+}
+
 }  // namespace
 
 StudyRef resolve_study(const Args& args, const std::string& command) {
@@ -36,13 +47,21 @@ StudyRef resolve_study(const Args& args, const std::string& command) {
     ref.name = ref.file->study;
   }
   if (auto s = args.get("storage")) ref.storage = *s;
-  if (auto n = args.get("study")) ref.name = *n;
+  if (auto n = args.get("study")) {
+    ref.name = *n;
+    if (ref.file) ref.file->study = *n;  // search and ask open the study by the file's name
+  }
   if (ref.storage.empty() || ref.name.empty())
     throw CommandLineError(command + ": name a study file, or both --storage URL and --study NAME");
   return ref;
 }
 
 Study open_existing(const StudyRef& ref) {
+  // Reading a study must not create a store: a SQLite file that is not there holds no study.
+  if (const auto file = sqlite_file(ref.storage);
+      file && !file->empty() && !std::filesystem::exists(*file))
+    throw InvalidArgument("no study named '" + ref.name + "': the store '" + *file +
+                          "' does not exist (a search creates it)");
   return Study::open(storage::open_storage(ref.storage), ref.name);
 }
 

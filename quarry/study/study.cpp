@@ -96,8 +96,16 @@ std::vector<Trial> Study::history_for_sampler(const Space& space) const {
 }
 
 std::optional<Trial> Study::ask(const std::string& worker, std::optional<std::int64_t> max_trials) {
-  if (auto waiting = storage_->claim_trial(info_.id, worker)) return waiting;
   const Space current = space();
+  if (auto waiting = storage_->claim_trial(info_.id, worker)) {
+    // A process killed between creating a trial and storing its parameters leaves it without
+    // them: sample them now (the same values, as sampling depends on the trial number).
+    if (waiting->params.empty() && !current.empty()) {
+      waiting->params = samplers::sample_all(*sampler_, current, history_for_sampler(current), waiting->number);
+      storage_->set_params(info_.id, waiting->number, waiting->params);
+    }
+    return waiting;
+  }
   std::optional<std::int64_t> limit = max_trials;
   if (auto capacity = sampler_->capacity(current))
     limit = limit ? std::min(*limit, *capacity) : *capacity;

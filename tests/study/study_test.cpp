@@ -151,3 +151,23 @@ TEST(Study, StaleTrialsOfDeadLocalWorkersAreRequeued) {
 
 }  // namespace
 }  // namespace quarry::study
+
+namespace quarry::study {
+namespace {
+
+TEST(Study, ATrialLeftWithoutParametersGetsThemWhenClaimedAgain) {
+  auto store = std::make_shared<storage::MemoryStorage>();
+  Study study(store, "crash");
+  study.register_space(small_space());
+  // As if a process died after creating trial 0 and before storing its parameters.
+  auto orphan = store->create_trial(study.id(), {.state = TrialState::Running, .worker = "gone"});
+  ASSERT_TRUE(store->requeue_trial(study.id(), orphan->number, orphan->attempts, "worker gone"));
+  auto t = study.ask("w");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->number, orphan->number);
+  EXPECT_TRUE(t->params.count("x"));
+  EXPECT_EQ(study.trial(t->number).params, t->params);
+}
+
+}  // namespace
+}  // namespace quarry::study
