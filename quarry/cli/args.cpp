@@ -76,7 +76,8 @@ std::optional<double> Args::number(const std::string& name, double min) const {
   }
   if (used == 0 || used != text->size() || !std::isfinite(v))
     throw CommandLineError("--" + name + " expects a number, got '" + *text + "'");
-  if (v < min) throw CommandLineError("--" + name + " must be >= " + std::to_string(min) + ", got " + *text);
+  if (v < min)
+    throw CommandLineError("--" + name + " must be >= " + std::to_string(min) + ", got " + *text);
   return v;
 }
 

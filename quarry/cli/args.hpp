@@ -1,4 +1,5 @@
-// A small command-line parser: positionals, `--name value`, `--name=value`, repeated options and flags.
+// A small command-line parser: positionals, `--name value`, `--name=value`, repeated options and
+// flags.
 #pragma once
 
 #include <map>

@@ -1,5 +1,5 @@
-// The `quarry` subcommands. Each takes the whole argv (argv[1] is its name) and returns the exit code;
-// errors are thrown (UsageError and input errors: exit 2; anything else: exit 1).
+// The `quarry` subcommands. Each takes the whole argv (argv[1] is its name) and returns the exit
+// code; errors are thrown (UsageError and input errors: exit 2; anything else: exit 1).
 #pragma once
 
 namespace quarry::cli {

@@ -32,9 +32,10 @@ int status_command(int argc, char** argv) {
   std::map<TrialState, int> counts;
   for (const auto& t : trials) ++counts[t.state];
   std::cout << "study '" << study.name() << "' in " << ref.storage << "\n";
-  std::cout << "  trials: " << trials.size() << " (" << counts[TrialState::Complete] << " complete, "
-            << counts[TrialState::Running] << " running, " << counts[TrialState::Waiting] << " waiting, "
-            << counts[TrialState::Pruned] << " pruned, " << counts[TrialState::Failed] << " failed)\n";
+  std::cout << "  trials: " << trials.size() << " (" << counts[TrialState::Complete]
+            << " complete, " << counts[TrialState::Running] << " running, "
+            << counts[TrialState::Waiting] << " waiting, " << counts[TrialState::Pruned]
+            << " pruned, " << counts[TrialState::Failed] << " failed)\n";
   std::string dirs;
   for (auto d : study.directions()) dirs += (dirs.empty() ? "" : ", ") + study::to_string(d);
   std::cout << "  directions: " << dirs << "\n";
@@ -61,9 +62,11 @@ int best_command(int argc, char** argv) {
   }
   std::cout << "best trial: " << best->number << "\n";
   for (std::size_t i = 0; i < best->values.size(); ++i)
-    std::cout << "  " << columns.metrics[i] << " = " << report::format_number(best->values[i]) << "\n";
+    std::cout << "  " << columns.metrics[i] << " = " << report::format_number(best->values[i])
+              << "\n";
   std::cout << "hyperparameters:\n";
-  for (const auto& [name, value] : best->params) std::cout << "  " << name << ": " << space::to_string(value) << "\n";
+  for (const auto& [name, value] : best->params)
+    std::cout << "  " << name << ": " << space::to_string(value) << "\n";
   return 0;
 }
 
@@ -77,9 +80,12 @@ int trials_command(int argc, char** argv) {
     std::erase_if(trials, [&](const Trial& t) { return t.state != wanted; });
   }
   const auto columns = report::columns_for(trials, metric_names(study), study.directions().size());
-  if (format == "csv") report::write_csv(std::cout, trials, columns);
-  else if (format == "json") report::write_json(std::cout, trials, columns);
-  else report::write_table(std::cout, trials, columns);
+  if (format == "csv")
+    report::write_csv(std::cout, trials, columns);
+  else if (format == "json")
+    report::write_json(std::cout, trials, columns);
+  else
+    report::write_table(std::cout, trials, columns);
   return 0;
 }
 

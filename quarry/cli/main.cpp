@@ -78,16 +78,7 @@ int main(int argc, char** argv) {
   } catch (const quarry::cli::CommandLineError& e) {
     std::cerr << "quarry: error: " << e.what() << "\nusage: " << it->second.usage << "\n";
     return 2;
-  } catch (const quarry::UsageError& e) {
-    std::cerr << "quarry: error: " << e.what() << "\n";
-    return 2;
-  } catch (const quarry::InvalidArgument& e) {
-    std::cerr << "quarry: error: " << e.what() << "\n";
-    return 2;
-  } catch (const quarry::FatalTrialError& e) {
-    std::cerr << "quarry: error: " << e.what() << "\n";
-    return 2;
-  } catch (const quarry::StorageError& e) {
+  } catch (const quarry::Error& e) {  // a study file, a store or an option is wrong
     std::cerr << "quarry: error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {

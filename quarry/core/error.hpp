@@ -16,7 +16,8 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// A value or definition breaks a rule: "Int('units'): low <= high must hold, got low=512, high=16".
+/// A value or definition breaks a rule: "Int('units'): low <= high must hold, got low=512,
+/// high=16".
 class InvalidArgument : public Error {
  public:
   using Error::Error;

@@ -8,20 +8,23 @@ namespace quarry {
 
 ComponentOptions::ComponentOptions(std::string component, const nlohmann::json& options,
                                    std::vector<std::string> known)
-    : component_(std::move(component)), json_(options.is_null() ? nlohmann::json::object() : options) {
+    : component_(std::move(component)),
+      json_(options.is_null() ? nlohmann::json::object() : options) {
   if (!json_.is_object())
-    throw InvalidArgument(component_ + ": options must be a mapping of names to values, got " + json_.dump());
+    throw InvalidArgument(component_ + ": options must be a mapping of names to values, got " +
+                          json_.dump());
   for (const auto& [key, value] : json_.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    throw InvalidArgument(component_ + ": unknown option '" + key + "' (options: " +
-                          (list.empty() ? "none" : list) + ")");
+    throw InvalidArgument(component_ + ": unknown option '" + key +
+                          "' (options: " + (list.empty() ? "none" : list) + ")");
   }
 }
 
 void ComponentOptions::fail(const std::string& key, const std::string& rule) const {
-  throw InvalidArgument(component_ + ": option '" + key + "' must be " + rule + ", got " + json_[key].dump());
+  throw InvalidArgument(component_ + ": option '" + key + "' must be " + rule + ", got " +
+                        json_[key].dump());
 }
 
 std::int64_t ComponentOptions::integer(const std::string& key, std::int64_t fallback,
@@ -44,7 +47,8 @@ std::uint64_t ComponentOptions::count(const std::string& key, std::uint64_t fall
   return v.get<std::uint64_t>();
 }
 
-void throw_unknown_entry(const std::string& kind, const std::string& name, const std::string& known) {
+void throw_unknown_entry(const std::string& kind, const std::string& name,
+                         const std::string& known) {
   throw InvalidArgument("unknown " + kind + " '" + name + "' (known: " + known + ")");
 }
 

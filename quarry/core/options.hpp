@@ -16,7 +16,8 @@ class ComponentOptions {
  public:
   /// `component` names it in messages ("sampler 'random'"); `known` lists the keys it accepts.
   /// Null options mean none. Throws InvalidArgument for a non-object or an unknown key.
-  ComponentOptions(std::string component, const nlohmann::json& options, std::vector<std::string> known);
+  ComponentOptions(std::string component, const nlohmann::json& options,
+                   std::vector<std::string> known);
 
   bool has(const std::string& key) const { return json_.contains(key); }
   /// The integer at `key` (>= min), or `fallback` when absent.
@@ -35,7 +36,8 @@ class ComponentOptions {
 [[noreturn]] void throw_unknown_entry(const std::string& kind, const std::string& name,
                                       const std::string& known);
 
-/// The registry entry called `name`, or InvalidArgument "unknown sampler 'x' (known: grid, random)".
+/// The registry entry called `name`, or InvalidArgument "unknown sampler 'x' (known: grid,
+/// random)".
 template <typename Entry>
 const Entry& find_entry(const std::vector<Entry>& registry, const std::string& kind,
                         const std::string& name) {

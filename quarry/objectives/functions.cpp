@@ -134,13 +134,15 @@ std::unique_ptr<BenchmarkFunction> make_function(const std::string& name) {
 
 std::unique_ptr<BenchmarkFunction> make_function(const std::string& name,
                                                  const nlohmann::json& options) {
-  if (name == "branin" || name == "hartmann6") (void)ComponentOptions("function '" + name + "'", options, {});
+  if (name == "branin" || name == "hartmann6")
+    (void)ComponentOptions("function '" + name + "'", options, {});
   if (name == "branin") return std::make_unique<Branin>();
   if (name == "hartmann6") return std::make_unique<Hartmann6>();
   if (name == "rosenbrock") {
     return std::make_unique<Rosenbrock>(RosenbrockOptions{.dims = dims_option(options)});
   }
-  (void)find_entry(known_functions(), "function", name);  // throws: every listed name returned above
+  (void)find_entry(known_functions(), "function",
+                   name);  // throws: every listed name returned above
   throw InvalidArgument("function '" + name + "' is listed but has no factory");
 }
 

@@ -61,12 +61,14 @@ Columns columns_for(const std::vector<study::Trial>& trials, std::vector<std::st
   return c;
 }
 
-void write_table(std::ostream& out, const std::vector<study::Trial>& trials, const Columns& columns) {
+void write_table(std::ostream& out, const std::vector<study::Trial>& trials,
+                 const Columns& columns) {
   std::vector<std::vector<std::string>> rows = {header_of(columns)};
   for (const auto& t : trials) rows.push_back(row_of(t, columns));
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], std::min<std::size_t>(r[i].size(), 60));
+    for (std::size_t i = 0; i < r.size(); ++i)
+      width[i] = std::max(width[i], std::min<std::size_t>(r[i].size(), 60));
   for (const auto& r : rows) {
     std::string line;
     for (std::size_t i = 0; i < r.size(); ++i) {
@@ -92,12 +94,16 @@ void write_csv(std::ostream& out, const std::vector<study::Trial>& trials, const
 }
 
 nlohmann::json trial_to_json(const study::Trial& t, const Columns& columns) {
-  nlohmann::json j = {{"number", t.number}, {"state", study::to_string(t.state)},
-                      {"params", space::to_json(t.params)}, {"budget", t.budget},
-                      {"attempts", t.attempts}, {"worker", t.worker}};
+  nlohmann::json j = {{"number", t.number},
+                      {"state", study::to_string(t.state)},
+                      {"params", space::to_json(t.params)},
+                      {"budget", t.budget},
+                      {"attempts", t.attempts},
+                      {"worker", t.worker}};
   nlohmann::json values = nlohmann::json::object();
   for (std::size_t i = 0; i < t.values.size(); ++i)
-    values[i < columns.metrics.size() ? columns.metrics[i] : "value_" + std::to_string(i)] = number_json(t.values[i]);
+    values[i < columns.metrics.size() ? columns.metrics[i] : "value_" + std::to_string(i)] =
+        number_json(t.values[i]);
   j["values"] = values;
   nlohmann::json steps = nlohmann::json::object();
   for (const auto& [step, v] : t.intermediate) steps[std::to_string(step)] = number_json(v);
@@ -111,7 +117,8 @@ nlohmann::json trial_to_json(const study::Trial& t, const Columns& columns) {
   return j;
 }
 
-void write_json(std::ostream& out, const std::vector<study::Trial>& trials, const Columns& columns) {
+void write_json(std::ostream& out, const std::vector<study::Trial>& trials,
+                const Columns& columns) {
   nlohmann::json all = nlohmann::json::array();
   for (const auto& t : trials) all.push_back(trial_to_json(t, columns));
   out << all.dump(2) << '\n';
@@ -127,9 +134,14 @@ std::string format_number(double x) {
 
 std::string format_duration(double seconds) {
   char buf[32];
-  if (seconds < 60) std::snprintf(buf, sizeof buf, "%.1fs", seconds);
-  else if (seconds < 3600) std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
-  else std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(seconds) / 3600, static_cast<int>(seconds) % 3600 / 60);
+  if (seconds < 60)
+    std::snprintf(buf, sizeof buf, "%.1fs", seconds);
+  else if (seconds < 3600)
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(seconds) / 60,
+                  static_cast<int>(seconds) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%dh%02dm", static_cast<int>(seconds) / 3600,
+                  static_cast<int>(seconds) % 3600 / 60);
   return buf;
 }
 

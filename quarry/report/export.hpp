@@ -20,7 +20,8 @@ struct Columns {
 Columns columns_for(const std::vector<study::Trial>& trials, std::vector<std::string> metrics,
                     std::size_t objectives);
 
-void write_table(std::ostream& out, const std::vector<study::Trial>& trials, const Columns& columns);
+void write_table(std::ostream& out, const std::vector<study::Trial>& trials,
+                 const Columns& columns);
 /// RFC 4180 CSV with a header row.
 void write_csv(std::ostream& out, const std::vector<study::Trial>& trials, const Columns& columns);
 nlohmann::json trial_to_json(const study::Trial& trial, const Columns& columns);

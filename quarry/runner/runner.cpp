@@ -41,10 +41,14 @@ class RunState {
     }
     {
       std::lock_guard lock(event_mutex_);
-      if (state == TrialState::Complete) ++summary_.complete;
-      else if (state == TrialState::Pruned) ++summary_.pruned;
-      else if (state == TrialState::Failed) ++summary_.failed;
-      else ++summary_.interrupted;
+      if (state == TrialState::Complete)
+        ++summary_.complete;
+      else if (state == TrialState::Pruned)
+        ++summary_.pruned;
+      else if (state == TrialState::Failed)
+        ++summary_.failed;
+      else
+        ++summary_.interrupted;
     }
     emit(state == TrialState::Waiting ? Event::Kind::Requeued : Event::Kind::Finished, t.number);
   }
@@ -60,7 +64,8 @@ class RunState {
         now = running_;
       }
       try {
-        for (const auto& [number, worker] : now) study_.storage().heartbeat(study_.id(), number, worker);
+        for (const auto& [number, worker] : now)
+          study_.storage().heartbeat(study_.id(), number, worker);
         study_.requeue_stale(options_.stale_after);
       } catch (const StorageError&) {
         // A busy or briefly unavailable store: the next beat tries again.
@@ -139,7 +144,8 @@ TrialState evaluate(Study& study, objectives::Objective& objective, const Trial&
 }  // namespace
 
 RunSummary run(Study& study, objectives::Objective& objective, const RunOptions& options) {
-  if (options.workers < 1) throw InvalidArgument("run: workers >= 1 must hold, got " + std::to_string(options.workers));
+  if (options.workers < 1)
+    throw InvalidArgument("run: workers >= 1 must hold, got " + std::to_string(options.workers));
   RunState state(study, options);
   study.requeue_stale(options.stale_after);
   std::thread beat([&] { state.heartbeat_loop(); });

@@ -23,19 +23,21 @@ struct Event {
 };
 
 struct RunOptions {
-  int workers = 1;                          ///< trials run side by side (threads)
-  std::optional<std::int64_t> max_trials;   ///< total trials in the study (resumes count earlier ones)
-  std::optional<double> timeout;            ///< seconds after which no new trial starts
-  double heartbeat_interval = 2.0;          ///< seconds between heartbeats of running trials
-  double stale_after = 60.0;                ///< a running trial silent this long is requeued
-  const std::atomic<bool>* stop = nullptr;  ///< set it (e.g. from a SIGINT handler) to stop gracefully
+  int workers = 1;  ///< trials run side by side (threads)
+  std::optional<std::int64_t>
+      max_trials;                   ///< total trials in the study (resumes count earlier ones)
+  std::optional<double> timeout;    ///< seconds after which no new trial starts
+  double heartbeat_interval = 2.0;  ///< seconds between heartbeats of running trials
+  double stale_after = 60.0;        ///< a running trial silent this long is requeued
+  const std::atomic<bool>* stop =
+      nullptr;  ///< set it (e.g. from a SIGINT handler) to stop gracefully
   std::function<void(const Event&)> on_event;  ///< called from worker threads, one call at a time
 };
 
 struct RunSummary {
   std::int64_t complete = 0, pruned = 0, failed = 0, interrupted = 0;
-  double elapsed = 0;           ///< seconds
-  bool stopped = false;         ///< ended by `stop` or `timeout` rather than by running out of trials
+  double elapsed = 0;    ///< seconds
+  bool stopped = false;  ///< ended by `stop` or `timeout` rather than by running out of trials
 };
 
 /// Runs the study until max_trials, the sampler's capacity, the timeout or a stop. Trials that fail

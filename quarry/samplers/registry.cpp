@@ -14,7 +14,8 @@ std::vector<SamplerEntry> build_registry() {
   std::vector<SamplerEntry> entries = {
       {"grid", "every combination of the discrete values, in order; stops when exhausted",
        [](const nlohmann::json& j, std::uint64_t) -> std::unique_ptr<Sampler> {
-         (void)ComponentOptions("sampler 'grid'", j, {"seed"});  // validates; a grid ignores its seed
+         (void)ComponentOptions("sampler 'grid'", j,
+                                {"seed"});  // validates; a grid ignores its seed
          return std::make_unique<GridSampler>(GridOptions{});
        }},
       {"random", "independent uniform draws (log-uniform for log scales), no duplicates on grids",

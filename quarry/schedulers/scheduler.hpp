@@ -4,8 +4,8 @@
 // value (Optuna's pruners). It reads the study's history and never owns it; state that must survive
 // a restart lives in the store as study attributes. Multi-fidelity schedulers (Hyperband, ASHA)
 // extend it with the "run this trial at this budget / wait / done" decision.
-// Adding a scheduler: derive from Scheduler, register it in schedulers/registry.cpp, add one line to
-// tests/schedulers/conformance_test.cpp.
+// Adding a scheduler: derive from Scheduler, register it in schedulers/registry.cpp, add one line
+// to tests/schedulers/conformance_test.cpp.
 #pragma once
 
 #include <memory>

@@ -22,14 +22,16 @@ Value HyperParameters::get(const Param& param) {
     it->second = registered.normalize(it->second);
     return it->second;
   }
-  Value v = suggest_ ? registered.normalize(suggest_(registered, values_)) : registered.default_value();
+  Value v =
+      suggest_ ? registered.normalize(suggest_(registered, values_)) : registered.default_value();
   values_[registered.name()] = v;
   return v;
 }
 
 const Value& HyperParameters::operator[](const std::string& name) const {
   auto it = values_.find(name);
-  if (it == values_.end()) throw InvalidArgument("parameter '" + name + "' has no value in this trial");
+  if (it == values_.end())
+    throw InvalidArgument("parameter '" + name + "' has no value in this trial");
   return it->second;
 }
 
@@ -38,11 +40,13 @@ std::int64_t HyperParameters::Int(const std::string& name, std::int64_t low, std
   return std::get<std::int64_t>(get(Param::Int(name, low, high, options)));
 }
 
-double HyperParameters::Float(const std::string& name, double low, double high, FloatOptions options) {
+double HyperParameters::Float(const std::string& name, double low, double high,
+                              FloatOptions options) {
   return std::get<double>(get(Param::Float(name, low, high, options)));
 }
 
-double HyperParameters::Choice(const std::string& name, std::vector<double> values, ChoiceOptions options) {
+double HyperParameters::Choice(const std::string& name, std::vector<double> values,
+                               ChoiceOptions options) {
   return to_double(get(Param::Choice(name, as_values(values), options)));
 }
 
@@ -62,7 +66,8 @@ std::string HyperParameters::Choice(const std::string& name, std::vector<std::st
   return std::get<std::string>(get(Param::Choice(name, as_values(values), options)));
 }
 
-std::string HyperParameters::Choice(const std::string& name, std::initializer_list<const char*> values,
+std::string HyperParameters::Choice(const std::string& name,
+                                    std::initializer_list<const char*> values,
                                     ChoiceOptions options) {
   return Choice(name, std::vector<std::string>(values.begin(), values.end()), options);
 }
@@ -88,7 +93,8 @@ HyperParameters::Scope HyperParameters::conditional_scope(const std::string& par
                                                           std::vector<Value> values) {
   const Param* p = space_.find(parent);
   if (p == nullptr)
-    throw InvalidArgument("conditional_scope: parent '" + parent + "' is not a registered parameter");
+    throw InvalidArgument("conditional_scope: parent '" + parent +
+                          "' is not a registered parameter");
   if (values.empty())
     throw InvalidArgument("conditional_scope('" + parent + "'): needs at least one parent value");
   for (auto& v : values) {

@@ -32,22 +32,29 @@ class HyperParameters {
   explicit HyperParameters(Params values, Suggest suggest = {})
       : values_(std::move(values)), suggest_(std::move(suggest)) {}
 
-  std::int64_t Int(const std::string& name, std::int64_t low, std::int64_t high, IntOptions options = {});
+  std::int64_t Int(const std::string& name, std::int64_t low, std::int64_t high,
+                   IntOptions options = {});
   double Float(const std::string& name, double low, double high, FloatOptions options = {});
   double Choice(const std::string& name, std::vector<double> values, ChoiceOptions options = {});
-  double Choice(const std::string& name, std::initializer_list<double> values, ChoiceOptions options = {}) {
+  double Choice(const std::string& name, std::initializer_list<double> values,
+                ChoiceOptions options = {}) {
     return Choice(name, std::vector<double>(values), options);
   }
-  std::int64_t Choice(const std::string& name, std::vector<std::int64_t> values, ChoiceOptions options = {});
-  std::int64_t Choice(const std::string& name, std::initializer_list<int> values, ChoiceOptions options = {});
-  std::string Choice(const std::string& name, std::vector<std::string> values, ChoiceOptions options = {});
+  std::int64_t Choice(const std::string& name, std::vector<std::int64_t> values,
+                      ChoiceOptions options = {});
+  std::int64_t Choice(const std::string& name, std::initializer_list<int> values,
+                      ChoiceOptions options = {});
+  std::string Choice(const std::string& name, std::vector<std::string> values,
+                     ChoiceOptions options = {});
   std::string Choice(const std::string& name, std::initializer_list<const char*> values,
                      ChoiceOptions options = {});
   bool Boolean(const std::string& name, BooleanOptions options = {});
   std::int64_t Fixed(const std::string& name, std::int64_t value);
   double Fixed(const std::string& name, double value);
   std::string Fixed(const std::string& name, const std::string& value);
-  std::string Fixed(const std::string& name, const char* value) { return Fixed(name, std::string(value)); }
+  std::string Fixed(const std::string& name, const char* value) {
+    return Fixed(name, std::string(value));
+  }
   bool Fixed(const std::string& name, bool value);
 
   /// Registers (or checks) any parameter and returns this trial's value.

@@ -29,11 +29,16 @@ std::string quoted(const Value& v) {
 
 std::string to_string(ParamKind kind) {
   switch (kind) {
-    case ParamKind::Int: return "Int";
-    case ParamKind::Float: return "Float";
-    case ParamKind::Choice: return "Choice";
-    case ParamKind::Boolean: return "Boolean";
-    case ParamKind::Fixed: return "Fixed";
+    case ParamKind::Int:
+      return "Int";
+    case ParamKind::Float:
+      return "Float";
+    case ParamKind::Choice:
+      return "Choice";
+    case ParamKind::Boolean:
+      return "Boolean";
+    case ParamKind::Fixed:
+      return "Fixed";
   }
   return "?";
 }
@@ -60,10 +65,10 @@ Param Param::Int(std::string name, std::int64_t low, std::int64_t high, IntOptio
   Param p(std::move(name), ParamKind::Int);
   if (p.name_.empty()) p.fail("the name must not be empty");
   if (low > high)
-    p.fail("low <= high must hold, got low=" + std::to_string(low) + ", high=" + std::to_string(high));
+    p.fail("low <= high must hold, got low=" + std::to_string(low) +
+           ", high=" + std::to_string(high));
   if (options.step <= 0) p.fail("step > 0 must hold, got step=" + std::to_string(options.step));
-  if (options.log && low < 1)
-    p.fail("log sampling needs low >= 1, got low=" + std::to_string(low));
+  if (options.log && low < 1) p.fail("log sampling needs low >= 1, got low=" + std::to_string(low));
   if (options.log && options.step != 1)
     p.fail("log sampling needs step=1, got step=" + std::to_string(options.step));
   constexpr std::int64_t kExact = std::int64_t{1} << 53;
@@ -88,7 +93,8 @@ Param Param::Float(std::string name, double low, double high, FloatOptions optio
   if (low > high)
     p.fail("low <= high must hold, got low=" + to_string(Value{low}) +
            ", high=" + to_string(Value{high}));
-  if (options.log && low <= 0) p.fail("log sampling needs low > 0, got low=" + to_string(Value{low}));
+  if (options.log && low <= 0)
+    p.fail("log sampling needs low > 0, got low=" + to_string(Value{low}));
   if (options.step && options.log) p.fail("step and log cannot be used together");
   if (options.step && !(*options.step > 0))
     p.fail("step > 0 must hold, got step=" + to_string(Value{*options.step}));
@@ -110,20 +116,24 @@ Param Param::Choice(std::string name, std::vector<Value> values, ChoiceOptions o
   const bool numeric = std::all_of(values.begin(), values.end(), is_number);
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!numeric && values[i].index() != values[0].index())
-      p.fail("all values must have one type, got " + quoted(values[0]) + " and " + quoted(values[i]));
+      p.fail("all values must have one type, got " + quoted(values[0]) + " and " +
+             quoted(values[i]));
     for (std::size_t j = 0; j < i; ++j)
-      if (same_value(values[i], values[j])) p.fail("the value " + quoted(values[i]) + " is listed twice");
+      if (same_value(values[i], values[j]))
+        p.fail("the value " + quoted(values[i]) + " is listed twice");
   }
   // Numbers mixing 1 and 0.5 are all stored as doubles so every value has one type.
-  const bool any_double = std::any_of(values.begin(), values.end(),
-                                      [](const Value& v) { return std::holds_alternative<double>(v); });
+  const bool any_double = std::any_of(values.begin(), values.end(), [](const Value& v) {
+    return std::holds_alternative<double>(v);
+  });
   if (numeric && any_double)
     for (auto& v : values) v = to_double(v);
   p.ordered_ = options.ordered.value_or(numeric);
   if (p.ordered_ && !numeric) p.fail("ordered=true needs numeric values");
   p.choices_ = std::move(values);
   p.default_ = options.default_value.value_or(p.choices_.front());
-  if (!p.contains(p.default_)) p.fail("the default " + quoted(p.default_) + " is not one of its values");
+  if (!p.contains(p.default_))
+    p.fail("the default " + quoted(p.default_) + " is not one of its values");
   p.default_ = p.normalize(p.default_);
   return p;
 }
@@ -164,7 +174,9 @@ std::size_t Param::count() const {
   }
 }
 
-bool Param::is_discrete() const { return kind_ != ParamKind::Float || step_.has_value(); }
+bool Param::is_discrete() const {
+  return kind_ != ParamKind::Float || step_.has_value();
+}
 
 Value Param::from_unit(double u) const {
   u = clamp_unit(u);
@@ -175,13 +187,17 @@ Value Param::from_unit(double u) const {
         const double x = std::round(std::exp(a + u * (b - a)));
         return static_cast<std::int64_t>(std::clamp(x, low_, high_));
       }
-      const auto k = static_cast<double>(static_cast<std::size_t>(u * static_cast<double>(count())));
+      const auto k =
+          static_cast<double>(static_cast<std::size_t>(u * static_cast<double>(count())));
       return static_cast<std::int64_t>(low_ + k * *step_);
     }
     case ParamKind::Float: {
-      if (log_) return std::clamp(std::exp(std::log(low_) + u * (std::log(high_) - std::log(low_))), low_, high_);
+      if (log_)
+        return std::clamp(std::exp(std::log(low_) + u * (std::log(high_) - std::log(low_))), low_,
+                          high_);
       if (step_) {
-        const auto k = static_cast<double>(static_cast<std::size_t>(u * static_cast<double>(count())));
+        const auto k =
+            static_cast<double>(static_cast<std::size_t>(u * static_cast<double>(count())));
         return std::min(low_ + k * *step_, high_);
       }
       return low_ + u * (high_ - low_);
@@ -205,13 +221,15 @@ double Param::to_unit(const Value& raw) const {
     case ParamKind::Float: {
       const double x = to_double(v);
       if (high_ == low_) return 0.5;
-      if (log_) return clamp_unit((std::log(x) - std::log(low_)) / (std::log(high_) - std::log(low_)));
+      if (log_)
+        return clamp_unit((std::log(x) - std::log(low_)) / (std::log(high_) - std::log(low_)));
       if (step_) return (std::round((x - low_) / *step_) + 0.5) / static_cast<double>(count());
       return clamp_unit((x - low_) / (high_ - low_));
     }
     default: {
       for (std::size_t i = 0; i < choices_.size(); ++i)
-        if (same_value(choices_[i], v)) return (static_cast<double>(i) + 0.5) / static_cast<double>(choices_.size());
+        if (same_value(choices_[i], v))
+          return (static_cast<double>(i) + 0.5) / static_cast<double>(choices_.size());
       return 0.5;  // unreachable: normalize() checked membership
     }
   }
@@ -221,9 +239,12 @@ bool Param::contains(const Value& v) const {
   switch (kind_) {
     case ParamKind::Int: {
       double x;
-      if (const auto* i = std::get_if<std::int64_t>(&v)) x = static_cast<double>(*i);
-      else if (const auto* d = std::get_if<double>(&v)) x = *d;
-      else return false;
+      if (const auto* i = std::get_if<std::int64_t>(&v))
+        x = static_cast<double>(*i);
+      else if (const auto* d = std::get_if<double>(&v))
+        x = *d;
+      else
+        return false;
       if (x != std::floor(x) || x < low_ || x > high_) return false;
       return std::fmod(x - low_, *step_) == 0.0;
     }
@@ -242,10 +263,13 @@ bool Param::contains(const Value& v) const {
 }
 
 Value Param::normalize(const Value& v) const {
-  if (!contains(v)) fail("the value " + quoted(v) + " is not one of its values (" + describe() + ")");
+  if (!contains(v))
+    fail("the value " + quoted(v) + " is not one of its values (" + describe() + ")");
   switch (kind_) {
-    case ParamKind::Int: return static_cast<std::int64_t>(to_double(v));
-    case ParamKind::Float: return to_double(v);
+    case ParamKind::Int:
+      return static_cast<std::int64_t>(to_double(v));
+    case ParamKind::Float:
+      return to_double(v);
     default:
       for (const auto& c : choices_)
         if (same_value(c, v)) return c;
@@ -259,9 +283,11 @@ std::vector<Value> Param::discrete_values() const {
   const std::size_t n = count();
   out.reserve(n);
   if (kind_ == ParamKind::Int) {
-    for (std::size_t k = 0; k < n; ++k) out.emplace_back(static_cast<std::int64_t>(low_ + static_cast<double>(k) * *step_));
+    for (std::size_t k = 0; k < n; ++k)
+      out.emplace_back(static_cast<std::int64_t>(low_ + static_cast<double>(k) * *step_));
   } else if (kind_ == ParamKind::Float) {
-    for (std::size_t k = 0; k < n; ++k) out.emplace_back(std::min(low_ + static_cast<double>(k) * *step_, high_));
+    for (std::size_t k = 0; k < n; ++k)
+      out.emplace_back(std::min(low_ + static_cast<double>(k) * *step_, high_));
   } else {
     out = choices_;
   }
@@ -273,10 +299,14 @@ std::string Param::describe() const {
   switch (kind_) {
     case ParamKind::Int:
     case ParamKind::Float:
-      s += ", " + to_string(kind_ == ParamKind::Int ? Value{static_cast<std::int64_t>(low_)} : Value{low_});
-      s += ", " + to_string(kind_ == ParamKind::Int ? Value{static_cast<std::int64_t>(high_)} : Value{high_});
+      s += ", " + to_string(kind_ == ParamKind::Int ? Value{static_cast<std::int64_t>(low_)}
+                                                    : Value{low_});
+      s += ", " + to_string(kind_ == ParamKind::Int ? Value{static_cast<std::int64_t>(high_)}
+                                                    : Value{high_});
       if (step_ && !(kind_ == ParamKind::Int && *step_ == 1.0))
-        s += ", step=" + to_string(kind_ == ParamKind::Int ? Value{static_cast<std::int64_t>(*step_)} : Value{*step_});
+        s +=
+            ", step=" + to_string(kind_ == ParamKind::Int ? Value{static_cast<std::int64_t>(*step_)}
+                                                          : Value{*step_});
       if (log_) s += ", log=true";
       break;
     case ParamKind::Choice: {
@@ -285,16 +315,20 @@ std::string Param::describe() const {
       s += "]";
       break;
     }
-    case ParamKind::Boolean: break;
-    case ParamKind::Fixed: s += ", " + quoted(default_); break;
+    case ParamKind::Boolean:
+      break;
+    case ParamKind::Fixed:
+      s += ", " + quoted(default_);
+      break;
   }
   return s + ")";
 }
 
 bool Param::operator==(const Param& o) const {
-  if (name_ != o.name_ || kind_ != o.kind_ || low_ != o.low_ || high_ != o.high_ || step_ != o.step_ ||
-      log_ != o.log_ || ordered_ != o.ordered_ || choices_.size() != o.choices_.size() ||
-      !same_value(default_, o.default_) || conditions_ != o.conditions_)
+  if (name_ != o.name_ || kind_ != o.kind_ || low_ != o.low_ || high_ != o.high_ ||
+      step_ != o.step_ || log_ != o.log_ || ordered_ != o.ordered_ ||
+      choices_.size() != o.choices_.size() || !same_value(default_, o.default_) ||
+      conditions_ != o.conditions_)
     return false;
   for (std::size_t i = 0; i < choices_.size(); ++i)
     if (!same_value(choices_[i], o.choices_[i])) return false;
@@ -302,7 +336,8 @@ bool Param::operator==(const Param& o) const {
 }
 
 nlohmann::json Param::to_json() const {
-  nlohmann::json j = {{"name", name_}, {"kind", to_string(kind_)}, {"default", space::to_json(default_)}};
+  nlohmann::json j = {
+      {"name", name_}, {"kind", to_string(kind_)}, {"default", space::to_json(default_)}};
   if (kind_ == ParamKind::Int || kind_ == ParamKind::Float) {
     j["low"] = low_;
     j["high"] = high_;

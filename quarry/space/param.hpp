@@ -3,13 +3,15 @@
 // Every parameter is validated once, in its constructor, and maps its values to and from the unit
 // interval [0, 1) (Keras Tuner's value_to_prob / prob_to_value), so samplers work on unit cubes:
 //   - Int:    `step` values low, low+step, ... <= high, each owning an equal slice of [0, 1);
-//             with `log`, a log-uniform draw over [low-0.5, high+0.5] rounded to the nearest integer.
-//   - Float:  linear or log-uniform over [low, high]; with `step`, the grid low, low+step, ... <= high.
+//             with `log`, a log-uniform draw over [low-0.5, high+0.5] rounded to the nearest
+//             integer.
+//   - Float:  linear or log-uniform over [low, high]; with `step`, the grid low, low+step, ... <=
+//   high.
 //   - Choice: one equal slice per value; `ordered` (default: true for numbers) tells model-based
 //             samplers that neighbouring values are similar.
 //   - Boolean: a Choice of {false, true}.   - Fixed: one value, always.
-// A parameter may carry conditions: it is active only when every named parent takes one of the given
-// values (Keras Tuner's conditional_scope).
+// A parameter may carry conditions: it is active only when every named parent takes one of the
+// given values (Keras Tuner's conditional_scope).
 #pragma once
 
 #include <cstdint>
@@ -34,8 +36,8 @@ struct IntOptions {
 };
 
 struct FloatOptions {
-  std::optional<double> step;  ///< quantise to low + k * step (not with log)
-  bool log = false;            ///< sample log-uniformly (needs low > 0)
+  std::optional<double> step;           ///< quantise to low + k * step (not with log)
+  bool log = false;                     ///< sample log-uniformly (needs low > 0)
   std::optional<double> default_value;  ///< default: low
 };
 

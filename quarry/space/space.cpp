@@ -14,8 +14,8 @@ const Param& Space::add(Param p) {
   if (auto it = index_.find(p.name()); it != index_.end()) {
     const Param& existing = params_[it->second];
     if (!(existing == p))
-      throw InvalidArgument("parameter '" + p.name() + "' is already defined as " + existing.describe() +
-                            "; it cannot be redefined as " + p.describe());
+      throw InvalidArgument("parameter '" + p.name() + "' is already defined as " +
+                            existing.describe() + "; it cannot be redefined as " + p.describe());
     return existing;
   }
   for (const auto& c : p.conditions()) {
@@ -59,7 +59,8 @@ void Space::validate(const Params& values) const {
     auto it = values.find(p.name());
     if (it == values.end()) throw InvalidArgument("no value given for parameter " + p.describe());
     if (!p.contains(it->second))
-      throw InvalidArgument("value " + to_string(it->second) + " is not allowed for " + p.describe());
+      throw InvalidArgument("value " + to_string(it->second) + " is not allowed for " +
+                            p.describe());
     seen[p.name()] = it->second;
   }
   for (const auto& [name, value] : values)

@@ -6,7 +6,8 @@
 //     machines (PostgreSQL) may use one store at once.
 //  2. Trial numbering is atomic: create_trial gives 0, 1, 2, ... per study, never a number twice,
 //     even under concurrent callers; with `limit`, no number >= limit is ever created.
-//  3. A trial is claimed by exactly one worker: claim_trial moves one Waiting trial to Running in one
+//  3. A trial is claimed by exactly one worker: claim_trial moves one Waiting trial to Running in
+//  one
 //     atomic step; two callers never get the same trial.
 //  4. Finished trials (Complete, Pruned, Failed) are immutable: every later write to one throws
 //     StorageError; nothing ever deletes a trial.
@@ -53,7 +54,8 @@ class Storage {
 
   // --- studies -----------------------------------------------------------------------------
   /// Creates a study; throws DuplicateStudy if the name is taken.
-  virtual StudyInfo create_study(const std::string& name, const std::vector<Direction>& directions) = 0;
+  virtual StudyInfo create_study(const std::string& name,
+                                 const std::vector<Direction>& directions) = 0;
   virtual std::optional<StudyInfo> find_study(const std::string& name) = 0;
   virtual std::vector<StudyInfo> list_studies() = 0;
 

@@ -43,12 +43,14 @@ std::string local_worker_id(int slot) {
   return host_name() + ":" + std::to_string(getpid()) + ":" + std::to_string(slot);
 }
 
-Study::Study(std::shared_ptr<storage::Storage> storage, const std::string& name, StudyOptions options)
+Study::Study(std::shared_ptr<storage::Storage> storage, const std::string& name,
+             StudyOptions options)
     : Study(storage, storage::StudyInfo{}, std::move(options)) {
   info_ = storage_->open_or_create_study(name, directions_wanted_);
 }
 
-Study::Study(std::shared_ptr<storage::Storage> storage, storage::StudyInfo info, StudyOptions options)
+Study::Study(std::shared_ptr<storage::Storage> storage, storage::StudyInfo info,
+             StudyOptions options)
     : storage_(std::move(storage)),
       info_(std::move(info)),
       sampler_(std::move(options.sampler)),
@@ -64,8 +66,8 @@ Study Study::open(std::shared_ptr<storage::Storage> storage, const std::string& 
   if (!info) {
     std::string known;
     for (const auto& s : storage->list_studies()) known += (known.empty() ? "" : ", ") + s.name;
-    throw InvalidArgument("no study named '" + name + "' in this store (it has: " +
-                          (known.empty() ? "none" : known) + ")");
+    throw InvalidArgument("no study named '" + name +
+                          "' in this store (it has: " + (known.empty() ? "none" : known) + ")");
   }
   return Study(std::move(storage), std::move(*info), std::move(options));
 }
@@ -101,7 +103,8 @@ std::optional<Trial> Study::ask(const std::string& worker, std::optional<std::in
     // A process killed between creating a trial and storing its parameters leaves it without
     // them: sample them now (the same values, as sampling depends on the trial number).
     if (waiting->params.empty() && !current.empty()) {
-      waiting->params = samplers::sample_all(*sampler_, current, history_for_sampler(current), waiting->number);
+      waiting->params =
+          samplers::sample_all(*sampler_, current, history_for_sampler(current), waiting->number);
       storage_->set_params(info_.id, waiting->number, waiting->params);
     }
     return waiting;
@@ -109,9 +112,11 @@ std::optional<Trial> Study::ask(const std::string& worker, std::optional<std::in
   std::optional<std::int64_t> limit = max_trials;
   if (auto capacity = sampler_->capacity(current))
     limit = limit ? std::min(*limit, *capacity) : *capacity;
-  auto trial = storage_->create_trial(info_.id, {.state = TrialState::Running, .worker = worker}, limit);
+  auto trial =
+      storage_->create_trial(info_.id, {.state = TrialState::Running, .worker = worker}, limit);
   if (!trial) return std::nullopt;
-  trial->params = samplers::sample_all(*sampler_, current, history_for_sampler(current), trial->number);
+  trial->params =
+      samplers::sample_all(*sampler_, current, history_for_sampler(current), trial->number);
   storage_->set_params(info_.id, trial->number, trial->params);
   return trial;
 }
@@ -128,11 +133,12 @@ Trial Study::enqueue(const Params& params, double budget) {
 
 HyperParameters Study::hyperparameters(const Trial& trial) {
   const std::int64_t number = trial.number;
-  return HyperParameters(trial.params, [this, number](const space::Param& p, const Params& assigned) {
-    Space current = space();
-    current.add(p);
-    return sampler_->sample_independent(p, assigned, history_for_sampler(current), number);
-  });
+  return HyperParameters(
+      trial.params, [this, number](const space::Param& p, const Params& assigned) {
+        Space current = space();
+        current.add(p);
+        return sampler_->sample_independent(p, assigned, history_for_sampler(current), number);
+      });
 }
 
 void Study::record(std::int64_t number, const HyperParameters& hp) {
@@ -156,9 +162,10 @@ bool Study::should_prune(std::int64_t number) {
 
 void Study::tell(std::int64_t number, const std::vector<double>& values) {
   if (values.size() != info_.directions.size())
-    throw InvalidArgument("study '" + info_.name + "' has " + std::to_string(info_.directions.size()) +
-                          " objective(s), trial " + std::to_string(number) + " was told " +
-                          std::to_string(values.size()) + " value(s)");
+    throw InvalidArgument("study '" + info_.name + "' has " +
+                          std::to_string(info_.directions.size()) + " objective(s), trial " +
+                          std::to_string(number) + " was told " + std::to_string(values.size()) +
+                          " value(s)");
   for (std::size_t i = 0; i < values.size(); ++i)
     if (std::isnan(values[i])) {
       storage_->finish_trial(info_.id, number, TrialState::Failed, {},
@@ -172,7 +179,8 @@ void Study::tell(std::int64_t number, TrialState state, const std::string& reaso
   if (state == TrialState::Complete)
     throw InvalidArgument("tell: a complete trial needs its objective values");
   if (state != TrialState::Pruned && state != TrialState::Failed)
-    throw InvalidArgument("tell: a trial can only end complete, pruned or failed, not " + to_string(state));
+    throw InvalidArgument("tell: a trial can only end complete, pruned or failed, not " +
+                          to_string(state));
   std::vector<double> values;
   if (state == TrialState::Pruned) {
     if (auto last = storage_->get_trial(info_.id, number).last_intermediate()) values = {*last};
@@ -189,7 +197,8 @@ std::vector<std::int64_t> Study::requeue_stale(double stale_after) {
   const double now = now_seconds();
   for (const auto& t : storage_->get_trials(info_.id)) {
     // Trials asked for by hand (`quarry ask`) have no worker process to watch.
-    if (t.state != TrialState::Running || std::count(t.worker.begin(), t.worker.end(), ':') != 2) continue;
+    if (t.state != TrialState::Running || std::count(t.worker.begin(), t.worker.end(), ':') != 2)
+      continue;
     const double last_sign = t.heartbeat.value_or(t.started_at.value_or(t.created_at));
     const bool silent = now - last_sign > stale_after;
     if ((silent || local_worker_is_dead(t.worker)) &&
@@ -199,9 +208,13 @@ std::vector<std::int64_t> Study::requeue_stale(double stale_after) {
   return requeued;
 }
 
-std::vector<Trial> Study::trials() const { return storage_->get_trials(info_.id); }
+std::vector<Trial> Study::trials() const {
+  return storage_->get_trials(info_.id);
+}
 
-Trial Study::trial(std::int64_t number) const { return storage_->get_trial(info_.id, number); }
+Trial Study::trial(std::int64_t number) const {
+  return storage_->get_trial(info_.id, number);
+}
 
 bool Study::better(double a, double b, std::size_t index) const {
   return info_.directions.at(index) == Direction::Minimize ? a < b : a > b;

@@ -1,15 +1,14 @@
 // Study: one search, stored in a Storage: ask for a trial, report its progress, tell its result.
 //
 //   auto storage = quarry::storage::open_storage("sqlite://runs/demo.db");
-//   quarry::Study study(storage, "demo", {.directions = {Direction::Minimize}, .sampler = sampler});
-//   study.register_space(space);
-//   while (auto trial = study.ask("me")) {
+//   quarry::Study study(storage, "demo", {.directions = {Direction::Minimize}, .sampler =
+//   sampler}); study.register_space(space); while (auto trial = study.ask("me")) {
 //     double loss = train(trial->params);
 //     study.tell(trial->number, {loss});
 //   }
 //
-// A study object is a thin, thread-safe view of the store: several threads (and processes, and later
-// machines) may drive the same study at once. Nothing about the search lives only in memory.
+// A study object is a thin, thread-safe view of the store: several threads (and processes, and
+// later machines) may drive the same study at once. Nothing about the search lives only in memory.
 #pragma once
 
 #include <cstdint>
@@ -28,17 +27,18 @@ namespace quarry::study {
 
 struct StudyOptions {
   std::vector<Direction> directions = {Direction::Minimize};  ///< one per objective
-  std::shared_ptr<samplers::Sampler> sampler;      ///< default: random, seed 0
-  std::shared_ptr<schedulers::Scheduler> scheduler;  ///< default: none (never prunes)
+  std::shared_ptr<samplers::Sampler> sampler;                 ///< default: random, seed 0
+  std::shared_ptr<schedulers::Scheduler> scheduler;           ///< default: none (never prunes)
 };
 
 class Study {
  public:
   /// Opens `name` in `storage`, creating it when absent. Throws InvalidArgument when it exists with
   /// other directions.
-  Study(std::shared_ptr<storage::Storage> storage, const std::string& name, StudyOptions options = {});
-  /// Opens an existing study (directions as stored); throws InvalidArgument naming the study and the
-  /// studies the store has when it does not exist.
+  Study(std::shared_ptr<storage::Storage> storage, const std::string& name,
+        StudyOptions options = {});
+  /// Opens an existing study (directions as stored); throws InvalidArgument naming the study and
+  /// the studies the store has when it does not exist.
   static Study open(std::shared_ptr<storage::Storage> storage, const std::string& name,
                     StudyOptions options = {});
 
@@ -51,13 +51,14 @@ class Study {
   // --- search space -------------------------------------------------------------------------
   /// The parameters registered so far (kept in the store, so every worker sees one space).
   Space space() const;
-  /// Adds `space`'s parameters to the study's space; throws InvalidArgument on a conflicting definition.
+  /// Adds `space`'s parameters to the study's space; throws InvalidArgument on a conflicting
+  /// definition.
   void register_space(const Space& space);
 
   // --- ask / report / tell ------------------------------------------------------------------
-  /// The next trial to run for `worker`: a waiting one (queued or interrupted earlier) if any, else a
-  /// new one with parameters from the sampler. nullopt when the study holds `max_trials` trials or
-  /// the sampler is exhausted (grid).
+  /// The next trial to run for `worker`: a waiting one (queued or interrupted earlier) if any, else
+  /// a new one with parameters from the sampler. nullopt when the study holds `max_trials` trials
+  /// or the sampler is exhausted (grid).
   std::optional<Trial> ask(const std::string& worker, std::optional<std::int64_t> max_trials = {});
   /// Queues a trial with given parameters (checked against the space); it is run before new ones.
   Trial enqueue(const Params& params, double budget = 0);

@@ -8,24 +8,31 @@ namespace quarry::study {
 
 std::string to_string(TrialState s) {
   switch (s) {
-    case TrialState::Waiting: return "waiting";
-    case TrialState::Running: return "running";
-    case TrialState::Complete: return "complete";
-    case TrialState::Pruned: return "pruned";
-    case TrialState::Failed: return "failed";
+    case TrialState::Waiting:
+      return "waiting";
+    case TrialState::Running:
+      return "running";
+    case TrialState::Complete:
+      return "complete";
+    case TrialState::Pruned:
+      return "pruned";
+    case TrialState::Failed:
+      return "failed";
   }
   return "?";
 }
 
 TrialState trial_state_from_string(const std::string& s) {
-  for (auto st : {TrialState::Waiting, TrialState::Running, TrialState::Complete, TrialState::Pruned,
-                  TrialState::Failed})
+  for (auto st : {TrialState::Waiting, TrialState::Running, TrialState::Complete,
+                  TrialState::Pruned, TrialState::Failed})
     if (to_string(st) == s) return st;
   throw InvalidArgument("unknown trial state '" + s +
                         "' (expected waiting, running, complete, pruned or failed)");
 }
 
-std::string to_string(Direction d) { return d == Direction::Minimize ? "minimize" : "maximize"; }
+std::string to_string(Direction d) {
+  return d == Direction::Minimize ? "minimize" : "maximize";
+}
 
 Direction direction_from_string(const std::string& s) {
   if (s == "minimize" || s == "min") return Direction::Minimize;

@@ -24,23 +24,25 @@ inline bool is_finished(TrialState s) {
 
 enum class Direction { Minimize, Maximize };
 std::string to_string(Direction d);
-Direction direction_from_string(const std::string& s);  // "minimize" | "maximize"; throws InvalidArgument
+Direction direction_from_string(
+    const std::string& s);  // "minimize" | "maximize"; throws InvalidArgument
 
 struct Trial {
-  std::int64_t number = -1;  ///< unique within the study, assigned atomically by the store: 0, 1, 2...
+  std::int64_t number =
+      -1;  ///< unique within the study, assigned atomically by the store: 0, 1, 2...
   TrialState state = TrialState::Waiting;
   Params params;
-  std::vector<double> values;                 ///< one per objective, set when Complete
+  std::vector<double> values;                   ///< one per objective, set when Complete
   std::map<std::int64_t, double> intermediate;  ///< step (e.g. epoch) -> reported value
-  double budget = 0;                 ///< resource granted (epochs, fraction...); 0 = the full budget
+  double budget = 0;  ///< resource granted (epochs, fraction...); 0 = the full budget
   std::optional<std::int64_t> parent;  ///< the trial this one continues (promotion, morphism)
-  double created_at = 0;             ///< seconds since the Unix epoch
-  std::optional<double> started_at;  ///< last claim
+  double created_at = 0;               ///< seconds since the Unix epoch
+  std::optional<double> started_at;    ///< last claim
   std::optional<double> finished_at;
-  std::string worker;                ///< "host:pid:slot" of the worker that claimed it last
-  std::optional<double> heartbeat;   ///< last sign of life from that worker
-  std::int64_t attempts = 0;         ///< how many times it was claimed
-  std::string failure;               ///< why it failed, with the tail of the program's stderr
+  std::string worker;               ///< "host:pid:slot" of the worker that claimed it last
+  std::optional<double> heartbeat;  ///< last sign of life from that worker
+  std::int64_t attempts = 0;        ///< how many times it was claimed
+  std::string failure;              ///< why it failed, with the tail of the program's stderr
   std::map<std::string, std::string> attrs;  ///< free-form facts (JSON text), e.g. model size
 
   bool finished() const { return is_finished(state); }

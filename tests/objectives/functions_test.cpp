@@ -100,8 +100,10 @@ TEST(Functions, RegistryNamesDescribesAndValidates) {
               HasSubstr("unknown option 'dim' (options: dims)"));
   EXPECT_THAT(error_of("rosenbrock", {{"dims", 1}}),
               HasSubstr("dims must be in [2, 10000], got 1"));
-  EXPECT_THAT(error_of("rosenbrock", {{"dims", "3"}}), HasSubstr("option 'dims' must be an integer"));
-  EXPECT_THAT(error_of("rosenbrock", nlohmann::json::array()), HasSubstr("options must be a mapping of names to values"));
+  EXPECT_THAT(error_of("rosenbrock", {{"dims", "3"}}),
+              HasSubstr("option 'dims' must be an integer"));
+  EXPECT_THAT(error_of("rosenbrock", nlohmann::json::array()),
+              HasSubstr("options must be a mapping of names to values"));
   EXPECT_THROW(Rosenbrock({.dims = 1}), InvalidArgument);
 }
 

@@ -21,16 +21,17 @@ Study make_study(const std::string& name) {
   return study;
 }
 
-double x_of(const TrialContext& c) { return std::get<double>(c.params().at("x")); }
+double x_of(const TrialContext& c) {
+  return std::get<double>(c.params().at("x"));
+}
 
 TEST(Runner, ParallelWorkersRunExactlyMaxTrials) {
   Study study = make_study("parallel");
-  objectives::FunctionObjective square("square", [](TrialContext& c) {
-    return std::vector<double>{x_of(c) * x_of(c)};
-  });
+  objectives::FunctionObjective square(
+      "square", [](TrialContext& c) { return std::vector<double>{x_of(c) * x_of(c)}; });
   std::atomic<int> events{0};
-  const auto summary = run(study, square,
-                           {.workers = 4, .max_trials = 50, .on_event = [&](const Event&) { ++events; }});
+  const auto summary = run(
+      study, square, {.workers = 4, .max_trials = 50, .on_event = [&](const Event&) { ++events; }});
   EXPECT_EQ(summary.complete, 50);
   EXPECT_FALSE(summary.stopped);
   const auto trials = study.trials();
@@ -85,7 +86,8 @@ TEST(Runner, StopRequeuesRunningTrials) {
   EXPECT_EQ(summary.interrupted, 1);
   EXPECT_EQ(study.trial(2).state, TrialState::Waiting);
   stop = false;
-  objectives::FunctionObjective quick("quick", [](TrialContext&) { return std::vector<double>{0.0}; });
+  objectives::FunctionObjective quick("quick",
+                                      [](TrialContext&) { return std::vector<double>{0.0}; });
   EXPECT_EQ(run(study, quick, {.workers = 1, .max_trials = 10}).complete, 8);
   EXPECT_EQ(study.trial(2).state, TrialState::Complete);
   EXPECT_EQ(study.trial(2).attempts, 2);

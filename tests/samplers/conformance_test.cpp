@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -168,7 +170,8 @@ TEST_P(SamplerConformance, LogScaleSpreadsDrawsEvenlyOverDecades) {
     // log-scaled discrete parameter, each exactly once.
     const Space ints({Param::Int("n", 1, 64, {.log = true})});
     std::set<std::int64_t> seen;
-    for (const auto& t : run_trials(*make(13), ints, 64)) seen.insert(std::get<std::int64_t>(t.params.at("n")));
+    for (const auto& t : run_trials(*make(13), ints, 64))
+      seen.insert(std::get<std::int64_t>(t.params.at("n")));
     EXPECT_EQ(seen.size(), 64u);
     return;
   }
@@ -208,15 +211,7 @@ TEST(SamplerRegistry, EveryRegisteredSamplerHasAConformanceLine) {
                              [](const auto& a, const auto& b) { return a.name < b.name; }));
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using quarry::testing::error_of;
 
 TEST(SamplerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_sampler("foo", {}, 0); }),

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.hpp"
+
 #include <set>
 #include <string>
 #include <thread>
@@ -29,15 +31,7 @@ std::vector<Params> enumerate(GridSampler& grid, const Space& space) {
   return out;
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using quarry::testing::error_of;
 
 TEST(GridSampler, FirstParameterVariesSlowestValuesInDeclaredOrder) {
   const Space space({Param::Choice("act", {str("tanh"), str("relu")}), Param::Int("layers", 1, 3)});

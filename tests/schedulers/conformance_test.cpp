@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -111,15 +113,7 @@ TEST(SchedulerRegistry, EveryRegisteredSchedulerHasAConformanceLine) {
                              [](const auto& a, const auto& b) { return a.name < b.name; }));
 }
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using quarry::testing::error_of;
 
 TEST(SchedulerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_scheduler("foo", {}); }),

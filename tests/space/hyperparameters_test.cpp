@@ -35,7 +35,8 @@ TEST(HyperParameters, RedefiningANameIsAnError) {
     hp.Int("units", 16, 256, {.step = 16});
     FAIL() << "expected InvalidArgument";
   } catch (const InvalidArgument& e) {
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("'units' is already defined as Int('units', 16, 512, step=16)"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(
+                              "'units' is already defined as Int('units', 16, 512, step=16)"));
   }
 }
 

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "quarry/core/error.hpp"
@@ -13,15 +15,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using quarry::testing::error_of;
 
 TEST(Param, ValidationMessagesNameParameterRuleAndValues) {
   EXPECT_EQ(error_of([] { Param::Int("units", 512, 16); }),
@@ -36,8 +30,13 @@ TEST(Param, ValidationMessagesNameParameterRuleAndValues) {
               HasSubstr("step and log cannot be used together"));
   EXPECT_THAT(error_of([] { Param::Int("n", 1, 10, {.step = 2, .default_value = 2}); }),
               HasSubstr("default 2"));
-  EXPECT_THAT(error_of([] { Param::Choice("c", {Value{"a"}, Value{"a"}}); }), HasSubstr("listed twice"));
-  EXPECT_THAT(error_of([] { Param::Choice("c", {Value{"a"}, Value{std::int64_t{1}}}); }),
+  EXPECT_THAT(error_of([] {
+                Param::Choice("c", {Value{"a"}, Value{"a"}});
+              }),
+              HasSubstr("listed twice"));
+  EXPECT_THAT(error_of([] {
+                Param::Choice("c", {Value{"a"}, Value{std::int64_t{1}}});
+              }),
               HasSubstr("one type"));
 }
 
@@ -106,8 +105,10 @@ TEST(Param, JsonRoundTripKeepsTheDefinition) {
 }
 
 TEST(Param, DescribeReadsLikeTheCall) {
-  EXPECT_EQ(Param::Int("units", 16, 512, {.step = 16}).describe(), "Int('units', 16, 512, step=16)");
-  EXPECT_EQ(Param::Float("lr", 0.001, 0.1, {.log = true}).describe(), "Float('lr', 0.001, 0.1, log=true)");
+  EXPECT_EQ(Param::Int("units", 16, 512, {.step = 16}).describe(),
+            "Int('units', 16, 512, step=16)");
+  EXPECT_EQ(Param::Float("lr", 0.001, 0.1, {.log = true}).describe(),
+            "Float('lr', 0.001, 0.1, log=true)");
   EXPECT_EQ(Param::Choice("o", {Value{"a"}, Value{"b"}}).describe(), "Choice('o', ['a', 'b'])");
 }
 

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/test_util.hpp"
+
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -56,15 +58,7 @@ const StoreCase kStores[] = {
      [](const fs::path& dir) { return std::make_shared<SqliteStorage>((dir / "s.db").string()); }},
 };
 
-template <typename E, typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using quarry::testing::error_of;
 
 /// Doubles equal bit for bit in meaning: NaN matches NaN, -0 does not match +0.
 bool same_double(double a, double b) {

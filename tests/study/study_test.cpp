@@ -31,7 +31,8 @@ TEST(Study, AskSamplesActiveParametersAndTellCompletes) {
     auto t = study.ask("w");
     ASSERT_TRUE(t);
     EXPECT_EQ(t->number, i);
-    EXPECT_EQ(t->params.count("momentum"), std::get<std::string>(t->params.at("opt")) == "sgd" ? 1u : 0u);
+    EXPECT_EQ(t->params.count("momentum"),
+              std::get<std::string>(t->params.at("opt")) == "sgd" ? 1u : 0u);
     study.tell(t->number, {std::get<double>(t->params.at("x"))});
   }
   const auto best = study.best_trial();
