@@ -25,15 +25,6 @@ auto built_from(const config::StudyFile& file, const std::string& key, Build bui
   }
 }
 
-/// The file of a SQLite store URL (the rules of storage::open_storage); nullopt for other stores.
-std::optional<std::string> sqlite_file(const std::string& url) {
-  if (url.rfind("sqlite://", 0) == 0) return url.substr(9);
-  for (const std::string ext : {".db", ".sqlite", ".sqlite3"})
-    if (url.size() >= ext.size() && url.compare(url.size() - ext.size(), ext.size(), ext) == 0)
-      return url;
-  return std::nullopt;
-}
-
 }  // namespace
 
 StudyRef resolve_study(const Args& args, const std::string& command) {
@@ -58,7 +49,7 @@ StudyRef resolve_study(const Args& args, const std::string& command) {
 
 Study open_existing(const StudyRef& ref) {
   // Reading a study must not create a store: a SQLite file that is not there holds no study.
-  if (const auto file = sqlite_file(ref.storage);
+  if (const auto file = storage::sqlite_path(ref.storage);
       file && !file->empty() && !std::filesystem::exists(*file))
     throw InvalidArgument("no study named '" + ref.name + "': the store '" + *file +
                           "' does not exist (a search creates it)");

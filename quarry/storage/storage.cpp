@@ -40,17 +40,22 @@ StudyInfo Storage::open_or_create_study(const std::string& name,
   return *study;
 }
 
-std::shared_ptr<Storage> open_storage(const std::string& url) {
-  if (url == "memory:") return std::make_shared<MemoryStorage>();
+std::optional<std::string> sqlite_path(const std::string& url) {
   const std::string scheme = "sqlite://";
   if (url.rfind(scheme, 0) == 0) {
     // sqlite:///abs/path.db keeps the leading '/' of the path; sqlite://rel/path.db is relative.
     const std::string path = url.substr(scheme.size());
     if (path.empty()) throw StorageError("storage URL '" + url + "' names no file");
-    return std::make_shared<SqliteStorage>(path);
+    return path;
   }
   for (const char* ext : {".db", ".sqlite", ".sqlite3"})
-    if (ends_with(url, ext)) return std::make_shared<SqliteStorage>(url);
+    if (ends_with(url, ext)) return url;
+  return std::nullopt;
+}
+
+std::shared_ptr<Storage> open_storage(const std::string& url) {
+  if (url == "memory:") return std::make_shared<MemoryStorage>();
+  if (auto path = sqlite_path(url)) return std::make_shared<SqliteStorage>(*path);
   throw StorageError("unknown storage URL '" + url +
                      "' (expected memory:, sqlite:///path.db or a .db path)");
 }

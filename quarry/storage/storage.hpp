@@ -108,6 +108,8 @@ class Storage {
 /// Opens a store from a URL: "memory:", "sqlite:///abs/path.db", "sqlite://rel/path.db" or a plain
 /// path ending in .db / .sqlite (SQLite). Throws StorageError for unknown schemes.
 std::shared_ptr<Storage> open_storage(const std::string& url);
+/// The file a SQLite store URL names (same rules as open_storage); nullopt for other stores.
+std::optional<std::string> sqlite_path(const std::string& url);
 
 }  // namespace quarry::storage
 
