@@ -10,5 +10,6 @@ int best_command(int argc, char** argv);
 int trials_command(int argc, char** argv);
 int ask_command(int argc, char** argv);
 int tell_command(int argc, char** argv);
+int list_command(int argc, char** argv);
 
 }  // namespace quarry::cli

@@ -24,6 +24,9 @@ const std::map<std::string, Command>& commands() {
         "quarry search STUDY.yaml [--workers N] [--max-trials N] [--timeout S] [--seed N] "
         "[--storage URL] [--quiet]",
         "run or resume a study (Ctrl-C stops gracefully; run it again to resume)"}},
+      {"list",
+       {list_command, "quarry list",
+        "the samplers, schedulers and built-in functions a study file can name"}},
       {"status",
        {status_command, "quarry status STUDY.yaml | --storage URL --study NAME",
         "counts and best value"}},
