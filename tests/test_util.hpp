@@ -1,6 +1,10 @@
 // Helpers shared by the tests.
 #pragma once
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "quarry/core/error.hpp"
@@ -17,5 +21,27 @@ std::string error_of(F&& f) {
   }
   return "no error";
 }
+
+/// A fresh directory under /tmp, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/quarry-test-XXXXXX";
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  /// The path of `name` inside the directory.
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace quarry::testing

@@ -31,7 +31,7 @@ class RunState {
       std::lock_guard lock(running_mutex_);
       running_.insert({t.number, t.worker});
     }
-    emit(Event::Kind::Started, t.number);
+    emit(Event::Kind::Started, t);  // as claimed: nothing to read back
   }
 
   void ended(const Trial& t, TrialState state) {
@@ -50,7 +50,9 @@ class RunState {
       else
         ++summary_.interrupted;
     }
-    emit(state == TrialState::Waiting ? Event::Kind::Requeued : Event::Kind::Finished, t.number);
+    if (options_.on_event)
+      emit(state == TrialState::Waiting ? Event::Kind::Requeued : Event::Kind::Finished,
+           study_.trial(t.number));  // as stored: its values, state and timings
   }
 
   /// Heartbeats for running trials, and requeues other workers' dead trials, until `done`.
@@ -92,9 +94,8 @@ class RunState {
   }
 
  private:
-  void emit(Event::Kind kind, std::int64_t number) {
+  void emit(Event::Kind kind, Trial t) {
     if (!options_.on_event) return;
-    Trial t = study_.trial(number);
     std::lock_guard lock(event_mutex_);
     options_.on_event({kind, std::move(t)});
   }

@@ -71,9 +71,7 @@ bool MemoryStorage::compare_and_set_attr(std::int64_t study, const std::string& 
 
 std::optional<Trial> MemoryStorage::create_trial(std::int64_t study, const NewTrial& trial,
                                                  std::optional<std::int64_t> limit) {
-  if (trial.state != TrialState::Waiting && trial.state != TrialState::Running)
-    throw InvalidArgument("create_trial: a new trial is waiting or running, got " +
-                          study::to_string(trial.state));
+  detail::check_new_trial(trial.state);
   Lock lock(mutex_);
   auto& data = study_data(study);
   const auto number = static_cast<std::int64_t>(data.trials.size());

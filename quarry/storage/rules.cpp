@@ -41,4 +41,10 @@ void check_writable(TrialState state, std::int64_t study, std::int64_t number,
       (is_finished(state) ? "; finished trials never change" : "; it is not running"));
 }
 
+void check_new_trial(study::TrialState state) {
+  if (state != study::TrialState::Waiting && state != study::TrialState::Running)
+    throw InvalidArgument("create_trial: a new trial is waiting or running, got " +
+                          study::to_string(state));
+}
+
 }  // namespace quarry::storage::detail

@@ -22,6 +22,9 @@ std::string trial_name(std::int64_t study, std::int64_t number);
 /// InvalidArgument unless the study has a name and at least one direction.
 void check_new_study(const std::string& name, const std::vector<study::Direction>& directions);
 
+/// InvalidArgument unless a new trial starts Waiting or Running.
+void check_new_trial(study::TrialState state);
+
 /// InvalidArgument unless `state` is a finished state and `values` fits it: Complete needs one
 /// value per objective; Pruned and Failed take none or one per objective.
 void check_finish(std::int64_t study, std::int64_t number, study::TrialState state,

@@ -29,23 +29,7 @@ using ::testing::HasSubstr;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// A fresh directory under /tmp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/quarry-storage-XXXXXX";
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using quarry::testing::TempDir;
 
 struct StoreCase {
   std::string name;

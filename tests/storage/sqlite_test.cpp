@@ -4,10 +4,12 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/test_util.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -27,24 +29,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-/// A fresh directory under /tmp, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/quarry-sqlite-XXXXXX";
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using quarry::testing::TempDir;
 
 /// Runs SQL on `path` with a connection of our own (not Quarry's).
 void run_sql(const std::string& path, const std::string& sql) {
