@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,19 +22,29 @@ namespace quarry::objectives {
 class TrialContext {
  public:
   using Reporter = std::function<bool(std::int64_t step, double value)>;
+  using AttrWriter = std::function<void(const std::string& key, const std::string& json)>;
 
   TrialContext(std::int64_t number, Params params, double budget, Reporter reporter,
-               const std::atomic<bool>* interrupted)
+               const std::atomic<bool>* interrupted,
+               std::optional<std::int64_t> parent = std::nullopt, AttrWriter attrs = {})
       : number_(number),
         params_(std::move(params)),
         budget_(budget),
         reporter_(std::move(reporter)),
-        interrupted_(interrupted) {}
+        interrupted_(interrupted),
+        parent_(parent),
+        attrs_(std::move(attrs)) {}
 
   std::int64_t number() const { return number_; }
   const Params& params() const { return params_; }
   /// The resource granted (epochs...); 0 means the objective's full budget.
   double budget() const { return budget_; }
+  /// The trial this one continues (a Hyperband promotion): start from its checkpoint.
+  std::optional<std::int64_t> parent() const { return parent_; }
+  /// Records a fact about the trial in the store (JSON text): model size, best epoch...
+  void set_attr(const std::string& key, const std::string& json) {
+    if (attrs_) attrs_(key, json);
+  }
 
   /// Records an intermediate value of the first objective; returns true when the trial must stop.
   bool report(std::int64_t step, double value) {
@@ -50,6 +61,8 @@ class TrialContext {
   double budget_;
   Reporter reporter_;
   const std::atomic<bool>* interrupted_;
+  std::optional<std::int64_t> parent_;
+  AttrWriter attrs_;
   bool pruned_ = false;
 };
 

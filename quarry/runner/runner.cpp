@@ -40,6 +40,11 @@ class RunState {
       running_.erase({t.number, t.worker});
     }
     {
+      std::lock_guard lock(done_mutex_);
+      ++ended_count_;
+    }
+    done_cv_.notify_all();
+    {
       std::lock_guard lock(event_mutex_);
       if (state == TrialState::Complete)
         ++summary_.complete;
@@ -75,6 +80,15 @@ class RunState {
     }
   }
 
+  /// Blocks until a trial of this run ends, the run stops, or `seconds` pass (a trial of another
+  /// process may have ended): the scheduler said "wait".
+  void wait_for_change(double seconds) {
+    std::unique_lock lock(done_mutex_);
+    const std::int64_t seen = ended_count_;
+    done_cv_.wait_for(lock, std::chrono::duration<double>(seconds),
+                      [&] { return done_ || ended_count_ != seen || stopping(); });
+  }
+
   /// A worker hit an error that ends the search: the others start no new trial.
   void fail() { failed_ = true; }
 
@@ -107,6 +121,7 @@ class RunState {
   std::set<std::pair<std::int64_t, std::string>> running_;
   std::condition_variable done_cv_;
   bool done_ = false;
+  std::int64_t ended_count_ = 0;  // guarded by done_mutex_
   RunSummary summary_;
   std::atomic<bool> failed_{false};
 };
@@ -118,7 +133,10 @@ TrialState evaluate(Study& study, objectives::Objective& objective, const Trial&
   objectives::TrialContext context(
       trial.number, trial.params, trial.budget,
       [&](std::int64_t step, double value) { return study.report(trial.number, step, value); },
-      options.stop ? options.stop : &kNever);
+      options.stop ? options.stop : &kNever, trial.parent,
+      [&](const std::string& key, const std::string& json) {
+        study.storage().set_trial_attr(study.id(), trial.number, key, json);
+      });
   try {
     study.tell(trial.number, objective.evaluate(context));
     return study.trial(trial.number).state;
@@ -159,10 +177,14 @@ RunSummary run(Study& study, objectives::Objective& objective, const RunOptions&
       const std::string worker = study::local_worker_id(slot);
       try {
         while (!state.stopping()) {
-          auto trial = study.ask(worker, options.max_trials);
-          if (!trial) break;
-          state.started(*trial);
-          state.ended(*trial, evaluate(study, objective, *trial, options));
+          auto next = study.next(worker, options.max_trials);
+          if (next.kind == schedulers::Assignment::Kind::Done) break;
+          if (next.kind == schedulers::Assignment::Kind::Wait) {
+            state.wait_for_change(0.5);
+            continue;
+          }
+          state.started(*next.trial);
+          state.ended(*next.trial, evaluate(study, objective, *next.trial, options));
         }
       } catch (...) {
         state.fail();

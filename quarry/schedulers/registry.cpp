@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "quarry/core/error.hpp"
 #include "quarry/core/options.hpp"
+#include "quarry/schedulers/hyperband.hpp"
 #include "quarry/schedulers/median.hpp"
 
 namespace quarry::schedulers {
@@ -12,6 +14,23 @@ namespace {
 
 std::vector<SchedulerEntry> build_registry() {
   std::vector<SchedulerEntry> entries = {
+      {"hyperband",
+       "Keras Tuner's Hyperband: brackets of successive halving over epochs; promoted trials "
+       "continue from their parent's checkpoint",
+       [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
+         const ComponentOptions options(
+             "scheduler 'hyperband'", j,
+             {"max_epochs", "factor", "min_epochs", "hyperband_iterations"});
+         if (!options.has("max_epochs"))
+           throw InvalidArgument("scheduler 'hyperband': option 'max_epochs' is required");
+         const HyperbandOptions defaults;
+         return std::make_unique<Hyperband>(HyperbandOptions{
+             .max_epochs = options.integer("max_epochs", defaults.max_epochs, 1),
+             .factor = options.integer("factor", defaults.factor, 2),
+             .min_epochs = options.integer("min_epochs", defaults.min_epochs, 1),
+             .hyperband_iterations =
+                 options.integer("hyperband_iterations", defaults.hyperband_iterations, 1)});
+       }},
       {"median", "stop a trial whose best value so far is worse than the median at its step",
        [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
          const ComponentOptions options("scheduler 'median'", j, {"min_trials", "warmup_steps"});

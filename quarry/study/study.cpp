@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "quarry/core/error.hpp"
 #include "quarry/samplers/random.hpp"
@@ -23,7 +25,8 @@ std::string host_name() {
   return buf;
 }
 
-/// True when `worker` names a process of this host that no longer exists.
+}  // namespace
+
 bool local_worker_is_dead(const std::string& worker) {
   const auto first = worker.find(':');
   const auto second = worker.find(':', first + 1);
@@ -36,8 +39,6 @@ bool local_worker_is_dead(const std::string& worker) {
     return false;
   }
 }
-
-}  // namespace
 
 std::string local_worker_id(int slot) {
   return host_name() + ":" + std::to_string(getpid()) + ":" + std::to_string(slot);
@@ -97,7 +98,26 @@ std::vector<Trial> Study::history_for_sampler(const Space& space) const {
   return sampler_->uses_history(space) ? storage_->get_trials(info_.id) : std::vector<Trial>{};
 }
 
+Params Study::sample_params(std::int64_t number) {
+  const Space current = space();
+  return samplers::sample_all(*sampler_, current, history_for_sampler(current), number);
+}
+
+schedulers::Assignment Study::next(const std::string& worker,
+                                   std::optional<std::int64_t> max_trials) {
+  if (scheduler_->assigns_trials()) return scheduler_->assign(*this, worker, max_trials);
+  auto trial = ask(worker, max_trials);
+  return trial ? schedulers::Assignment::run(std::move(*trial)) : schedulers::Assignment::done();
+}
+
 std::optional<Trial> Study::ask(const std::string& worker, std::optional<std::int64_t> max_trials) {
+  if (scheduler_->assigns_trials()) {
+    for (;;) {
+      auto next_one = scheduler_->assign(*this, worker, max_trials);
+      if (next_one.kind != schedulers::Assignment::Kind::Wait) return std::move(next_one.trial);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   const Space current = space();
   if (auto waiting = storage_->claim_trial(info_.id, worker)) {
     // A process killed between creating a trial and storing its parameters leaves it without
@@ -152,7 +172,7 @@ bool Study::report(std::int64_t number, std::int64_t step, double value) {
 }
 
 bool Study::should_prune(std::int64_t number) {
-  if (dynamic_cast<schedulers::FullBudget*>(scheduler_.get())) return false;
+  if (!scheduler_->stops_trials()) return false;
   const auto history = storage_->get_trials(info_.id);
   if (number < 0 || number >= static_cast<std::int64_t>(history.size()))
     throw InvalidArgument("study '" + info_.name + "' has no trial " + std::to_string(number));

@@ -58,8 +58,15 @@ class Study {
   // --- ask / report / tell ------------------------------------------------------------------
   /// The next trial to run for `worker`: a waiting one (queued or interrupted earlier) if any, else
   /// a new one with parameters from the sampler. nullopt when the study holds `max_trials` trials
-  /// or the sampler is exhausted (grid).
+  /// or the sampler is exhausted (grid). With a scheduler that assigns trials (Hyperband) the
+  /// scheduler decides, and ask blocks while it answers "wait" (use next() not to block).
   std::optional<Trial> ask(const std::string& worker, std::optional<std::int64_t> max_trials = {});
+  /// Like ask, but returns the scheduler's "wait" instead of blocking: Run (with the trial claimed
+  /// for `worker`), Wait (running trials decide what comes next: ask again later) or Done.
+  schedulers::Assignment next(const std::string& worker,
+                              std::optional<std::int64_t> max_trials = {});
+  /// Parameters for a new trial `number` from the sampler, over the current space and history.
+  Params sample_params(std::int64_t number);
   /// Queues a trial with given parameters (checked against the space); it is run before new ones.
   Trial enqueue(const Params& params, double budget = 0);
   /// The define-by-run handle for a running trial: its parameters, and the sampler for new ones.
@@ -109,6 +116,8 @@ class Study {
 
 /// "host:pid:slot" — the id of one worker slot of this process.
 std::string local_worker_id(int slot);
+/// True when `worker` ("host:pid:slot") names a process of this host that no longer exists.
+bool local_worker_is_dead(const std::string& worker);
 
 }  // namespace quarry::study
 

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "quarry/core/error.hpp"
+#include "quarry/runner/runner.hpp"
 #include "quarry/schedulers/registry.hpp"
+#include "quarry/storage/memory.hpp"
 
 namespace quarry::schedulers {
 namespace {
@@ -34,6 +36,7 @@ std::function<std::unique_ptr<Scheduler>()> registered(const std::string& name,
 const std::vector<SchedulerCase> kCases = {
     {"none", registered("none")},
     {"median", registered("median", {{"min_trials", 1}})},
+    {"hyperband", registered("hyperband", {{"max_epochs", 9}, {"factor", 3}})},
 };
 // clang-format on
 
@@ -99,6 +102,33 @@ TEST_P(SchedulerConformance, NeverStopsTheLeaderInEitherDirection) {
   EXPECT_FALSE(GetParam().make()->should_stop(high, history_with(high), Direction::Maximize));
 }
 
+TEST_P(SchedulerConformance, DrivesAParallelSearchToItsEnd) {
+  // Every scheduler, with three workers sharing one store: the search ends on its own, every
+  // trial ends, and no trial is run by two workers.
+  Study study(std::make_shared<storage::MemoryStorage>(), "conformance",
+              {.directions = {Direction::Minimize}, .scheduler = GetParam().make()});
+  Space space;
+  space.add(space::Param::Float("x", -1, 1));
+  study.register_space(space);
+  objectives::FunctionObjective objective("curve", [](TrialContext& c) {
+    const double x = std::get<double>(c.params().at("x"));
+    const auto steps = std::max<std::int64_t>(1, static_cast<std::int64_t>(c.budget()));
+    for (std::int64_t step = 1; step <= steps; ++step)
+      if (c.report(step, x * x + 1.0 / double(step))) throw TrialPruned("pruned");
+    return std::vector<double>{x * x + 1.0 / double(steps)};
+  });
+  const auto summary = runner::run(study, objective, {.workers = 3, .max_trials = 40});
+  EXPECT_FALSE(summary.stopped);
+  const auto trials = study.trials();
+  ASSERT_FALSE(trials.empty());
+  EXPECT_LE(trials.size(), 40u);
+  for (const auto& t : trials) {
+    EXPECT_TRUE(t.finished()) << "trial " << t.number;
+    EXPECT_EQ(t.attempts, 1) << "trial " << t.number;
+  }
+  EXPECT_EQ(summary.complete + summary.pruned, static_cast<std::int64_t>(trials.size()));
+}
+
 INSTANTIATE_TEST_SUITE_P(Schedulers, SchedulerConformance, ::testing::ValuesIn(kCases),
                          [](const auto& tp) { return tp.param.name; });
 
@@ -117,7 +147,7 @@ using quarry::testing::error_of;
 
 TEST(SchedulerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_scheduler("foo", {}); }),
-            "unknown scheduler 'foo' (known: median, none)");
+            "unknown scheduler 'foo' (known: hyperband, median, none)");
   EXPECT_EQ(error_of([] {
               make_scheduler("median", {{"bar", 1}});
             }),
