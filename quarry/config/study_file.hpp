@@ -1,8 +1,9 @@
 // The YAML study file, read into plain data.
 //
 // A study file names the study, its objective(s), the search space and what a trial runs (an
-// external `command` or a built-in `function`), plus the sampler, scheduler and stopping rules;
-// docs/study-file.md is the schema reference and examples/branin.yaml a worked example. Reading
+// external `command`, a built-in `function`, or a `model` to train on `data` with `fit` settings:
+// see model_section.hpp), plus the sampler, scheduler and stopping rules; docs/study-file.md is the
+// schema reference, examples/branin.yaml and examples/fashion_mnist.yaml worked examples. Reading
 // checks shapes and the parameter rules (Param's constructors, Space::add) but does not look
 // components up by name: the sampler, scheduler and function names and their options are checked by
 // whoever builds them.
@@ -21,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "quarry/config/model_section.hpp"
 #include "quarry/space/space.hpp"
 #include "quarry/study/trial.hpp"
 
@@ -39,10 +41,13 @@ struct StudyFile {
   std::string study;                ///< required: [A-Za-z0-9_.-]+
   std::filesystem::path directory;  ///< default base_dir; the study lives in directory/study/
   std::string storage;  ///< URL; default "sqlite://" + directory/study/quarry.db (absolute)
-  std::vector<Metric> objectives;    ///< from `objective:` (one) or `objectives:` (a list)
-  space::Space space;                ///< parameters in file order; may be empty with `function`
+  std::vector<Metric> objectives;  ///< from `objective:` (one) or `objectives:` (a list)
+  space::Space space;  ///< `space:` in file order, then the model's searched values; may be empty
   std::vector<std::string> command;  ///< argv template with {param} placeholders (or empty)
   std::string function;              ///< built-in objective name (or empty); exclusive with command
+  std::optional<ModelTemplate> model;  ///< a model to train; exclusive with command and function
+  std::optional<DataSection> data;     ///< set exactly when model is
+  std::optional<FitSection> fit;       ///< set exactly when model is (defaults when not given)
   nlohmann::json function_options = nlohmann::json::object();  ///< e.g. {"dims": 10}
   std::map<std::string, std::string> env;                      ///< extra environment for `command`
   std::optional<double> trial_timeout;                         ///< seconds per trial

@@ -1,0 +1,81 @@
+// A model study's sections of the study file: `model` (layers, optimizer, loss, metrics), `data`
+// and `fit`. docs/study-file.md is the schema; examples/fashion_mnist.yaml a worked example.
+//
+// Any number or name in `model.layers` and `model.optimizer` may be a search-space definition in
+// the syntax of `space:` ({int: [16, 512], step: 16}, {choice: [1e-2, 1e-3]}...). Each becomes a
+// parameter of StudyFile::space, named after its key ("units", "learning_rate", "dropout" for a
+// dropout rate...) or by a `name:` inside the definition; an automatic name already taken becomes
+// "units_2", "units_3"... The model is kept as a ModelTemplate: the spec with every searched value
+// at its parameter's default, plus the slots where a trial's values go; resolve() fills them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quarry/nn/spec.hpp"
+#include "quarry/space/value.hpp"
+
+namespace quarry::config {
+
+/// Where one searched value goes: a field of a layer or of the optimizer.
+struct ModelSlot {
+  std::optional<std::size_t> layer;  ///< index into ModelSpec::layers; nullopt: the optimizer
+  std::string field;  ///< the file's key: "units", "strides", "learning_rate", "beta_1"...
+  std::string param;  ///< the parameter in StudyFile::space that gives the value
+  std::string key;    ///< where it is in the file, for messages: "model.layers[1].dense.units"
+};
+
+/// A `model:` section: the spec at the parameters' defaults, and the searched slots in file order.
+struct ModelTemplate {
+  nn::ModelSpec spec;
+  std::vector<ModelSlot> slots;
+};
+
+/// The spec for one trial: each slot takes its parameter's value from `params`; a parameter that
+/// is absent (inactive under a `when`) keeps its default. Throws InvalidArgument naming the key,
+/// the parameter and the rule when a value does not fit its field ("model.layers[1].dense.units:
+/// expected an integer >= 1, got 0 (parameter 'units')").
+nn::ModelSpec resolve(const ModelTemplate& model, const space::Params& params);
+
+/// A `data:` section. Paths are absolute (relative ones resolve against the file's folder).
+struct DataSection {
+  enum class Format { idx, csv };
+  Format format = Format::idx;
+  /// idx: the folder of the four IDX files (`idx: fashion-mnist` names
+  /// data::kFashionMnistFolder); csv: the file.
+  std::filesystem::path path;
+  std::string target;                    ///< csv: the column to predict (required)
+  double validation_split = 0.2;         ///< in (0, 1): the part of the training rows held out
+  double test_split = 0.2;               ///< csv only, in (0, 1); idx data has its own test files
+  std::uint64_t seed = 0;                ///< default: the study's seed
+  std::optional<std::int64_t> max_rows;  ///< use only the first N training rows
+};
+
+/// `fit.early_stopping`: Keras' EarlyStopping (nn::EarlyStoppingOptions).
+struct EarlyStoppingSection {
+  std::string monitor = "val_loss";  ///< loss, accuracy, val_loss or val_accuracy
+  std::int64_t patience = 0;         ///< >= 0
+  double min_delta = 0;              ///< >= 0
+  std::string mode = "auto";         ///< min, max or auto
+  bool restore_best_weights = false;
+};
+
+/// A `fit:` section (nn::FitOptions).
+struct FitSection {
+  std::int64_t epochs = 10;      ///< > 0
+  std::int64_t batch_size = 32;  ///< > 0
+  bool shuffle = true;
+  std::optional<EarlyStoppingSection> early_stopping;  ///< none unless given
+};
+
+/// The metrics a model study can name as objectives and early-stopping monitors.
+inline const std::vector<std::string>& model_metrics() {
+  static const std::vector<std::string> kMetrics = {"loss", "accuracy", "val_loss", "val_accuracy"};
+  return kMetrics;
+}
+
+}  // namespace quarry::config
