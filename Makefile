@@ -22,13 +22,13 @@ test: build
 
 # The search core's tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 sanitize: deps
-	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DQUARRY_SANITIZE=ON -DQUARRY_WERROR=$(WERROR) >/dev/null
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DQUARRY_SANITIZE=ON -DQUARRY_TORCH=OFF -DQUARRY_WERROR=$(WERROR) >/dev/null
 	@cmake --build build-asan -j$(JOBS) --target quarry_tests
 	cd build-asan && ctest --output-on-failure -j$(JOBS) -L core
 
 # The parallel parts (runner, stores, samplers shared by workers) under ThreadSanitizer.
 tsan: deps
-	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DQUARRY_TSAN=ON -DQUARRY_WERROR=$(WERROR) >/dev/null
+	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DQUARRY_TSAN=ON -DQUARRY_TORCH=OFF -DQUARRY_WERROR=$(WERROR) >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target quarry_tests
 	build-tsan/tests/quarry_tests --gtest_filter='Runner.*:*Conformance*:Study.*'
 

@@ -1,0 +1,191 @@
+// build_layers: Layer specs -> torch::nn modules, propagating the shape of one example.
+//
+// Shapes are {features} (flat) or {channels, height, width} (image). Keras' conventions:
+// "same" padding gives ceil(in / stride) outputs with the extra padding row/column at the bottom
+// and right (TensorFlow's rule), pools use "valid" padding, BatchNormalization has momentum 0.99
+// (torch's 0.01) and epsilon 1e-3, and Dense / Conv2D start from Glorot-uniform weights and zero
+// biases.
+#include <algorithm>
+#include <sstream>
+#include <variant>
+
+#include "quarry/core/error.hpp"
+#include "quarry/nn/model.hpp"
+
+namespace quarry::nn {
+namespace {
+
+using Shape = std::vector<std::int64_t>;
+
+std::string shape_string(const Shape& shape) {
+  std::ostringstream out;
+  out << '{';
+  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
+  out << '}';
+  return out.str();
+}
+
+/// Keras' initialisers: glorot_uniform kernels, zero biases.
+void keras_init(torch::Tensor& weight, torch::Tensor& bias) {
+  torch::NoGradGuard no_grad;
+  torch::nn::init::xavier_uniform_(weight);
+  torch::nn::init::zeros_(bias);
+}
+
+/// TensorFlow's "same" padding along one axis: ceil(in / stride) outputs, the odd pixel of
+/// padding after (bottom / right).
+struct SamePadding {
+  std::int64_t before, after, out;
+};
+SamePadding same_padding(std::int64_t in, std::int64_t kernel, std::int64_t stride) {
+  const std::int64_t out = (in + stride - 1) / stride;
+  const std::int64_t total = std::max<std::int64_t>((out - 1) * stride + kernel - in, 0);
+  return {total / 2, total - total / 2, out};
+}
+
+/// Appends one layer to `net`, updating `shape`; a visitor over Layer.
+struct Builder {
+  torch::nn::Sequential& net;
+  Shape& shape;
+  std::size_t index;
+  const Layer& layer;
+
+  [[noreturn]] void fail(const std::string& rule) const {
+    throw InvalidArgument("build_layers: layer " + std::to_string(index) + " " + describe(layer) +
+                          ": " + rule);
+  }
+  void need_image(const char* what) const {
+    if (shape.size() != 3) {
+      fail(std::string(what) + " needs an image input {channels, height, width}, got " +
+           shape_string(shape));
+    }
+  }
+  void add_activation(Activation activation) {
+    switch (activation) {
+      case Activation::none:
+        return;
+      case Activation::relu:
+        net->push_back(torch::nn::ReLU());
+        return;
+      case Activation::tanh:
+        net->push_back(torch::nn::Tanh());
+        return;
+      case Activation::sigmoid:
+        net->push_back(torch::nn::Sigmoid());
+        return;
+      case Activation::gelu:
+        net->push_back(torch::nn::GELU());
+        return;
+    }
+  }
+
+  void operator()(const Flatten&) {
+    std::int64_t size = 1;
+    for (std::int64_t d : shape) size *= d;
+    net->push_back(torch::nn::Flatten());
+    shape = {size};
+  }
+
+  void operator()(const Dense& dense) {
+    if (dense.units < 1) fail("units must be >= 1");
+    if (shape.size() != 1) {
+      fail("dense needs a flat input, got " + shape_string(shape) +
+           "; add a flatten layer before it");
+    }
+    torch::nn::Linear linear(shape[0], dense.units);
+    keras_init(linear->weight, linear->bias);
+    net->push_back(linear);
+    add_activation(dense.activation);
+    shape = {dense.units};
+  }
+
+  void operator()(const Conv2d& conv) {
+    if (conv.filters < 1) fail("filters must be >= 1");
+    if (conv.kernel_size < 1 || conv.stride < 1) fail("kernel_size and stride must be >= 1");
+    need_image("conv2d");
+    const std::int64_t k = conv.kernel_size, s = conv.stride;
+    auto options = torch::nn::Conv2dOptions(shape[0], conv.filters, k).stride(s);
+    if (conv.same_padding) {
+      const SamePadding h = same_padding(shape[1], k, s), w = same_padding(shape[2], k, s);
+      if (h.before == h.after && w.before == w.after) {
+        options.padding(torch::ExpandingArray<2>({h.before, w.before}));
+      } else {
+        net->push_back(torch::nn::ZeroPad2d(
+            torch::nn::ZeroPad2dOptions({w.before, w.after, h.before, h.after})));
+      }
+      shape = {conv.filters, h.out, w.out};
+    } else {
+      if (shape[1] < k || shape[2] < k) {
+        fail("the kernel is larger than the " + shape_string(shape) +
+             " input; use same padding or a smaller kernel");
+      }
+      shape = {conv.filters, (shape[1] - k) / s + 1, (shape[2] - k) / s + 1};
+    }
+    torch::nn::Conv2d module(options);
+    keras_init(module->weight, module->bias);
+    net->push_back(module);
+    add_activation(conv.activation);
+  }
+
+  /// Output size of a "valid" pool; fails when the pool does not fit the image.
+  std::int64_t pool_stride(std::int64_t pool_size, std::int64_t stride) {
+    if (pool_size < 1 || stride < 0) fail("pool_size must be >= 1 and stride >= 0");
+    need_image("pooling");
+    if (shape[1] < pool_size || shape[2] < pool_size) {
+      fail("the pool is larger than the " + shape_string(shape) + " input");
+    }
+    const std::int64_t s = stride == 0 ? pool_size : stride;
+    shape = {shape[0], (shape[1] - pool_size) / s + 1, (shape[2] - pool_size) / s + 1};
+    return s;
+  }
+  void operator()(const MaxPool2d& pool) {
+    const std::int64_t s = pool_stride(pool.pool_size, pool.stride);
+    net->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(pool.pool_size).stride(s)));
+  }
+  void operator()(const AvgPool2d& pool) {
+    const std::int64_t s = pool_stride(pool.pool_size, pool.stride);
+    net->push_back(torch::nn::AvgPool2d(torch::nn::AvgPool2dOptions(pool.pool_size).stride(s)));
+  }
+
+  void operator()(const Dropout& dropout) {
+    if (!(dropout.rate >= 0 && dropout.rate < 1)) fail("rate must be in [0, 1)");
+    net->push_back(torch::nn::Dropout(dropout.rate));
+  }
+
+  void operator()(const BatchNorm&) {
+    // Keras: running = 0.99 * running + 0.01 * batch; torch's momentum is the batch's weight.
+    const auto options = [](std::int64_t n) {
+      return torch::nn::BatchNormOptions(n).momentum(0.01).eps(1e-3);
+    };
+    if (shape.size() == 1) {
+      net->push_back(torch::nn::BatchNorm1d(options(shape[0])));
+    } else if (shape.size() == 3) {
+      net->push_back(torch::nn::BatchNorm2d(options(shape[0])));
+    } else {
+      fail("batchnorm needs a flat or image input, got " + shape_string(shape));
+    }
+  }
+
+  void operator()(const ActivationLayer& activation) { add_activation(activation.activation); }
+};
+
+}  // namespace
+
+torch::nn::Sequential build_layers(const std::vector<Layer>& layers,
+                                   const std::vector<std::int64_t>& input_shape) {
+  if (input_shape.empty()) throw InvalidArgument("build_layers: the input shape is empty");
+  for (std::int64_t d : input_shape) {
+    if (d < 1) {
+      throw InvalidArgument("build_layers: input shape " + shape_string(input_shape) +
+                            " has a size < 1");
+    }
+  }
+  torch::nn::Sequential net;
+  Shape shape = input_shape;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    std::visit(Builder{net, shape, i, layers[i]}, layers[i]);
+  }
+  return net;
+}
+
+}  // namespace quarry::nn

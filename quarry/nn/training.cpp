@@ -1,0 +1,155 @@
+#include "quarry/nn/training.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "quarry/core/error.hpp"
+#include "quarry/core/rng.hpp"
+#include "quarry/nn/trial_training.hpp"
+
+namespace quarry::nn {
+
+namespace {
+
+nlohmann::json complexity_json(const Complexity& c) {
+  return {{"parameters", c.parameters},
+          {"flops", c.flops},
+          {"latency_b1_ms", c.latency_b1_ms},
+          {"latency_b256_ms", c.latency_b256_ms}};
+}
+
+nlohmann::json history_json(const History& history) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t i = 0; i < history.epochs.size(); ++i) {
+    nlohmann::json epoch(history.epochs[i]);
+    epoch["epoch"] = history.initial_epoch + static_cast<std::int64_t>(i) + 1;
+    out.push_back(std::move(epoch));
+  }
+  return out;
+}
+
+/// Epochs the trial starts from: its parent's checkpoint when it has one.
+std::int64_t inherit(Model& model, objectives::TrialContext& context,
+                     const TrainingOptions& options) {
+  if (!context.parent() || options.checkpoints.empty()) return 0;
+  const auto path = checkpoint_path(options.checkpoints, *context.parent());
+  if (!std::filesystem::exists(path)) return 0;  // e.g. the parent ran in another directory
+  const std::int64_t epochs = model.load_checkpoint(path.string());
+  context.set_attr("inherited_from", std::to_string(*context.parent()));
+  return epochs;
+}
+
+class SpecObjective final : public objectives::Objective {
+ public:
+  SpecObjective(std::function<ModelSpec(const Params&)> resolve, TrainingData data,
+                TrainingOptions options)
+      : resolve_(std::move(resolve)), data_(std::move(data)), options_(std::move(options)) {}
+
+  std::vector<double> evaluate(objectives::TrialContext& context) override {
+    pin_math_threads();
+    Model model(resolve_(context.params()), data_.train->shape);
+    return train_trial(model, context, data_, options_);
+  }
+  std::string describe() const override { return "model trained on " + data_.train->source; }
+
+ private:
+  std::function<ModelSpec(const Params&)> resolve_;
+  TrainingData data_;
+  TrainingOptions options_;
+};
+
+}  // namespace
+
+std::filesystem::path checkpoint_path(const std::filesystem::path& folder, std::int64_t trial) {
+  return folder / ("trial_" + std::to_string(trial) + ".pt");
+}
+
+std::vector<std::shared_ptr<Callback>> early_stopping_callbacks(const TrainingOptions& options) {
+  if (!options.early_stopping) return {};
+  const auto& e = *options.early_stopping;
+  return {std::make_shared<EarlyStopping>(
+      EarlyStoppingOptions{.monitor = e.monitor,
+                           .mode = e.mode,
+                           .patience = e.patience,
+                           .min_delta = e.min_delta,
+                           .restore_best_weights = e.restore_best_weights})};
+}
+
+std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
+                                const TrainingData& data, const TrainingOptions& options) {
+  pin_math_threads();
+  const std::int64_t initial = inherit(model, context, options);
+  const std::int64_t epochs =
+      context.budget() > 0 ? static_cast<std::int64_t>(context.budget()) : options.epochs;
+  FitOptions fit_options{
+      .epochs = std::max(epochs, initial),
+      .initial_epoch = initial,
+      .batch_size = options.batch_size,
+      .shuffle = options.shuffle,
+      .seed = Rng::stream(options.seed, {static_cast<std::uint64_t>(context.number())}).next(),
+      .validation_data = data.validation.get(),
+      .callbacks = early_stopping_callbacks(options),
+      .on_epoch = nullptr,
+      .interrupted = [&context] { return context.stop_requested(); }};
+  fit_options.callbacks.push_back(std::make_shared<Reporter>(
+      options.objective,
+      [&context](std::int64_t step, double value) { return context.report(step, value); }));
+  if (options.on_epoch)
+    fit_options.on_epoch = [&](std::int64_t epoch, const Logs& logs) {
+      options.on_epoch(context.number(), epoch + 1, fit_options.epochs, logs);
+    };
+
+  const History history = fit(model, *data.train, fit_options);
+  const std::int64_t trained = initial + static_cast<std::int64_t>(history.epochs.size());
+  if (!options.checkpoints.empty()) {
+    std::filesystem::create_directories(options.checkpoints);
+    model.save_checkpoint(checkpoint_path(options.checkpoints, context.number()).string(), trained);
+  }
+  context.set_attr("history", history_json(history).dump());
+  context.set_attr("epochs", std::to_string(trained));
+  context.set_attr("complexity", complexity_json(model.complexity()).dump());
+  if (history.pruned)
+    throw TrialPruned("stopped by the scheduler at epoch " + std::to_string(trained));
+  const auto best = history.best(options.objective);
+  if (!best) throw TrialFailed("no epoch reported " + options.objective);
+  context.set_attr("best_epoch", std::to_string(initial + static_cast<std::int64_t>(*best) + 1));
+  return {history.epochs[*best].at(options.objective)};
+}
+
+std::unique_ptr<objectives::Objective> make_spec_objective(
+    std::function<ModelSpec(const Params&)> resolve, TrainingData data, TrainingOptions options) {
+  if (!data.train || data.train->rows() == 0)
+    throw InvalidArgument("model study: the training data is empty");
+  return std::make_unique<SpecObjective>(std::move(resolve), std::move(data), std::move(options));
+}
+
+FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const data::Dataset& test,
+                       std::int64_t epochs, const TrainingOptions& options,
+                       const std::filesystem::path& save_to) {
+  pin_math_threads();
+  Model model(spec, data.train->shape);
+  FitOptions fit_options{.epochs = epochs,
+                         .batch_size = options.batch_size,
+                         .shuffle = options.shuffle,
+                         .seed = options.seed,
+                         .validation_data = data.validation.get()};
+  if (options.on_epoch)
+    fit_options.on_epoch = [&](std::int64_t epoch, const Logs& logs) {
+      options.on_epoch(-1, epoch + 1, epochs, logs);
+    };
+  const History history = fit(model, *data.train, fit_options);
+  FinalModel out;
+  if (!history.epochs.empty()) out.last_epoch = history.epochs.back();
+  out.test = evaluate(model, test);
+  const Complexity c = model.complexity();
+  out.complexity = {{"parameters", double(c.parameters)},
+                    {"flops", double(c.flops)},
+                    {"latency_b1_ms", c.latency_b1_ms},
+                    {"latency_b256_ms", c.latency_b256_ms}};
+  if (!save_to.empty()) {
+    if (save_to.has_parent_path()) std::filesystem::create_directories(save_to.parent_path());
+    model.save_weights(save_to.string());
+  }
+  return out;
+}
+
+}  // namespace quarry::nn

@@ -1,0 +1,191 @@
+#include "quarry/nn/tuner.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "quarry/core/error.hpp"
+#include "quarry/nn/trial_training.hpp"
+#include "quarry/runner/runner.hpp"
+#include "quarry/samplers/grid.hpp"
+#include "quarry/samplers/random.hpp"
+#include "quarry/schedulers/hyperband.hpp"
+#include "quarry/storage/sqlite.hpp"
+
+namespace quarry::nn {
+
+namespace {
+
+Direction direction_of(const std::string& objective) {
+  return objective.find("acc") != std::string::npos ? Direction::Maximize : Direction::Minimize;
+}
+
+/// Keras' validation_split: the last `fraction` of the rows, in order.
+TrainingData split_tail(const data::Dataset& train, const SearchOptions& options) {
+  if (options.validation_data)
+    return {std::make_shared<const data::Dataset>(train),
+            std::make_shared<const data::Dataset>(*options.validation_data)};
+  if (options.validation_split <= 0) return {std::make_shared<const data::Dataset>(train), nullptr};
+  if (options.validation_split >= 1)
+    throw InvalidArgument("search: validation_split must be in [0, 1), got " +
+                          std::to_string(options.validation_split));
+  const std::int64_t rows = train.rows();
+  const auto held = static_cast<std::int64_t>(static_cast<double>(rows) * options.validation_split);
+  std::vector<std::int64_t> head, tail;
+  for (std::int64_t i = 0; i < rows; ++i) (i < rows - held ? head : tail).push_back(i);
+  return {std::make_shared<const data::Dataset>(train.take(head)),
+          std::make_shared<const data::Dataset>(train.take(tail))};
+}
+
+std::string format_params(const Params& params) {
+  std::string out;
+  for (const auto& [name, value] : params)
+    out += (out.empty() ? "" : ", ") + name + "=" + space::to_string(value);
+  return out;
+}
+
+}  // namespace
+
+Model HyperModel::build(HyperParameters& hp) const {
+  return Model(builder_(hp), input_shape_);
+}
+
+Model HyperModel::build(const HyperParameters& hp) const {
+  HyperParameters copy = hp;
+  return build(copy);
+}
+
+Tuner::Tuner(Builder builder, const Common& common, std::shared_ptr<samplers::Sampler> sampler,
+             std::shared_ptr<schedulers::Scheduler> scheduler)
+    : hypermodel_(std::move(builder), {}),
+      common_(common),
+      project_dir_(common.directory / common.project_name) {
+  if (common_.workers < 1)
+    throw InvalidArgument("tuner: workers >= 1 must hold, got " + std::to_string(common_.workers));
+  if (common_.overwrite) std::filesystem::remove_all(project_dir_);
+  std::filesystem::create_directories(project_dir_);
+  auto store = std::make_shared<storage::SqliteStorage>((project_dir_ / "quarry.db").string());
+  study_ = std::make_unique<Study>(store, common_.project_name,
+                                   StudyOptions{.directions = {direction_of(common_.objective)},
+                                                .sampler = std::move(sampler),
+                                                .scheduler = std::move(scheduler)});
+}
+
+void Tuner::search(const data::Dataset& train, const SearchOptions& options) {
+  if (options.callbacks.size() > 1)
+    throw InvalidArgument("search: at most one EarlyStopping callback, got " +
+                          std::to_string(options.callbacks.size()));
+  hypermodel_.set_input_shape(train.shape);
+  const TrainingData data = split_tail(train, options);
+  TrainingOptions training{.objective = common_.objective,
+                           .epochs = options.epochs,
+                           .batch_size = options.batch_size,
+                           .shuffle = options.shuffle,
+                           .checkpoints = project_dir_ / "checkpoints",
+                           .seed = common_.seed};
+  if (!options.callbacks.empty()) {
+    const auto& e = options.callbacks.front().options();
+    training.early_stopping =
+        EarlyStoppingSettings{e.monitor, e.mode, e.patience, e.min_delta, e.restore_best_weights};
+  }
+  Study& study = *study_;
+  objectives::FunctionObjective objective(
+      "model builder", [&](objectives::TrialContext& context) -> std::vector<double> {
+        pin_math_threads();
+        Trial trial;
+        trial.number = context.number();
+        trial.params = context.params();
+        HyperParameters hp = study.hyperparameters(trial);
+        Model model = hypermodel_.build(hp);
+        study.record(trial.number, hp);
+        return train_trial(model, context, data, training);
+      });
+  runner::RunOptions run_options{.workers = common_.workers, .max_trials = common_.max_trials};
+  if (options.verbose)
+    run_options.on_event = [&](const runner::Event& e) {
+      if (e.kind != runner::Event::Kind::Finished) return;
+      const Trial& t = e.trial;
+      std::printf("Trial %lld %s%s  %s  [%.1f s]\n", static_cast<long long>(t.number),
+                  study::to_string(t.state).c_str(),
+                  t.values.empty()
+                      ? ""
+                      : (": " + common_.objective + " " + std::to_string(t.values[0])).c_str(),
+                  format_params(t.params).c_str(), t.duration().value_or(0));
+      std::fflush(stdout);
+    };
+  runner::run(study, objective, run_options);
+}
+
+std::vector<Trial> Tuner::best_trials(std::size_t n) const {
+  std::vector<Trial> complete;
+  for (auto& t : study_->trials())
+    if (t.state == TrialState::Complete && !t.values.empty()) complete.push_back(std::move(t));
+  std::stable_sort(complete.begin(), complete.end(), [&](const Trial& a, const Trial& b) {
+    return study_->better(a.values[0], b.values[0]);
+  });
+  if (complete.size() > n) complete.resize(n);
+  return complete;
+}
+
+std::vector<HyperParameters> Tuner::get_best_hyperparameters(std::size_t n) const {
+  std::vector<HyperParameters> out;
+  for (const auto& t : best_trials(n)) out.emplace_back(t.params);
+  return out;
+}
+
+std::vector<Model> Tuner::get_best_models(std::size_t n) const {
+  std::vector<Model> out;
+  for (const auto& t : best_trials(n)) {
+    HyperParameters hp(t.params);
+    Model model = hypermodel_.build(hp);
+    const auto path = checkpoint_path(project_dir_ / "checkpoints", t.number);
+    if (!std::filesystem::exists(path))
+      throw InvalidArgument("get_best_models: trial " + std::to_string(t.number) +
+                            " has no checkpoint at " + path.string());
+    model.load_checkpoint(path.string());
+    out.push_back(std::move(model));
+  }
+  return out;
+}
+
+std::string Tuner::results_summary(std::size_t n) const {
+  std::ostringstream out;
+  const auto best = best_trials(n);
+  out << "Results summary\nResults in " << project_dir_.string() << "\nShowing " << best.size()
+      << " best trials\nObjective(name=\"" << common_.objective << "\", direction=\""
+      << (direction_of(common_.objective) == Direction::Maximize ? "max" : "min") << "\")\n";
+  for (const auto& t : best) {
+    out << "\nTrial " << t.number << " summary\nHyperparameters:\n";
+    for (const auto& [name, value] : t.params)
+      out << name << ": " << space::to_string(value) << "\n";
+    if (t.budget > 0) out << "epochs: " << t.budget << "\n";
+    out << "Score: " << t.values[0] << "\n";
+  }
+  std::cout << out.str() << std::flush;
+  return out.str();
+}
+
+RandomSearch::RandomSearch(Builder builder, RandomSearchOptions o)
+    : Tuner(
+          std::move(builder),
+          {o.objective, o.max_trials, o.directory, o.project_name, o.overwrite, o.seed, o.workers},
+          std::make_shared<samplers::RandomSampler>(samplers::RandomOptions{.seed = o.seed}),
+          nullptr) {}
+
+GridSearch::GridSearch(Builder builder, GridSearchOptions o)
+    : Tuner(
+          std::move(builder),
+          {o.objective, o.max_trials, o.directory, o.project_name, o.overwrite, o.seed, o.workers},
+          std::make_shared<samplers::GridSampler>(), nullptr) {}
+
+Hyperband::Hyperband(Builder builder, HyperbandTunerOptions o)
+    : Tuner(
+          std::move(builder),
+          {o.objective, std::nullopt, o.directory, o.project_name, o.overwrite, o.seed, o.workers},
+          std::make_shared<samplers::RandomSampler>(samplers::RandomOptions{.seed = o.seed}),
+          std::make_shared<schedulers::Hyperband>(
+              schedulers::HyperbandOptions{.max_epochs = o.max_epochs,
+                                           .factor = o.factor,
+                                           .hyperband_iterations = o.hyperband_iterations})) {}
+
+}  // namespace quarry::nn

@@ -1,0 +1,158 @@
+// Tuners: Keras Tuner's API over Quarry's studies. A model-building function of HyperParameters&
+// returns a compiled network; a tuner searches its hyperparameters on a dataset.
+//
+//   auto model_builder = [](quarry::HyperParameters& hp) {
+//     torch::nn::Sequential net(torch::nn::Flatten(),
+//                               torch::nn::Linear(784, hp.Int("units", 16, 512, {.step = 16})),
+//                               torch::nn::ReLU(), torch::nn::Dropout(0.2), torch::nn::Linear(...,
+//                               10));
+//     return quarry::nn::Compiled{net, quarry::nn::Adam(hp.Choice("learning_rate", {1e-2, 1e-3}))};
+//   };
+//   quarry::Hyperband tuner(model_builder, {.objective = "val_accuracy", .max_epochs = 10,
+//                                           .factor = 3, .directory = "my_dir",
+//                                           .project_name = "intro_to_kt"});
+//   tuner.search(train, {.epochs = 50, .validation_split = 0.2,
+//                        .callbacks = {quarry::nn::EarlyStopping({.monitor = "val_loss",
+//                                                                 .patience = 5})}});
+//   auto best = tuner.get_best_hyperparameters()[0];
+//   auto model = tuner.hypermodel().build(best);
+//
+// The study lives in <directory>/<project_name>/ (quarry.db, checkpoints/): a search run again
+// resumes it (finished trials stay; Hyperband continues its bracket) unless `overwrite` is set.
+// The objective's direction follows Keras Tuner: maximise names containing "acc", else minimise.
+// Trials run `workers` at a time, each with one math thread (nn::pin_math_threads).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "quarry/nn/fit.hpp"
+#include "quarry/samplers/sampler.hpp"
+#include "quarry/schedulers/scheduler.hpp"
+#include "quarry/space/hyperparameters.hpp"
+#include "quarry/study/study.hpp"
+
+namespace quarry::nn {
+
+using Builder = std::function<Compiled(HyperParameters&)>;
+
+/// tuner.search's arguments (Keras' fit arguments).
+struct SearchOptions {
+  std::int64_t epochs = 10;  ///< per trial (Hyperband: each trial's budget instead)
+  std::int64_t batch_size = 32;
+  double validation_split = 0;  ///< the tail of the training rows, as Keras takes it
+  const data::Dataset* validation_data = nullptr;
+  std::vector<EarlyStopping> callbacks;  ///< at most one EarlyStopping, copied for each trial
+  bool shuffle = true;
+  bool verbose = true;  ///< one line per finished trial on stdout
+};
+
+struct RandomSearchOptions {
+  std::string objective = "val_loss";
+  std::int64_t max_trials = 10;
+  std::filesystem::path directory = ".";
+  std::string project_name = "untitled_project";
+  bool overwrite = false;
+  std::uint64_t seed = 0;
+  int workers = 1;
+};
+struct GridSearchOptions {
+  std::string objective = "val_loss";
+  std::optional<std::int64_t> max_trials;  ///< default: every combination
+  std::filesystem::path directory = ".";
+  std::string project_name = "untitled_project";
+  bool overwrite = false;
+  std::uint64_t seed = 0;
+  int workers = 1;
+};
+struct HyperbandTunerOptions {
+  std::string objective = "val_loss";
+  std::int64_t max_epochs = 100;
+  std::int64_t factor = 3;
+  std::int64_t hyperband_iterations = 1;
+  std::filesystem::path directory = ".";
+  std::string project_name = "untitled_project";
+  bool overwrite = false;
+  std::uint64_t seed = 0;
+  int workers = 1;
+};
+
+/// Builds models from hyperparameters (Keras Tuner's tuner.hypermodel).
+class HyperModel {
+ public:
+  HyperModel(Builder builder, std::vector<std::int64_t> input_shape)
+      : builder_(std::move(builder)), input_shape_(std::move(input_shape)) {}
+  /// A fresh, untrained model for `hp` (for inputs of the shape last searched on).
+  Model build(HyperParameters& hp) const;
+  Model build(const HyperParameters& hp) const;
+  void set_input_shape(std::vector<std::int64_t> shape) { input_shape_ = std::move(shape); }
+
+ private:
+  Builder builder_;
+  std::vector<std::int64_t> input_shape_;
+};
+
+class Tuner {
+ public:
+  virtual ~Tuner() = default;
+  /// Runs trials until max_trials (or the schedule) is reached.
+  void search(const data::Dataset& train, const SearchOptions& options = {});
+  /// The hyperparameters of the best `n` complete trials, best first.
+  std::vector<HyperParameters> get_best_hyperparameters(std::size_t n = 1) const;
+  /// The best `n` models with the weights their trials ended with.
+  std::vector<Model> get_best_models(std::size_t n = 1) const;
+  /// Keras Tuner's results_summary: the best `n` trials, their hyperparameters and score; printed
+  /// to stdout and returned.
+  std::string results_summary(std::size_t n = 10) const;
+  const HyperModel& hypermodel() const { return hypermodel_; }
+  Study& study() { return *study_; }
+  /// The folder of the study: <directory>/<project_name>.
+  const std::filesystem::path& project_dir() const { return project_dir_; }
+
+ protected:
+  struct Common {
+    std::string objective;
+    std::optional<std::int64_t> max_trials;
+    std::filesystem::path directory;
+    std::string project_name;
+    bool overwrite;
+    std::uint64_t seed;
+    int workers;
+  };
+  Tuner(Builder builder, const Common& common, std::shared_ptr<samplers::Sampler> sampler,
+        std::shared_ptr<schedulers::Scheduler> scheduler);
+
+ private:
+  std::vector<Trial> best_trials(std::size_t n) const;
+
+  HyperModel hypermodel_;
+  Common common_;
+  std::filesystem::path project_dir_;
+  std::unique_ptr<Study> study_;
+};
+
+class RandomSearch final : public Tuner {
+ public:
+  RandomSearch(Builder builder, RandomSearchOptions options);
+};
+class GridSearch final : public Tuner {
+ public:
+  GridSearch(Builder builder, GridSearchOptions options);
+};
+class Hyperband final : public Tuner {
+ public:
+  Hyperband(Builder builder, HyperbandTunerOptions options);
+};
+
+}  // namespace quarry::nn
+
+namespace quarry {
+using nn::GridSearch;
+using nn::Hyperband;
+using nn::RandomSearch;
+}  // namespace quarry
