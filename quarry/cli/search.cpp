@@ -10,6 +10,7 @@
 
 #include "quarry/cli/commands.hpp"
 #include "quarry/cli/common.hpp"
+#include "quarry/cli/model_study.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/report/export.hpp"
 #include "quarry/runner/process.hpp"
@@ -150,7 +151,14 @@ int search_command(int argc, char** argv) {
   if (!ref.file) throw CommandLineError("search: needs a study file (quarry search STUDY.yaml)");
   const auto& file = *ref.file;
   const auto seed = args.integer("seed", 0);
-  auto objective = objective_of(file);  // first: a bad command creates no store
+  const bool quiet = args.flag("quiet");
+  // First the objective: a bad command or missing data creates no store.
+  std::optional<ModelStudy> model_study;
+  if (file.model) {
+    hand_over_to_trainer(argc, argv);
+    model_study = load_model_study(file, quiet);
+  }
+  auto objective = model_study ? model_objective(*model_study) : objective_of(file);
   const auto opened =
       open_for_search(file, ref.storage, seed ? static_cast<std::uint64_t>(*seed) : file.seed);
   Study& study = *opened;
@@ -165,7 +173,6 @@ int search_command(int argc, char** argv) {
   options.timeout = args.number("timeout", 0);
   if (!options.timeout) options.timeout = file.timeout;
   options.stop = &g_stop;
-  const bool quiet = args.flag("quiet");
   Progress progress(study, metrics, options.max_trials, quiet);
   options.on_event = [&](const runner::Event& e) { progress.on_event(e); };
 
@@ -176,6 +183,7 @@ int search_command(int argc, char** argv) {
               << " worker(s), objective: " << objective->describe() << std::endl;
   const auto summary = runner::run(study, *objective, options);
   print_summary(study, metrics, summary);
+  if (model_study && !g_stop.load()) finish_model_study(study, *model_study, std::cout);
   if (g_stop.load()) {
     std::cout << "\nstopped: " << summary.interrupted
               << " running trial(s) put back in the queue; run the same command to resume\n";

@@ -113,7 +113,14 @@ nlohmann::json trial_to_json(const study::Trial& t, const Columns& columns) {
   if (t.finished_at) j["finished_at"] = *t.finished_at;
   if (auto d = t.duration()) j["duration"] = *d;
   if (!t.failure.empty()) j["failure"] = t.failure;
-  if (!t.attrs.empty()) j["attrs"] = t.attrs;
+  if (!t.attrs.empty()) {
+    nlohmann::json attrs = nlohmann::json::object();  // values are JSON text: shown as JSON
+    for (const auto& [key, text] : t.attrs) {
+      auto value = nlohmann::json::parse(text, nullptr, false);
+      attrs[key] = value.is_discarded() ? nlohmann::json(text) : std::move(value);
+    }
+    j["attrs"] = std::move(attrs);
+  }
   return j;
 }
 

@@ -1,0 +1,41 @@
+// `quarry search` on a study file with a `model:` section: load the data once, train each trial's
+// model in this process (nn/training.hpp), and at the end retrain the best configuration for its
+// best epoch count, measure it on the test set and save it.
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+
+#include "quarry/config/study_file.hpp"
+#include "quarry/nn/training.hpp"
+#include "quarry/objectives/objective.hpp"
+#include "quarry/study/study.hpp"
+
+namespace quarry::cli {
+
+struct ModelStudy {
+  config::ModelTemplate model;
+  nn::TrainingData data;                      ///< training and validation rows
+  std::shared_ptr<const data::Dataset> test;  ///< kept apart until the end
+  nn::TrainingOptions options;
+  std::filesystem::path directory;  ///< <directory>/<study>: checkpoints/, best_model.pt
+};
+
+/// In the `quarry` command (built without LibTorch): replaces this process with `quarry-nn`, the
+/// same command linked with the trainer, next to it, with the same arguments. In `quarry-nn`: does
+/// nothing. Throws UsageError when quarry-nn is missing.
+void hand_over_to_trainer(int argc, char** argv);
+
+/// Loads the data of a model study (one line on stdout unless quiet) and its training settings.
+/// Throws InvalidArgument naming the file when the data cannot be read.
+ModelStudy load_model_study(const config::StudyFile& file, bool quiet);
+
+/// The objective that trains one trial's model.
+std::unique_ptr<objectives::Objective> model_objective(const ModelStudy& study);
+
+/// Retrains the best trial's configuration from scratch for its best epoch count, evaluates it on
+/// the test rows, saves its weights to <directory>/best_model.pt, and reports it on `out`.
+void finish_model_study(Study& study, const ModelStudy& model_study, std::ostream& out);
+
+}  // namespace quarry::cli

@@ -1,0 +1,105 @@
+// `quarry search` on a model study: the seed study's shape on a few hundred Fashion-MNIST rows,
+// Hyperband over 3 epochs. Proves the YAML -> data -> trainer -> Hyperband -> retrain path end to
+// end through the built command (and its hand-over to quarry-nn).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "quarry/data/dataset.hpp"
+#include "tests/cli/cli_helpers.hpp"
+
+namespace quarry::cli_test {
+namespace {
+
+using ::testing::HasSubstr;
+
+bool have_fashion_mnist() {
+  return fs::exists(data::kFashionMnistFolder);
+}
+
+std::string seed_study(const std::string& name, const std::string& learning_rates,
+                       const std::string& optimizer = "adam",
+                       const std::string& data =
+                           "{idx: fashion-mnist, validation_split: 0.2, "
+                           "max_rows: 600}") {
+  return "study: " + name +
+         "\n"
+         "objective: {metric: val_accuracy, direction: maximize}\n"
+         "data: " +
+         data +
+         "\n"
+         "model:\n"
+         "  layers: [flatten, {dense: {units: {int: [16, 64], step: 16}, activation: relu}},\n"
+         "           {dropout: 0.2}, {dense: 10}]\n"
+         "  optimizer: {" +
+         optimizer + ": {learning_rate: {choice: " + learning_rates +
+         "}}}\n"
+         "fit: {epochs: 50, early_stopping: {monitor: val_loss, patience: 5}}\n"
+         "scheduler: {hyperband: {max_epochs: 3, factor: 3}}\n"
+         "seed: 3\n";
+}
+
+TEST(ModelStudy, HyperbandTrainsPromotesRetrainsAndSaves) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "needs dataset-fashion-mnist (scripts/install-deps)";
+  TempDir dir;
+  const auto file = dir.write("seed.yaml", seed_study("seed", "[1e-2, 1e-3]"));
+  const CliResult r = run_cli({"search", file.string(), "--workers", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_THAT(r.out, HasSubstr("data: /usr/share/datasets/fashion-mnist: 480 training, 120 "
+                               "validation, 10000 test rows"));
+  EXPECT_THAT(r.out, HasSubstr("epoch 1/1: loss"));  // per-epoch progress
+  EXPECT_THAT(r.out, HasSubstr("best hyperparameters"));
+  EXPECT_THAT(r.out, HasSubstr("test: loss"));
+  EXPECT_TRUE(fs::exists(dir / "seed" / "best_model.pt"));
+
+  // max_epochs 3, factor 3: bracket 1 runs 3 trials for 1 epoch and promotes 1 to 3 epochs;
+  // bracket 0 runs 2 trials for 3 epochs.
+  const auto trials = trials_json({file.string()});
+  ASSERT_EQ(trials.size(), 6u) << trials.dump(1);
+  int promoted = 0;
+  for (const auto& t : trials) {
+    EXPECT_EQ(t["state"], "complete") << t.dump();
+    const auto& attrs = t["attrs"];
+    EXPECT_GT(attrs["complexity"]["parameters"].get<double>(), 784.0 * 16) << t.dump();
+    EXPECT_GT(attrs["complexity"]["latency_b1_ms"].get<double>(), 0.0);
+    EXPECT_EQ(attrs["history"].size(),
+              attrs["epochs"].get<std::size_t>() - (t.contains("parent") ? 1 : 0))
+        << t.dump();
+    if (t.contains("parent")) {
+      ++promoted;
+      EXPECT_EQ(attrs["inherited_from"], t["parent"]) << "continued from its parent's weights";
+      EXPECT_EQ(attrs["history"][0]["epoch"], 2) << "starts after the parent's epoch";
+      EXPECT_TRUE(
+          fs::exists(dir / "seed" / "checkpoints" / ("trial_" + t["parent"].dump() + ".pt")));
+    }
+  }
+  EXPECT_EQ(promoted, 1);
+}
+
+TEST(ModelStudy, ADivergingTrialFailsWithItsReasonAndTheSearchGoesOn) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "needs dataset-fashion-mnist (scripts/install-deps)";
+  TempDir dir;
+  const auto file = dir.write("nan.yaml", seed_study("nan", "[1e12]", "sgd"));
+  const CliResult r = run_cli({"search", file.string(), "--workers", "1", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  const auto trials = trials_json({file.string()});
+  ASSERT_FALSE(trials.empty());
+  for (const auto& t : trials) {
+    EXPECT_EQ(t["state"], "failed") << t.dump();
+    EXPECT_THAT(t["failure"].get<std::string>(), HasSubstr("loss became")) << t.dump();
+  }
+}
+
+TEST(ModelStudy, AMissingDatasetIsOneLineNamingIt) {
+  TempDir dir;
+  const auto file = dir.write(
+      "missing.yaml",
+      seed_study("missing", "[1e-3]", "adam", "{idx: " + (dir / "nowhere").string() + "}"));
+  const CliResult r = run_cli({"search", file.string()});
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_THAT(r.err_first_line(), HasSubstr((dir / "nowhere").string()));
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "missing" / "quarry.db")) << "nothing stored for a bad file";
+}
+
+}  // namespace
+}  // namespace quarry::cli_test
