@@ -32,8 +32,9 @@ tsan: deps
 	@cmake --build build-tsan -j$(JOBS) --target quarry_tests
 	build-tsan/tests/quarry_tests --gtest_filter='Runner.*:*Conformance*:Study.*'
 
+# The seed study: Hyperband over a Fashion-MNIST classifier (Keras Tuner's tutorial).
 demo: build
-	$(BUILD)/quarry search examples/quickstart.yaml --workers $(JOBS)
+	$(BUILD)/quarry search examples/fashion_mnist.yaml --workers $(JOBS)
 
 bench: build
 	bench/overhead.sh $(BUILD)

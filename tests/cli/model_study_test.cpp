@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include "quarry/data/dataset.hpp"
 #include "tests/cli/cli_helpers.hpp"
 
@@ -73,6 +75,45 @@ TEST(ModelStudy, HyperbandTrainsPromotesRetrainsAndSaves) {
     }
   }
   EXPECT_EQ(promoted, 1);
+}
+
+TEST(ModelStudy, KilledInTheMiddleOfABracketItContinuesThatBracket) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "needs dataset-fashion-mnist (scripts/install-deps)";
+  TempDir dir;
+  std::string text = seed_study("resume", "[1e-2, 1e-3]");
+  text.replace(text.find("max_epochs: 3"), 13, "max_epochs: 9");
+  const auto file = dir.write("resume.yaml", text);
+  // max_epochs 9, factor 3: brackets of 9 -> 3 -> 1, 5 -> 2 and 3 trials: 23, 6 of them promoted.
+  CliProcess first({"search", file.string(), "--workers", "2", "--quiet"});
+  ASSERT_TRUE(eventually([&] {
+    if (!fs::exists(dir / "resume" / "quarry.db")) return false;
+    const CliResult r = run_cli({"trials", file.string(), "--format", "json"});
+    if (r.exit_code != 0) return false;
+    int done = 0;
+    for (const auto& t : nlohmann::json::parse(r.out)) done += t["state"] == "complete" ? 1 : 0;
+    return done >= 5;
+  })) << "five trials never completed";
+  first.send(SIGKILL);
+  const CliResult killed = first.wait();
+  ASSERT_EQ(killed.signal, SIGKILL) << "the search ended before the kill: " << killed.describe();
+  const auto before = trials_json({file.string()});
+  ASSERT_LT(before.size(), 23u);
+
+  const CliResult second = run_cli({"search", file.string(), "--workers", "2", "--quiet"});
+  ASSERT_EQ(second.exit_code, 0) << second.describe();
+  const auto after = trials_json({file.string()});
+  ASSERT_EQ(after.size(), 23u) << "the schedule went on where it stopped, not from scratch";
+  int promoted = 0;
+  for (const auto& t : after) {
+    EXPECT_EQ(t["state"], "complete") << t.dump();
+    promoted += t.contains("parent") ? 1 : 0;
+  }
+  EXPECT_EQ(promoted, 6);
+  for (const auto& t : before) {  // finished trials are kept as they were
+    if (t["state"] == "complete") {
+      EXPECT_EQ(after[t["number"].get<std::size_t>()]["values"], t["values"]) << t.dump();
+    }
+  }
 }
 
 TEST(ModelStudy, ADivergingTrialFailsWithItsReasonAndTheSearchGoesOn) {
