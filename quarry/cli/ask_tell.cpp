@@ -22,12 +22,18 @@ int ask_command(int argc, char** argv) {
                                       seed ? static_cast<std::uint64_t>(*seed) : ref.file->seed);
   Study& study = *opened;
   // A trial asked by hand has no worker process to watch: it stays Running until told.
-  const auto trial = study.ask(args.get("worker").value_or("manual"), ref.file->max_trials);
-  if (!trial)
+  const auto next = study.next(args.get("worker").value_or("manual"), ref.file->max_trials);
+  if (next.kind == schedulers::Assignment::Kind::Wait)
+    throw InvalidArgument("study '" + study.name() +
+                          "': nothing to run until running trials are told (the scheduler waits "
+                          "for them to decide what comes next)");
+  if (!next.trial)
     throw InvalidArgument("study '" + study.name() + "' is complete: no trial left to ask for");
-  std::cout
-      << nlohmann::json{{"number", trial->number}, {"params", space::to_json(trial->params)}}.dump()
-      << "\n";
+  const Trial& trial = *next.trial;
+  nlohmann::json out{{"number", trial.number}, {"params", space::to_json(trial.params)}};
+  if (trial.budget > 0) out["budget"] = trial.budget;  // e.g. Hyperband's epochs
+  if (trial.parent) out["parent"] = *trial.parent;     // continue from this trial's checkpoint
+  std::cout << out.dump() << "\n";
   return 0;
 }
 

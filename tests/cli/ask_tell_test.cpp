@@ -171,3 +171,40 @@ TEST_F(CliAskTell, StorageAndStudyOptionsNameTheStudy) {
 
 }  // namespace
 }  // namespace quarry::cli_test
+
+namespace quarry::cli_test {
+namespace {
+
+TEST(CliAskTellHyperband, AskPrintsBudgetsAndParentsAndSaysWhenItMustWait) {
+  TempDir dir;
+  // max_epochs 3, factor 3: bracket 1 runs 3 trials for 1 epoch, then promotes the best to 3.
+  const auto study = dir.write("hb.yaml",
+                               "study: hb\n"
+                               "objective: {metric: acc, direction: maximize}\n"
+                               "space:\n"
+                               "  x: {float: [0, 1]}\n"
+                               "command: [sh, -c, \"echo quarry: acc=0.5\"]\n"
+                               "scheduler: {hyperband: {max_epochs: 3, factor: 3}}\n");
+  const auto ask = [&] { return run_cli({"ask", study.string()}); };
+  for (int i = 0; i < 5; ++i) {  // bracket 1's three trials, then bracket 0's two
+    const CliResult r = ask();
+    ASSERT_EQ(r.exit_code, 0) << r.describe();
+    EXPECT_EQ(nlohmann::json::parse(r.out)["budget"], i < 3 ? 1.0 : 3.0) << r.out;
+  }
+  const CliResult wait = ask();
+  EXPECT_EQ(wait.exit_code, 2) << wait.describe();
+  EXPECT_THAT(wait.err_first_line(), ::testing::HasSubstr("nothing to run until running trials"));
+  for (const char* told : {"0", "1", "2"})
+    ASSERT_EQ(run_cli({"tell", study.string(), "--trial", told, "--value",
+                       std::string(told) == "1" ? "0.9" : "0.1"})
+                  .exit_code,
+              0);
+  const CliResult promoted = ask();
+  ASSERT_EQ(promoted.exit_code, 0) << promoted.describe();
+  const auto j = nlohmann::json::parse(promoted.out);
+  EXPECT_EQ(j["parent"], 1);
+  EXPECT_EQ(j["budget"], 3.0);
+}
+
+}  // namespace
+}  // namespace quarry::cli_test
