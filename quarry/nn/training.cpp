@@ -38,6 +38,35 @@ std::int64_t inherit(Model& model, objectives::TrialContext& context,
   return epochs;
 }
 
+/// Leaves in `path` the weights and optimizer state of the trial's best epoch (saved there by the
+/// Checkpoint callback when `objective` improved: Keras Tuner's SaveBestEpoch, so that the best
+/// models score what their trials scored) marked with all the epochs trained, so that a promoted
+/// trial starts at its parent's budget, as in Keras Tuner.
+void keep_best_epoch(Model& model, const History& history, const std::string& objective,
+                     const std::string& path, std::int64_t trained) {
+  const auto best = history.best(objective);
+  if (best && *best + 1 < history.epochs.size() && std::filesystem::exists(path))
+    model.load_checkpoint(path);
+  model.save_checkpoint(path, trained);
+}
+
+/// The pruning reporter, the best epoch's checkpoint (when `checkpoint` is not empty) and early
+/// stopping, last: restore_best_weights must not change the weights saved for an epoch.
+std::vector<std::shared_ptr<Callback>> trial_callbacks(objectives::TrialContext& context,
+                                                       const TrainingOptions& options,
+                                                       const std::string& checkpoint) {
+  std::vector<std::shared_ptr<Callback>> callbacks = {std::make_shared<Reporter>(
+      options.objective,
+      [&context](std::int64_t step, double value) { return context.report(step, value); })};
+  if (!checkpoint.empty()) {
+    std::filesystem::create_directories(options.checkpoints);
+    callbacks.push_back(std::make_shared<Checkpoint>(CheckpointOptions{
+        .path = checkpoint, .monitor = options.objective, .save_best_only = true}));
+  }
+  for (auto& callback : early_stopping_callbacks(options)) callbacks.push_back(callback);
+  return callbacks;
+}
+
 class SpecObjective final : public objectives::Objective {
  public:
   SpecObjective(std::function<ModelSpec(const Params&)> resolve, TrainingData data,
@@ -78,6 +107,9 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
                                 const TrainingData& data, const TrainingOptions& options) {
   pin_math_threads();
   const std::int64_t initial = inherit(model, context, options);
+  const std::string checkpoint =
+      options.checkpoints.empty() ? ""
+                                  : checkpoint_path(options.checkpoints, context.number()).string();
   const std::int64_t epochs =
       context.budget() > 0 ? static_cast<std::int64_t>(context.budget()) : options.epochs;
   FitOptions fit_options{
@@ -87,12 +119,9 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
       .shuffle = options.shuffle,
       .seed = Rng::stream(options.seed, {static_cast<std::uint64_t>(context.number())}).next(),
       .validation_data = data.validation.get(),
-      .callbacks = early_stopping_callbacks(options),
+      .callbacks = trial_callbacks(context, options, checkpoint),
       .on_epoch = nullptr,
       .interrupted = [&context] { return context.stop_requested(); }};
-  fit_options.callbacks.push_back(std::make_shared<Reporter>(
-      options.objective,
-      [&context](std::int64_t step, double value) { return context.report(step, value); }));
   if (options.on_epoch)
     fit_options.on_epoch = [&](std::int64_t epoch, const Logs& logs) {
       options.on_epoch(context.number(), epoch + 1, fit_options.epochs, logs);
@@ -100,10 +129,7 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
 
   const History history = fit(model, *data.train, fit_options);
   const std::int64_t trained = initial + static_cast<std::int64_t>(history.epochs.size());
-  if (!options.checkpoints.empty()) {
-    std::filesystem::create_directories(options.checkpoints);
-    model.save_checkpoint(checkpoint_path(options.checkpoints, context.number()).string(), trained);
-  }
+  if (!checkpoint.empty()) keep_best_epoch(model, history, options.objective, checkpoint, trained);
   context.set_attr("history", history_json(history).dump());
   context.set_attr("epochs", std::to_string(trained));
   context.set_attr("complexity", complexity_json(model.complexity()).dump());

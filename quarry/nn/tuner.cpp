@@ -37,6 +37,16 @@ TrainingData split_tail(const data::Dataset& train, const SearchOptions& options
           std::make_shared<const data::Dataset>(train.take(tail))};
 }
 
+/// Keras Tuner's _populate_initial_space: one build with the default values registers the
+/// parameters it meets, so that the space is known before the first trial is asked for (a grid
+/// numbers its combinations from it: otherwise the first trial takes the defaults, outside the
+/// grid, and the grid repeats them later).
+void populate_space(const HyperModel& hypermodel, Study& study) {
+  HyperParameters defaults;
+  hypermodel.build(defaults);
+  study.register_space(defaults.space());
+}
+
 std::string format_params(const Params& params) {
   std::string out;
   for (const auto& [name, value] : params)
@@ -76,6 +86,7 @@ void Tuner::search(const data::Dataset& train, const SearchOptions& options) {
     throw InvalidArgument("search: at most one EarlyStopping callback, got " +
                           std::to_string(options.callbacks.size()));
   hypermodel_.set_input_shape(train.shape);
+  populate_space(hypermodel_, *study_);
   const TrainingData data = split_tail(train, options);
   TrainingOptions training{.objective = common_.objective,
                            .epochs = options.epochs,

@@ -104,7 +104,7 @@ class Tuner {
   void search(const data::Dataset& train, const SearchOptions& options = {});
   /// The hyperparameters of the best `n` complete trials, best first.
   std::vector<HyperParameters> get_best_hyperparameters(std::size_t n = 1) const;
-  /// The best `n` models with the weights their trials ended with.
+  /// The best `n` models with the weights of their trials' best epochs.
   std::vector<Model> get_best_models(std::size_t n = 1) const;
   /// Keras Tuner's results_summary: the best `n` trials, their hyperparameters and score; printed
   /// to stdout and returned.

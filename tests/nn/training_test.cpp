@@ -1,0 +1,292 @@
+// One trial's training (train_trial): per-epoch reports, pruning, inheriting a parent's
+// checkpoint, early stopping and the attributes it records; the spec objective; train_final.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "quarry/core/error.hpp"
+#include "quarry/core/rng.hpp"
+#include "quarry/nn/fit.hpp"
+#include "quarry/nn/trial_training.hpp"
+#include "tests/nn/blobs.hpp"
+#include "tests/test_util.hpp"
+
+namespace quarry::nn {
+namespace {
+
+using quarry::testing::error_of;
+using quarry::testing::TempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+using testing::gaussian_blobs;
+
+struct Blobs {
+  std::shared_ptr<const data::Dataset> train =
+      std::make_shared<const data::Dataset>(gaussian_blobs(240, 1));
+  std::shared_ptr<const data::Dataset> validation =
+      std::make_shared<const data::Dataset>(gaussian_blobs(60, 2));
+  TrainingData data() const { return {train, validation}; }
+  /// Validation rows labelled against the training rows: the better a model learns, the worse
+  /// its val_loss, so the first epoch is the best one and the last the worst.
+  TrainingData against() const {
+    data::Dataset flipped = *validation;
+    for (float& y : flipped.y) y = std::fmod(y + 1, 3.0F);
+    return {train, std::make_shared<const data::Dataset>(std::move(flipped))};
+  }
+};
+
+/// 2 -> 8 (relu) -> 3: 2*8+8 + 8*3+3 = 51 parameters.
+Model small_net(OptimizerSpec optimizer = SGD(0.05)) {
+  torch::nn::Sequential net(torch::nn::Linear(2, 8), torch::nn::ReLU(), torch::nn::Linear(8, 3));
+  return Model(Compiled{net, optimizer}, {2});
+}
+
+const ModelSpec kSpec{.layers = {Dense{8, Activation::relu}, Dense{3}}, .optimizer = SGD(0.05)};
+
+/// A TrialContext whose reports and attributes are recorded; `prune_at` makes the reporter answer
+/// "stop" at that step.
+struct Recorder {
+  std::vector<std::pair<std::int64_t, double>> reports;
+  std::map<std::string, std::string> attrs;
+  std::int64_t prune_at = -1;
+
+  TrialContext context(std::int64_t number, double budget = 0,
+                       std::optional<std::int64_t> parent = std::nullopt, Params params = {}) {
+    return TrialContext(
+        number, std::move(params), budget,
+        [this](std::int64_t step, double value) {
+          reports.emplace_back(step, value);
+          return step == prune_at;
+        },
+        nullptr, parent,
+        [this](const std::string& key, const std::string& json) { attrs[key] = json; });
+  }
+  nlohmann::json attr(const std::string& key) const { return nlohmann::json::parse(attrs.at(key)); }
+  std::vector<std::int64_t> steps() const {
+    std::vector<std::int64_t> out;
+    for (const auto& [step, value] : reports) out.push_back(step);
+    return out;
+  }
+};
+
+TEST(TrainTrialTest, ReportsTheObjectiveEveryEpochAndRecordsTheTrial) {
+  torch::manual_seed(1);
+  const Blobs blobs;
+  Model model = small_net();
+  Recorder recorder;
+  TrialContext context = recorder.context(0);
+  const auto value = train_trial(model, context, blobs.data(), {.epochs = 3});
+
+  ASSERT_THAT(recorder.steps(), ElementsAre(1, 2, 3));
+  const nlohmann::json history = recorder.attr("history");
+  ASSERT_EQ(history.size(), 3U);
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(history[i].at("epoch"), static_cast<int>(i) + 1);
+    for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"})
+      EXPECT_TRUE(history[i].contains(key)) << key;
+    EXPECT_DOUBLE_EQ(recorder.reports[i].second, history[i].at("val_accuracy").get<double>());
+    if (history[i].at("val_accuracy").get<double>() >
+        history[best].at("val_accuracy").get<double>())
+      best = i;
+  }
+  EXPECT_EQ(recorder.attr("epochs"), 3);
+  EXPECT_EQ(recorder.attr("best_epoch"), static_cast<int>(best) + 1);
+  EXPECT_THAT(value, ElementsAre(history[best].at("val_accuracy").get<double>()));
+  EXPECT_GT(value[0], 0.8);  // the blobs are learnt: the value is a trained model's
+
+  const nlohmann::json complexity = recorder.attr("complexity");
+  EXPECT_EQ(complexity.at("parameters"), 51);
+  EXPECT_GT(complexity.at("flops").get<double>(), 0);
+  EXPECT_GT(complexity.at("latency_b1_ms").get<double>(), 0);
+  EXPECT_FALSE(recorder.attrs.contains("inherited_from"));
+}
+
+TEST(TrainTrialTest, TheTrialBudgetOverridesTheEpochs) {
+  const Blobs blobs;
+  Model model = small_net();
+  Recorder recorder;
+  TrialContext context = recorder.context(0, /*budget=*/2);
+  train_trial(model, context, blobs.data(), {.epochs = 5});
+  EXPECT_THAT(recorder.steps(), ElementsAre(1, 2));
+  EXPECT_EQ(recorder.attr("epochs"), 2);
+}
+
+TEST(TrainTrialTest, AReporterAnsweringStopPrunesTheTrial) {
+  const Blobs blobs;
+  Model model = small_net();
+  Recorder recorder;
+  recorder.prune_at = 2;
+  TrialContext context = recorder.context(0);
+  EXPECT_THROW(train_trial(model, context, blobs.data(), {.epochs = 5}), TrialPruned);
+  EXPECT_THAT(recorder.steps(), ElementsAre(1, 2));
+  EXPECT_TRUE(context.pruned());
+  EXPECT_EQ(recorder.attr("epochs"), 2);
+  EXPECT_EQ(recorder.attr("history").size(), 2U);
+  EXPECT_FALSE(recorder.attrs.contains("best_epoch"));
+}
+
+TEST(TrainTrialTest, EarlyStoppingEndsTheTrialEarly) {
+  const Blobs blobs;
+  Model model = small_net();
+  Recorder recorder;
+  TrialContext context = recorder.context(0);
+  // No epoch after the first improves val_loss by 10: patience 0 stops at epoch 2 (Keras 2.x).
+  train_trial(model, context, blobs.data(),
+              {.epochs = 10, .early_stopping = EarlyStoppingSettings{.min_delta = 10}});
+  EXPECT_THAT(recorder.steps(), ElementsAre(1, 2));
+  EXPECT_EQ(recorder.attr("epochs"), 2);
+  EXPECT_EQ(recorder.attr("history").size(), 2U);
+}
+
+TEST(TrainTrialTest, APromotedTrialContinuesFromItsParentsCheckpoint) {
+  TempDir dir;
+  const Blobs blobs;
+  const TrainingOptions options{.objective = "val_loss", .checkpoints = dir.path() / "checkpoints"};
+
+  torch::manual_seed(2);
+  Model parent = small_net();
+  Recorder parent_recorder;
+  TrialContext parent_context = parent_recorder.context(0, /*budget=*/4);
+  train_trial(parent, parent_context, blobs.data(), options);
+  ASSERT_TRUE(std::filesystem::exists(checkpoint_path(options.checkpoints, 0)));
+  const double parent_last_loss = parent_recorder.attr("history").back().at("loss");
+
+  torch::manual_seed(3);
+  Model fresh = small_net();
+  Recorder fresh_recorder;
+  TrialContext fresh_context = fresh_recorder.context(1, /*budget=*/6);
+  train_trial(fresh, fresh_context, blobs.data(), options);
+  const double fresh_first_loss = fresh_recorder.attr("history").front().at("loss");
+
+  torch::manual_seed(3);  // the child starts from the same random weights as `fresh`...
+  Model child = small_net();
+  Recorder child_recorder;
+  TrialContext child_context = child_recorder.context(2, /*budget=*/6, /*parent=*/0);
+  train_trial(child, child_context, blobs.data(), options);
+  // ...but replaces them with the parent's, and goes on from the parent's epoch count.
+  EXPECT_EQ(child_recorder.attr("inherited_from"), 0);
+  EXPECT_THAT(child_recorder.steps(), ElementsAre(5, 6));
+  EXPECT_EQ(child_recorder.attr("epochs"), 6);
+  const nlohmann::json history = child_recorder.attr("history");
+  ASSERT_EQ(history.size(), 2U);
+  EXPECT_EQ(history[0].at("epoch"), 5);
+  const double child_first_loss = history[0].at("loss");
+  EXPECT_NEAR(child_first_loss, parent_last_loss, 0.25 * parent_last_loss);
+  EXPECT_LT(child_first_loss, 0.6 * fresh_first_loss);
+}
+
+TEST(TrainTrialTest, AMissingParentCheckpointTrainsFromScratch) {
+  TempDir dir;
+  const Blobs blobs;
+  Model model = small_net();
+  Recorder recorder;
+  TrialContext context = recorder.context(1, /*budget=*/2, /*parent=*/0);
+  train_trial(model, context, blobs.data(), {.checkpoints = dir.path()});
+  EXPECT_THAT(recorder.steps(), ElementsAre(1, 2));
+  EXPECT_FALSE(recorder.attrs.contains("inherited_from"));
+  EXPECT_TRUE(std::filesystem::exists(checkpoint_path(dir.path(), 1)));
+}
+
+TEST(TrainTrialTest, TheCheckpointHoldsTheWeightsOfTheBestEpoch) {
+  // The first epoch is the best and the last the worst; Keras Tuner (SaveBestEpoch) keeps the
+  // weights of the best epoch: the trial's value is theirs.
+  TempDir dir;
+  const TrainingData data = Blobs().against();
+  torch::manual_seed(4);
+  Model model = small_net();
+  Recorder recorder;
+  TrialContext context = recorder.context(0);
+  const auto value = train_trial(model, context, data,
+                                 {.objective = "val_loss", .epochs = 3, .checkpoints = dir.path()});
+  const nlohmann::json history = recorder.attr("history");
+  ASSERT_EQ(recorder.attr("best_epoch"), 1);
+  ASSERT_THAT(value, ElementsAre(history[0].at("val_loss").get<double>()));
+  ASSERT_GT(history.back().at("val_loss").get<double>(), value[0] + 0.05);
+
+  torch::manual_seed(5);
+  Model restored = small_net();
+  restored.load_checkpoint(checkpoint_path(dir.path(), 0).string());
+  EXPECT_NEAR(evaluate(restored, *data.validation).at("loss"), value[0], 1e-5);
+}
+
+TEST(SpecObjectiveTest, ResolvesTheSpecAndReturnsTheBestEpochsValue) {
+  const Blobs blobs;
+  std::vector<Params> resolved;
+  auto objective = make_spec_objective(
+      [&](const Params& params) {
+        resolved.push_back(params);
+        ModelSpec spec = kSpec;
+        spec.layers[0] = Dense{std::get<std::int64_t>(params.at("units")), Activation::relu};
+        return spec;
+      },
+      Blobs().against(), {.objective = "val_loss", .epochs = 3});
+  EXPECT_THAT(objective->describe(), HasSubstr("blobs"));
+  Recorder recorder;
+  TrialContext context = recorder.context(0, 0, std::nullopt, {{"units", std::int64_t{4}}});
+  torch::manual_seed(8);
+  const auto value = objective->evaluate(context);
+
+  ASSERT_EQ(resolved.size(), 1U);
+  EXPECT_EQ(resolved[0], (Params{{"units", std::int64_t{4}}}));
+  EXPECT_EQ(recorder.attr("complexity").at("parameters"), 2 * 4 + 4 + 4 * 3 + 3);
+  EXPECT_THAT(recorder.steps(), ElementsAre(1, 2, 3));
+  // The best epoch's val_loss (the first), not the last epoch's.
+  const nlohmann::json history = recorder.attr("history");
+  EXPECT_EQ(recorder.attr("best_epoch"), 1);
+  EXPECT_THAT(value, ElementsAre(history[0].at("val_loss").get<double>()));
+  EXPECT_GT(history.back().at("val_loss").get<double>(), value[0] + 0.05);
+}
+
+TEST(SpecObjectiveTest, EmptyTrainingDataIsRejected) {
+  const auto resolve = [](const Params&) { return kSpec; };
+  const auto empty = std::make_shared<const data::Dataset>(data::Dataset{.shape = {2}});
+  EXPECT_THAT(error_of([&] {
+                make_spec_objective(resolve, {empty, nullptr}, {});
+              }),
+              HasSubstr("training data is empty"));
+  EXPECT_THAT(error_of([&] {
+                make_spec_objective(resolve, {nullptr, nullptr}, {});
+              }),
+              HasSubstr("training data is empty"));
+}
+
+TEST(TrainFinalTest, MeasuresTheTestRowsAndSavesLoadableWeights) {
+  TempDir dir;
+  const Blobs blobs;
+  const data::Dataset test = gaussian_blobs(90, 3);
+  const auto save_to = dir.path() / "models" / "final.pt";
+  torch::manual_seed(6);
+  const FinalModel final_model = train_final(kSpec, blobs.data(), test, 3, {}, save_to);
+
+  EXPECT_GT(final_model.test.at("accuracy"), 0.8);
+  EXPECT_TRUE(final_model.test.contains("loss"));
+  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"})
+    EXPECT_TRUE(final_model.last_epoch.contains(key)) << key;
+  EXPECT_EQ(final_model.complexity.at("parameters"), 51);
+
+  ASSERT_TRUE(std::filesystem::exists(save_to));
+  torch::manual_seed(7);
+  Model loaded(kSpec, {2});
+  const double untrained = evaluate(loaded, test).at("loss");
+  loaded.load_weights(save_to.string());
+  const Logs logs = evaluate(loaded, test);
+  EXPECT_DOUBLE_EQ(logs.at("accuracy"), final_model.test.at("accuracy"));
+  EXPECT_NEAR(logs.at("loss"), final_model.test.at("loss"), 1e-6);
+  EXPECT_GT(untrained, logs.at("loss") + 0.1);
+}
+
+}  // namespace
+}  // namespace quarry::nn

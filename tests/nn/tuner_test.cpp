@@ -1,0 +1,255 @@
+// The tuners (Keras Tuner's API): what a search stores, the best trials and models, the objective's
+// direction, resuming and overwriting, the grid, and Hyperband's promotions from checkpoints.
+#include "quarry/nn/tuner.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "quarry/core/rng.hpp"
+#include "quarry/storage/sqlite.hpp"
+#include "tests/nn/blobs.hpp"
+#include "tests/test_util.hpp"
+
+namespace quarry::nn {
+namespace {
+
+using quarry::testing::TempDir;
+using ::testing::HasSubstr;
+
+using testing::gaussian_blobs;
+
+/// Define-by-run: the hidden layer's width and the learning rate are searched.
+Compiled build_model(HyperParameters& hp) {
+  const std::int64_t units = hp.Int("units", 2, 16, {.step = 2});
+  const double lr = hp.Choice("lr", {0.003, 0.03, 0.3});
+  torch::nn::Sequential net(torch::nn::Linear(2, units), torch::nn::ReLU(),
+                            torch::nn::Linear(units, 3));
+  return Compiled{net, SGD(lr)};
+}
+
+/// 300 rows; validation_split 0.2 keeps the last 60 for validation (Keras' tail).
+struct SearchData {
+  data::Dataset all = gaussian_blobs(300, 1);
+  data::Dataset validation = all.take([] {
+    std::vector<std::int64_t> tail;
+    for (std::int64_t i = 240; i < 300; ++i) tail.push_back(i);
+    return tail;
+  }());
+};
+
+const SearchOptions kSearch{.epochs = 2, .validation_split = 0.2, .verbose = false};
+
+std::vector<Trial> complete_trials(Study& study) {
+  std::vector<Trial> out;
+  for (auto& t : study.trials())
+    if (t.state == TrialState::Complete) out.push_back(std::move(t));
+  return out;
+}
+
+bool same_params(const Params& a, const Params& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [name, value] : a)
+    if (!b.contains(name) || !space::same_value(value, b.at(name))) return false;
+  return true;
+}
+
+TEST(RandomSearchTest, StoresTrialsAndReturnsTheBestHyperparametersAndModels) {
+  TempDir dir;
+  const SearchData data;
+  torch::manual_seed(1);
+  RandomSearch tuner(build_model, {.objective = "val_accuracy",
+                                   .max_trials = 4,
+                                   .directory = dir.path(),
+                                   .project_name = "blobs",
+                                   .seed = 3});
+  tuner.search(data.all, kSearch);
+  EXPECT_EQ(tuner.project_dir(), dir.path() / "blobs");
+
+  // The trials are in <directory>/<project_name>/quarry.db, for any reader.
+  auto store =
+      std::make_shared<storage::SqliteStorage>((dir.path() / "blobs" / "quarry.db").string());
+  Study stored = Study::open(store, "blobs");
+  std::vector<Trial> trials = complete_trials(stored);
+  ASSERT_EQ(trials.size(), 4U);
+  EXPECT_EQ(stored.trials().size(), 4U);
+  std::stable_sort(trials.begin(), trials.end(),
+                   [](const Trial& a, const Trial& b) { return a.values[0] > b.values[0]; });
+
+  const auto best_hps = tuner.get_best_hyperparameters(2);
+  ASSERT_EQ(best_hps.size(), 2U);
+  EXPECT_TRUE(same_params(best_hps[0].values(), trials[0].params));
+  EXPECT_TRUE(same_params(best_hps[1].values(), trials[1].params));
+  const Trial best = tuner.study().trial(trials[0].number);
+  EXPECT_GE(best.values[0], tuner.study().trial(trials[1].number).values[0]);
+  for (const Trial& t : trials) EXPECT_GE(best.values[0], t.values[0]);
+
+  const std::string summary = tuner.results_summary(2);
+  EXPECT_THAT(summary, HasSubstr("Results summary"));
+  EXPECT_THAT(summary, HasSubstr("Showing 2 best trials"));
+  EXPECT_THAT(summary, HasSubstr("Objective(name=\"val_accuracy\", direction=\"max\")"));
+  EXPECT_THAT(summary, HasSubstr("Trial " + std::to_string(best.number) + " summary"));
+  for (const auto& [name, value] : best.params)
+    EXPECT_THAT(summary, HasSubstr(name + ": " + space::to_string(value)));
+  EXPECT_THAT(tuner.results_summary(10), HasSubstr("Showing 4 best trials"));
+
+  // The best model carries the weights behind the best trial's score...
+  auto models = tuner.get_best_models(1);
+  ASSERT_EQ(models.size(), 1U);
+  EXPECT_NEAR(evaluate(models[0], data.validation).at("accuracy"), best.values[0], 1e-6);
+  // ...while the hypermodel builds an untrained one.
+  Model untrained = tuner.hypermodel().build(best_hps[0]);
+  EXPECT_GT(std::abs(evaluate(untrained, data.validation).at("accuracy") - best.values[0]), 0.05);
+}
+
+TEST(RandomSearchTest, AccuracyObjectivesAreMaximisedOthersMinimised) {
+  TempDir dir;
+  RandomSearch accuracy(
+      build_model, {.objective = "val_accuracy", .directory = dir.path(), .project_name = "acc"});
+  RandomSearch loss(build_model,
+                    {.objective = "val_loss", .directory = dir.path(), .project_name = "loss"});
+  EXPECT_EQ(accuracy.study().directions(), std::vector<Direction>{Direction::Maximize});
+  EXPECT_EQ(loss.study().directions(), std::vector<Direction>{Direction::Minimize});
+}
+
+TEST(RandomSearchTest, ASecondSearchResumesUnlessOverwriteIsSet) {
+  TempDir dir;
+  const SearchData data;
+  const SearchOptions one_epoch{.epochs = 1, .validation_split = 0.2, .verbose = false};
+  const RandomSearchOptions options{
+      .objective = "val_loss", .max_trials = 4, .directory = dir.path(), .project_name = "resume"};
+  std::vector<Trial> first;
+  {
+    RandomSearch tuner(build_model, options);
+    tuner.search(data.all, one_epoch);
+    first = tuner.study().trials();
+    ASSERT_EQ(first.size(), 4U);
+  }
+  {
+    RandomSearchOptions more = options;
+    more.max_trials = 6;
+    RandomSearch tuner(build_model, more);
+    tuner.search(data.all, one_epoch);
+    const auto trials = tuner.study().trials();
+    ASSERT_EQ(trials.size(), 6U);
+    for (std::size_t i = 0; i < 4; ++i) {  // the first four are kept as they were
+      EXPECT_EQ(trials[i].finished_at, first[i].finished_at);
+      EXPECT_EQ(trials[i].values, first[i].values);
+      EXPECT_TRUE(same_params(trials[i].params, first[i].params));
+    }
+    EXPECT_EQ(complete_trials(tuner.study()).size(), 6U);
+  }
+  {
+    RandomSearchOptions afresh = options;
+    afresh.max_trials = 2;
+    afresh.overwrite = true;
+    RandomSearch tuner(build_model, afresh);
+    EXPECT_TRUE(tuner.study().trials().empty());
+    EXPECT_FALSE(std::filesystem::exists(tuner.project_dir() / "checkpoints"));
+    tuner.search(data.all, one_epoch);
+    EXPECT_EQ(tuner.study().trials().size(), 2U);
+  }
+}
+
+TEST(GridSearchTest, RunsEveryCombinationOnce) {
+  TempDir dir;
+  const SearchData data;
+  GridSearch tuner(
+      [](HyperParameters& hp) {
+        const std::int64_t units = hp.Choice("units", {4, 8});
+        const double lr = hp.Choice("lr", {0.01, 0.1});
+        torch::nn::Sequential net(torch::nn::Linear(2, units), torch::nn::ReLU(),
+                                  torch::nn::Linear(units, 3));
+        return Compiled{net, SGD(lr)};
+      },
+      {.objective = "val_accuracy", .directory = dir.path(), .project_name = "grid"});
+  tuner.search(data.all, {.epochs = 1, .validation_split = 0.2, .verbose = false});
+
+  const auto trials = tuner.study().trials();
+  ASSERT_EQ(trials.size(), 4U);
+  std::set<std::pair<double, double>> seen;
+  for (const Trial& t : trials) {
+    EXPECT_EQ(t.state, TrialState::Complete);
+    seen.insert({space::to_double(t.params.at("units")), space::to_double(t.params.at("lr"))});
+  }
+  EXPECT_EQ(seen, (std::set<std::pair<double, double>>{{4, 0.01}, {4, 0.1}, {8, 0.01}, {8, 0.1}}));
+}
+
+TEST(GridSearchTest, EveryCombinationOnceWhateverTheDefaults) {
+  // The space is known before the first trial (Keras Tuner's _populate_initial_space): the first
+  // trial is the grid's first combination, not the defaults, which the grid would meet again.
+  TempDir dir;
+  const SearchData data;
+  GridSearch tuner(
+      [](HyperParameters& hp) {
+        const std::int64_t units =
+            hp.Choice("units", {4, 8}, {.default_value = Value{std::int64_t{8}}});
+        const double lr = hp.Choice("lr", {0.01, 0.1}, {.default_value = Value{0.1}});
+        torch::nn::Sequential net(torch::nn::Linear(2, units), torch::nn::ReLU(),
+                                  torch::nn::Linear(units, 3));
+        return Compiled{net, SGD(lr)};
+      },
+      {.objective = "val_loss", .directory = dir.path(), .project_name = "grid"});
+  tuner.search(data.all, {.epochs = 1, .validation_split = 0.2, .verbose = false});
+
+  std::set<std::pair<double, double>> seen;
+  for (const Trial& t : tuner.study().trials())
+    seen.insert({space::to_double(t.params.at("units")), space::to_double(t.params.at("lr"))});
+  EXPECT_EQ(tuner.study().trials().size(), 4U);
+  EXPECT_EQ(seen, (std::set<std::pair<double, double>>{{4, 0.01}, {4, 0.1}, {8, 0.01}, {8, 0.1}}));
+}
+
+TEST(HyperbandTunerTest, PromotedTrialsContinueFromTheirParentsCheckpoint) {
+  TempDir dir;
+  const SearchData data;
+  Hyperband tuner(build_model, {.objective = "val_accuracy",
+                                .max_epochs = 3,
+                                .factor = 3,
+                                .directory = dir.path(),
+                                .project_name = "hb",
+                                .seed = 5});
+  tuner.search(data.all, {.validation_split = 0.2, .verbose = false});
+
+  // Bracket 1: 3 trials of 1 epoch, the best promoted to 3 epochs; bracket 0: 2 trials of 3.
+  const auto trials = tuner.study().trials();
+  ASSERT_EQ(trials.size(), 6U);
+  std::vector<Trial> promoted;
+  std::multiset<double> budgets;
+  for (const Trial& t : trials) {
+    EXPECT_EQ(t.state, TrialState::Complete) << t.number << ": " << t.failure;
+    budgets.insert(t.budget);
+    if (t.parent) promoted.push_back(t);
+  }
+  EXPECT_EQ(budgets, (std::multiset<double>{1, 1, 1, 3, 3, 3}));
+  ASSERT_EQ(promoted.size(), 1U);
+  const Trial& child = promoted[0];
+  const Trial parent = tuner.study().trial(*child.parent);
+  EXPECT_EQ(parent.budget, 1);
+  EXPECT_EQ(child.budget, 3);
+  EXPECT_TRUE(same_params(child.params, parent.params));
+  EXPECT_EQ(nlohmann::json::parse(child.attrs.at("inherited_from")), *child.parent);
+  const auto history = nlohmann::json::parse(child.attrs.at("history"));
+  ASSERT_EQ(history.size(), 2U);  // epochs 2 and 3: the first came with the parent's weights
+  EXPECT_EQ(history[0].at("epoch"), 2);
+  EXPECT_EQ(nlohmann::json::parse(child.attrs.at("epochs")), 3);
+  EXPECT_TRUE(std::filesystem::exists(tuner.project_dir() / "checkpoints" /
+                                      ("trial_" + std::to_string(parent.number) + ".pt")));
+  for (const Trial& t : trials)
+    if (t.number != child.number) {
+      EXPECT_FALSE(t.attrs.contains("inherited_from")) << t.number;
+    }
+}
+
+}  // namespace
+}  // namespace quarry::nn
