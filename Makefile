@@ -38,6 +38,7 @@ demo: build
 
 bench: build
 	bench/overhead.sh $(BUILD)
+	bench/trainer.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)

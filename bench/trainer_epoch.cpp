@@ -1,0 +1,199 @@
+// Trainer speed: one epoch of the seed model with Quarry's LibTorch trainer (quarry::nn::fit),
+// measured the way bench/pytorch_epoch.py measures PyTorch from Python.
+//
+// The seed model (Keras Tuner's tutorial): flatten -> dense(256, relu) -> dropout(0.2) ->
+// dense(10), Adam(1e-3), sparse categorical cross-entropy on logits, batch 32. Training data: the
+// first 48,000 Fashion-MNIST training images; validation: the last 12,000 (scaled to [0, 1] by
+// quarry::data::load_idx_folder). One "epoch" is what fit does for one epoch with
+// validation_data: a shuffled pass over the 48,000 rows (running loss and accuracy) and an
+// evaluation of the 12,000 validation rows (batch 32, as fit evaluates).
+//
+// Usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] [--data DIR]
+//   --epochs   timed epochs per model (default 3), after --warmup untimed ones (default 1)
+//   --parallel P models trained at once, one thread each (default 1)
+//   --no-pin   skip quarry::nn::pin_math_threads() (run with OPENBLAS_NUM_THREADS and
+//              OMP_NUM_THREADS unset to see LibTorch's and OpenBLAS's default thread pools)
+// Prints one machine-readable line per epoch (bench/trainer.sh reads them), e.g.
+//   quarry mode=single pin=yes model=0 epoch=1 warmup=0 epoch_s=1.702 loss=0.52 accuracy=0.81
+//          val_loss=0.43 val_accuracy=0.84 faults=1234
+// (faults: the training thread's minor page faults during the epoch) and one line for the data
+// loading and one for the wall time of all models together.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <mutex>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "quarry/data/dataset.hpp"
+#include "quarry/nn/fit.hpp"
+#include "quarry/nn/model.hpp"
+#include "quarry/nn/spec.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::int64_t kTrainRows = 48000;
+constexpr std::int64_t kValidationRows = 12000;
+constexpr std::int64_t kBatchSize = 32;
+
+struct Args {
+  int epochs = 3;
+  int warmup = 1;
+  int parallel = 1;
+  bool pin = true;
+  std::string data = quarry::data::kFashionMnistFolder;
+};
+
+struct Data {
+  quarry::data::Dataset train, validation;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Minor page faults of the calling thread so far (memory the allocator handed back to the
+/// kernel and took again shows up here).
+long minor_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_minflt;
+}
+
+quarry::nn::ModelSpec seed_model() {
+  using namespace quarry::nn;
+  return {.layers = {Flatten{}, Dense{.units = 256, .activation = Activation::relu},
+                     Dropout{.rate = 0.2}, Dense{.units = 10}},
+          .optimizer = Adam(1e-3),
+          .loss = Loss::sparse_categorical_crossentropy,
+          .metrics = {"accuracy"}};
+}
+
+/// The first 48,000 training images for training, the next 12,000 for validation.
+Data load(const std::string& folder) {
+  auto all = quarry::data::load_idx_folder(folder).train;
+  std::vector<std::int64_t> rest(static_cast<std::size_t>(kValidationRows));
+  std::iota(rest.begin(), rest.end(), kTrainRows);
+  return {all.head(kTrainRows), all.take(rest)};
+}
+
+std::mutex print_mutex;
+
+/// Trains one model for warmup + epochs epochs, printing each epoch's time and metrics.
+void train_one(const Data& data, const Args& args, int index, const std::string& mode) {
+  if (args.pin) quarry::nn::pin_math_threads();
+  quarry::nn::Model model(seed_model(), data.train.shape);
+  for (int epoch = 0; epoch < args.warmup + args.epochs; ++epoch) {
+    const long faults = minor_faults();
+    const auto start = Clock::now();
+    const auto history = quarry::nn::fit(model, data.train,
+                                         {.epochs = epoch + 1,
+                                          .initial_epoch = epoch,
+                                          .batch_size = kBatchSize,
+                                          .seed = static_cast<std::uint64_t>(index),
+                                          .validation_data = &data.validation});
+    const double seconds = seconds_since(start);
+    const long epoch_faults = minor_faults() - faults;
+    const auto& logs = history.epochs.at(0);
+    const std::lock_guard lock(print_mutex);
+    std::printf(
+        "quarry mode=%s pin=%s model=%d epoch=%d warmup=%d epoch_s=%.4f loss=%.4f "
+        "accuracy=%.4f val_loss=%.4f val_accuracy=%.4f faults=%ld\n",
+        mode.c_str(), args.pin ? "yes" : "no", index, epoch + 1, epoch < args.warmup ? 1 : 0,
+        seconds, logs.at("loss"), logs.at("accuracy"), logs.at("val_loss"), logs.at("val_accuracy"),
+        epoch_faults);
+    std::fflush(stdout);
+  }
+}
+
+/// Runs args.parallel models at once, one thread each; rethrows the first thread's error.
+void train_all(const Data& data, const Args& args) {
+  const std::string mode =
+      args.parallel == 1 ? "single" : "parallel" + std::to_string(args.parallel);
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(args.parallel));
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int i = 0; i < args.parallel; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        train_one(data, args, i, mode);
+      } catch (...) {
+        errors[static_cast<std::size_t>(i)] = std::current_exception();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  std::printf("quarry mode=%s pin=%s wall_s=%.4f\n", mode.c_str(), args.pin ? "yes" : "no",
+              seconds_since(start));
+}
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "bench_trainer_epoch: " << problem << "\n"
+            << "usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] "
+               "[--data DIR]\n";
+  std::exit(2);
+}
+
+int to_int(const std::string& flag, const std::string& value) {
+  try {
+    std::size_t used = 0;
+    const int n = std::stoi(value, &used);
+    if (used == value.size()) return n;
+  } catch (const std::exception&) {
+  }
+  usage(flag + " needs an integer, got '" + value + "'");
+}
+
+Args parse(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "--no-pin") {
+      args.pin = false;
+      continue;
+    }
+    if (flag != "--epochs" && flag != "--warmup" && flag != "--parallel" && flag != "--data")
+      usage("unknown option " + flag);
+    if (i + 1 >= argc) usage(flag + " needs a value");
+    const std::string value = argv[++i];
+    if (flag == "--epochs")
+      args.epochs = to_int(flag, value);
+    else if (flag == "--warmup")
+      args.warmup = to_int(flag, value);
+    else if (flag == "--parallel")
+      args.parallel = to_int(flag, value);
+    else
+      args.data = value;
+  }
+  if (args.epochs < 1 || args.warmup < 0 || args.parallel < 1)
+    usage("--epochs and --parallel must be >= 1, --warmup >= 0");
+  return args;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse(argc, argv);
+  try {
+    const auto start = Clock::now();
+    const Data data = load(args.data);
+    std::printf("quarry load_s=%.4f train_rows=%lld validation_rows=%lld\n", seconds_since(start),
+                static_cast<long long>(data.train.rows()),
+                static_cast<long long>(data.validation.rows()));
+    train_all(data, args);
+  } catch (const std::exception& e) {
+    std::cerr << "bench_trainer_epoch: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
