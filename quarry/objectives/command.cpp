@@ -180,6 +180,7 @@ std::map<std::string, std::string> CommandObjective::trial_environment(
   std::map<std::string, std::string> env;
   env["QUARRY_TRIAL_NUMBER"] = std::to_string(context.number());
   env["QUARRY_BUDGET"] = space::to_string(Value{context.budget()});
+  if (context.parent()) env["QUARRY_PARENT_TRIAL"] = std::to_string(*context.parent());
   env["QUARRY_PARAMS"] = space::to_json(context.params()).dump();
   for (const auto& [name, value] : context.params()) env[env_name(name)] = space::to_string(value);
   return env;

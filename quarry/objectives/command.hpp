@@ -9,6 +9,7 @@
 //   contain. Its environment is Quarry's plus `env`, plus:
 //     QUARRY_TRIAL_NUMBER  the trial number (0, 1, ...)
 //     QUARRY_BUDGET        the resource granted (epochs...); 0 means the full budget
+//     QUARRY_PARENT_TRIAL  set for a promoted trial (Hyperband): the trial whose work it continues
 //     QUARRY_PARAMS        the active parameters as one JSON object: {"lr":0.01,"opt":"adam"}
 //     QUARRY_PARAM_<NAME>  each active parameter's text; NAME is the name upper-cased with every
 //                          character other than A-Z, 0-9 turned into '_' (learning-rate ->

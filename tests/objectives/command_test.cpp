@@ -73,7 +73,7 @@ class CommandObjectiveTest : public ::testing::Test {
           if (step == interrupt_at_) interrupted_ = true;
           return step == prune_at_;
         },
-        &interrupted_);
+        &interrupted_, /*parent=*/5);
     return objective.evaluate(context);
   }
 
@@ -163,8 +163,9 @@ TEST_F(CommandObjectiveTest, ProgramReceivesArgumentsAndEnvironment) {
   EXPECT_EQ(read("args.txt"), "0.01\n--opt=adam\n64\n");
   const std::string env = read("env.txt");
   for (const char* line :
-       {"QUARRY_TRIAL_NUMBER=7\n", "QUARRY_BUDGET=3\n", "QUARRY_PARAM_LR=0.01\n",
-        "QUARRY_PARAM_OPT=adam\n", "QUARRY_PARAM_BATCH_SIZE=64\n", "EXTRA=yes\n"})
+       {"QUARRY_TRIAL_NUMBER=7\n", "QUARRY_BUDGET=3\n", "QUARRY_PARENT_TRIAL=5\n",
+        "QUARRY_PARAM_LR=0.01\n", "QUARRY_PARAM_OPT=adam\n", "QUARRY_PARAM_BATCH_SIZE=64\n",
+        "EXTRA=yes\n"})
     EXPECT_THAT(env, HasSubstr(line));
   EXPECT_THAT(env, Not(HasSubstr("QUARRY_PARAM_MOMENTUM")));  // inactive
   const auto start = env.find("QUARRY_PARAMS=") + std::string("QUARRY_PARAMS=").size();
