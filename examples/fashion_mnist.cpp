@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
                                 torch::nn::Linear(hp_units, 10));
     // Tune the learning rate for the optimizer: one of 0.01, 0.001 or 0.0001.
     const double hp_learning_rate = hp.Choice("learning_rate", {1e-2, 1e-3, 1e-4});
-    return quarry::nn::Compiled{model, quarry::nn::Adam(hp_learning_rate),
-                                quarry::nn::Loss::sparse_categorical_crossentropy, {"accuracy"}};
+    return quarry::nn::Compiled{model,
+                                quarry::nn::Adam(hp_learning_rate),
+                                quarry::nn::Loss::sparse_categorical_crossentropy,
+                                {"accuracy"}};
   };
 
   quarry::Hyperband tuner(model_builder, {.objective = "val_accuracy",

@@ -43,25 +43,28 @@ struct BatchNorm {};
 struct ActivationLayer {
   Activation activation = Activation::relu;
 };
-using Layer = std::variant<Flatten, Dense, Conv2d, MaxPool2d, AvgPool2d, Dropout, BatchNorm,
-                           ActivationLayer>;
+using Layer =
+    std::variant<Flatten, Dense, Conv2d, MaxPool2d, AvgPool2d, Dropout, BatchNorm, ActivationLayer>;
 
 enum class OptimizerKind { sgd, adam, adamw, rmsprop };
 /// One struct for every optimizer; fields an optimizer does not use are ignored.
 struct OptimizerSpec {
   OptimizerKind kind = OptimizerKind::adam;
   double learning_rate = 1e-3;
-  double momentum = 0;    ///< sgd, rmsprop
-  bool nesterov = false;  ///< sgd
+  double momentum = 0;                ///< sgd, rmsprop
+  bool nesterov = false;              ///< sgd
   double beta1 = 0.9, beta2 = 0.999;  ///< adam, adamw
   double epsilon = 1e-7;              ///< Keras' default
   double weight_decay = 0;            ///< adamw default 0.004 as in Keras when set by adamw()
   double rho = 0.9;                   ///< rmsprop's decay
 };
 inline OptimizerSpec SGD(double lr = 0.01, double momentum = 0, bool nesterov = false) {
-  return {.kind = OptimizerKind::sgd, .learning_rate = lr, .momentum = momentum, .nesterov = nesterov};
+  return {
+      .kind = OptimizerKind::sgd, .learning_rate = lr, .momentum = momentum, .nesterov = nesterov};
 }
-inline OptimizerSpec Adam(double lr = 1e-3) { return {.kind = OptimizerKind::adam, .learning_rate = lr}; }
+inline OptimizerSpec Adam(double lr = 1e-3) {
+  return {.kind = OptimizerKind::adam, .learning_rate = lr};
+}
 inline OptimizerSpec AdamW(double lr = 1e-3, double weight_decay = 0.004) {
   return {.kind = OptimizerKind::adamw, .learning_rate = lr, .weight_decay = weight_decay};
 }

@@ -4,12 +4,17 @@
 
 #include "quarry/config/study_file.hpp"
 #include "quarry/core/error.hpp"
+#include "tests/config/study_text.hpp"
 
 namespace quarry::config {
 namespace {
 
+using testing::BadCase;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+using testing::with_layers;
+using testing::with_model;
+using testing::with_sections;
 
 std::string error_of(const std::string& yaml) {
   try {
@@ -18,33 +23,6 @@ std::string error_of(const std::string& yaml) {
     return e.what();
   }
   return "no error";
-}
-
-/// A model study whose layers are `items` (from line 6 on).
-std::string with_layers(const std::string& items) {
-  return "study: s\nobjective: val_accuracy\ndata: {idx: fashion-mnist}\nmodel:\n  layers:\n" +
-         items;
-}
-
-/// A model study with two layers; `rest` continues the model mapping from line 6 on.
-std::string with_model(const std::string& rest) {
-  return "study: s\nobjective: val_accuracy\ndata: {idx: fashion-mnist}\nmodel:\n"
-         "  layers: [flatten, {dense: 10}]\n" +
-         rest;
-}
-
-/// A model study (lines 1-3) plus `rest` from line 4 on.
-std::string with_sections(const std::string& rest) {
-  return "study: s\nobjective: val_accuracy\nmodel: {layers: [flatten, {dense: 10}]}\n" + rest;
-}
-
-struct BadCase {
-  std::string yaml;
-  std::string error;  // a substring of the message, from "study.yaml:<line>:"
-};
-
-void PrintTo(const BadCase& c, std::ostream* os) {
-  *os << "'" << c.error << "'";
 }
 
 class BadModelStudy : public ::testing::TestWithParam<BadCase> {};

@@ -7,12 +7,16 @@
 #include "quarry/config/study_file.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/data/dataset.hpp"
+#include "tests/config/study_text.hpp"
 
 namespace quarry::config {
 namespace {
 
 using space::Param;
 using ::testing::StartsWith;
+using testing::with_layers;
+using testing::with_model;
+using testing::with_sections;
 
 // Keras Tuner's introductory study (DESIGN.md), as docs/study-file.md shows it.
 constexpr const char* kSeed =
@@ -30,24 +34,6 @@ constexpr const char* kSeed =
 
 StudyFile parse(const std::string& yaml) {
   return parse_study_file(yaml, "/data/exp/study.yaml");
-}
-
-/// A model study whose layers are `items` (from line 6 on).
-std::string with_layers(const std::string& items) {
-  return "study: s\nobjective: val_accuracy\ndata: {idx: fashion-mnist}\nmodel:\n  layers:\n" +
-         items;
-}
-
-/// A model study with two layers; `rest` continues the model mapping from line 6 on.
-std::string with_model(const std::string& rest) {
-  return "study: s\nobjective: val_accuracy\ndata: {idx: fashion-mnist}\nmodel:\n"
-         "  layers: [flatten, {dense: 10}]\n" +
-         rest;
-}
-
-/// A model study (lines 1-3) plus `rest` from line 4 on.
-std::string with_sections(const std::string& rest) {
-  return "study: s\nobjective: val_accuracy\nmodel: {layers: [flatten, {dense: 10}]}\n" + rest;
 }
 
 std::vector<std::string> described(const nn::ModelSpec& spec) {

@@ -7,12 +7,14 @@
 #include <fstream>
 
 #include "quarry/core/error.hpp"
+#include "tests/config/study_text.hpp"
 
 namespace quarry::config {
 namespace {
 
 using space::ParamKind;
 using space::Value;
+using testing::BadCase;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -41,15 +43,6 @@ StudyFile parse(const std::string& yaml,
 
 std::string with_space(const std::string& params) {
   return "study: s\nobjective: loss\ncommand: [run]\nspace:\n" + params;
-}
-
-struct BadCase {
-  std::string yaml;
-  std::string error;  // a substring of the message, from "study.yaml:<line>:"
-};
-
-void PrintTo(const BadCase& c, std::ostream* os) {
-  *os << "'" << c.error << "'";
 }
 
 class BadStudyFile : public ::testing::TestWithParam<BadCase> {};
