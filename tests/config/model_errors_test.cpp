@@ -10,20 +10,12 @@ namespace quarry::config {
 namespace {
 
 using testing::BadCase;
+using testing::error_of;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using testing::with_layers;
 using testing::with_model;
 using testing::with_sections;
-
-std::string error_of(const std::string& yaml) {
-  try {
-    parse_study_file(yaml, "study.yaml");
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 class BadModelStudy : public ::testing::TestWithParam<BadCase> {};
 

@@ -15,6 +15,7 @@ namespace {
 using space::ParamKind;
 using space::Value;
 using testing::BadCase;
+using testing::error_of;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -25,16 +26,6 @@ constexpr const char* kMinimal =
     "command: [run, \"{x}\"]\n"
     "space:\n"
     "  x: {float: [0, 1]}\n";
-
-/// The UsageError's message, "no error" when parsing succeeds; any other exception fails the test.
-std::string error_of(const std::string& yaml) {
-  try {
-    parse_study_file(yaml, "study.yaml");
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 StudyFile parse(const std::string& yaml,
                 const std::filesystem::path& path = "/data/exp/study.yaml") {

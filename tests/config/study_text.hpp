@@ -4,7 +4,17 @@
 #include <ostream>
 #include <string>
 
+#include "quarry/config/study_file.hpp"
+#include "quarry/core/error.hpp"
+#include "tests/test_util.hpp"
+
 namespace quarry::config::testing {
+
+/// The UsageError's message for `yaml` read as "study.yaml", "no error" when it loads; any other
+/// exception fails the test.
+inline std::string error_of(const std::string& yaml) {
+  return quarry::testing::error_of<UsageError>([&] { parse_study_file(yaml, "study.yaml"); });
+}
 
 /// A model study whose layers are `items` (from line 6 on).
 inline std::string with_layers(const std::string& items) {
