@@ -9,7 +9,14 @@
 //     parameters conditioned on it.
 // Both must be deterministic functions of (seed, space, history, number): derive randomness with
 // quarry::Rng::stream(seed, {number, ...}), never from shared mutable state, so that resumed and
-// parallel searches reproduce. Adding a sampler: derive from Sampler, register it in
+// parallel searches reproduce. The history holds every trial of the study, the running ones
+// included (their parameters are known, their values not yet): model-based samplers use them so
+// that parallel workers do not all propose the same point.
+//
+// Before the first proposal the study attaches itself (attach()): the objectives' directions, so
+// that loss() can turn any trial's value into "lower is better", and the store, for a sampler that
+// keeps learned state there (the RL controller) so that a resumed search continues it.
+// Adding a sampler: derive from Sampler, register it in
 // samplers/registry.cpp, add one line to tests/samplers/conformance_test.cpp.
 #pragma once
 
@@ -22,15 +29,36 @@
 #include "quarry/space/space.hpp"
 #include "quarry/study/trial.hpp"
 
+namespace quarry::storage {
+class Storage;
+}
+
 namespace quarry::samplers {
 
 using space::Param;
 using space::Space;
+using study::Direction;
 using study::Trial;
+using study::TrialState;
+
+/// What a sampler knows of the study it serves (Study attaches it before the first proposal).
+struct SamplerContext {
+  std::vector<Direction> directions = {Direction::Minimize};  ///< one per objective
+  storage::Storage* storage = nullptr;  ///< the study's store (outlives the sampler's use)
+  std::int64_t study = -1;              ///< the study's id in `storage`
+};
 
 class Sampler {
  public:
   virtual ~Sampler() = default;
+
+  /// Called by the study before its first proposal. A sampler serves one study at a time.
+  virtual void attach(const SamplerContext& context) { context_ = context; }
+  const SamplerContext& context() const { return context_; }
+
+  /// The trial's first objective value as a loss (negated when maximised): lower is better.
+  /// nullopt unless the trial is Complete with a finite value.
+  std::optional<double> loss(const Trial& trial) const;
 
   /// The registry name ("random", "grid", ...).
   virtual std::string name() const = 0;
@@ -58,6 +86,9 @@ class Sampler {
     (void)space;
     return true;
   }
+
+ protected:
+  SamplerContext context_;
 };
 
 /// Fills every active parameter of `space` for trial `number`: the joint proposal first, then

@@ -1,6 +1,7 @@
 #include "quarry/schedulers/hyperband.hpp"
 
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -253,20 +254,21 @@ State load_state(storage::Storage& store, const study::Study& study,
 /// Creates (as Waiting) trials the state names but the store lacks: a worker died between
 /// writing the state and creating the trial. Returns whether it created any.
 bool recover_missing(State& state, const Trials& trials, study::Study& study,
-                     const HyperbandSchedule& schedule) {
+                     const HyperbandSchedule& schedule,
+                     const std::function<Params(std::int64_t, double)>& propose) {
   bool created = false;
   for (auto& b : state.brackets)
     for (std::size_t r = 0; r < b.rounds.size(); ++r)
       for (auto& slot : b.rounds[r]) {
         if (slot.trial < static_cast<std::int64_t>(trials.size())) continue;
         const auto round = static_cast<std::int64_t>(r);
+        const auto budget = static_cast<double>(schedule.epochs(b.bracket, round));
         Params params = slot.parent ? trials.at(static_cast<std::size_t>(*slot.parent)).params
-                                    : study.sample_params(slot.trial);
-        auto t = study.storage().create_trial(
-            study.id(), {.state = TrialState::Waiting,
-                         .params = std::move(params),
-                         .budget = static_cast<double>(schedule.epochs(b.bracket, round)),
-                         .parent = slot.parent});
+                                    : propose(slot.trial, budget);
+        auto t = study.storage().create_trial(study.id(), {.state = TrialState::Waiting,
+                                                           .params = std::move(params),
+                                                           .budget = budget,
+                                                           .parent = slot.parent});
         slot.trial = t->number;
         created = true;
       }
@@ -278,6 +280,12 @@ bool recover_missing(State& state, const Trials& trials, study::Study& study,
 
 }  // namespace
 
+Params Hyperband::propose(study::Study& study, std::int64_t number, double budget,
+                          const std::vector<Trial>& trials) {
+  (void)budget, (void)trials;
+  return study.sample_params(number);
+}
+
 Assignment Hyperband::assign(study::Study& study, const std::string& worker,
                              std::optional<std::int64_t> max_trials) {
   auto& store = study.storage();
@@ -287,7 +295,10 @@ Assignment Hyperband::assign(study::Study& study, const std::string& worker,
     StateLock lock(store, study.id(), std::string(kHyperbandStateAttr) + ".lock", worker);
     State state = load_state(store, study, schedule_);
     const Trials trials = store.get_trials(study.id());
-    if (recover_missing(state, trials, study, schedule_)) continue;  // claim them
+    const auto propose_new = [&](std::int64_t n, double budget) {
+      return propose(study, n, budget, trials);
+    };
+    if (recover_missing(state, trials, study, schedule_, propose_new)) continue;  // claim them
     const auto number = static_cast<std::int64_t>(trials.size());
     const Plan plan = Planner(schedule_, state, trials, study).decide();
     if (plan.kind == Plan::Kind::Wait) return Assignment::wait();
@@ -301,14 +312,14 @@ Assignment Hyperband::assign(study::Study& study, const std::string& worker,
     auto& round = bracket.rounds[static_cast<std::size_t>(plan.round)];
     round.push_back({number, plan.parent});
     store.set_attr(study.id(), kHyperbandStateAttr, to_json(state, schedule_.options()).dump());
+    const auto budget = static_cast<double>(schedule_.epochs(bracket.bracket, plan.round));
     Params params = plan.parent ? trials.at(static_cast<std::size_t>(*plan.parent)).params
-                                : study.sample_params(number);
-    auto trial = store.create_trial(
-        study.id(), {.state = TrialState::Running,
-                     .params = std::move(params),
-                     .budget = static_cast<double>(schedule_.epochs(bracket.bracket, plan.round)),
-                     .parent = plan.parent,
-                     .worker = worker});
+                                : propose_new(number, budget);
+    auto trial = store.create_trial(study.id(), {.state = TrialState::Running,
+                                                 .params = std::move(params),
+                                                 .budget = budget,
+                                                 .parent = plan.parent,
+                                                 .worker = worker});
     if (trial->number != number) {  // a trial was created outside the schedule (enqueue)
       round.back().trial = trial->number;
       store.set_attr(study.id(), kHyperbandStateAttr, to_json(state, schedule_.options()).dump());

@@ -56,7 +56,7 @@ class HyperbandSchedule {
   HyperbandOptions options_;
 };
 
-class Hyperband final : public Scheduler {
+class Hyperband : public Scheduler {
  public:
   explicit Hyperband(HyperbandOptions options = {});
   std::string name() const override { return "hyperband"; }
@@ -66,6 +66,13 @@ class Hyperband final : public Scheduler {
   Assignment assign(study::Study& study, const std::string& worker,
                     std::optional<std::int64_t> max_trials) override;
   const HyperbandSchedule& schedule() const { return schedule_; }
+
+ protected:
+  /// Parameters for a new configuration (trial `number`, first round of a bracket, `budget`
+  /// epochs), decided under the state lock; `trials` is the whole study. Hyperband asks the
+  /// study's sampler; BOHB overrides this with its per-budget model.
+  virtual Params propose(study::Study& study, std::int64_t number, double budget,
+                         const std::vector<Trial>& trials);
 
  private:
   HyperbandSchedule schedule_;

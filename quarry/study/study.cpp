@@ -48,6 +48,7 @@ Study::Study(std::shared_ptr<storage::Storage> storage, const std::string& name,
              StudyOptions options)
     : Study(storage, storage::StudyInfo{}, std::move(options)) {
   info_ = storage_->open_or_create_study(name, directions_wanted_);
+  attach_sampler();
 }
 
 Study::Study(std::shared_ptr<storage::Storage> storage, storage::StudyInfo info,
@@ -70,7 +71,13 @@ Study Study::open(std::shared_ptr<storage::Storage> storage, const std::string& 
     throw InvalidArgument("no study named '" + name +
                           "' in this store (it has: " + (known.empty() ? "none" : known) + ")");
   }
-  return Study(std::move(storage), std::move(*info), std::move(options));
+  Study study(std::move(storage), std::move(*info), std::move(options));
+  study.attach_sampler();
+  return study;
+}
+
+void Study::attach_sampler() {
+  sampler_->attach({.directions = info_.directions, .storage = storage_.get(), .study = info_.id});
 }
 
 Space Study::space() const {

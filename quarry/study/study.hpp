@@ -100,6 +100,7 @@ class Study {
  private:
   Study(std::shared_ptr<storage::Storage> storage, storage::StudyInfo info, StudyOptions options);
   std::vector<Trial> history_for_sampler(const Space& space) const;
+  void attach_sampler();
 
   std::shared_ptr<storage::Storage> storage_;
   storage::StudyInfo info_;

@@ -29,6 +29,7 @@ using ::testing::HasSubstr;
 struct Traits {
   bool randomised = true;      ///< draws depend on the seed
   bool discrete_only = false;  ///< every parameter must be discrete
+  std::int64_t trials = 300;   ///< history length for the range check (model-based: fewer)
 };
 
 struct SamplerCase {
@@ -45,6 +46,10 @@ std::function<std::unique_ptr<Sampler>(std::uint64_t)> registered(const std::str
 const std::vector<SamplerCase> kCases = {
     {"random", registered("random"), {.randomised = true}},
     {"grid", registered("grid"), {.randomised = false, .discrete_only = true}},
+    {"gp", registered("gp"), {.randomised = true, .trials = 60}},
+    {"tpe", registered("tpe"), {.randomised = true, .trials = 150}},
+    {"evolution", registered("evolution"), {.randomised = true}},
+    {"rl", registered("rl"), {.randomised = true}},
 };
 // clang-format on
 
@@ -116,7 +121,7 @@ TEST_P(SamplerConformance, NameMatchesItsRegistryEntry) {
 
 TEST_P(SamplerConformance, ValuesStayInRangeAndCoverEveryActiveParameter) {
   for (const Space& space : spaces()) {
-    const auto trials = run_trials(*make(3), space, 300);
+    const auto trials = run_trials(*make(3), space, traits().trials);
     ASSERT_FALSE(trials.empty());
     for (const auto& t : trials) {
       EXPECT_NO_THROW(space.validate(t.params)) << "trial " << t.number;  // exact active set
@@ -175,11 +180,12 @@ TEST_P(SamplerConformance, LogScaleSpreadsDrawsEvenlyOverDecades) {
     EXPECT_EQ(seen.size(), 64u);
     return;
   }
+  // Without a history every sampler draws at random (model-based ones start that way).
   const Space space({Param::Float("lr", 1e-4, 1.0, {.log = true})});
-  const auto trials = run_trials(*make(13), space, 1000);
-  const auto below = std::count_if(trials.begin(), trials.end(), [](const Trial& t) {
-    return std::get<double>(t.params.at("lr")) < 1e-2;  // the middle of 4 decades
-  });
+  const auto sampler = make(13);
+  std::int64_t below = 0;
+  for (std::int64_t k = 0; k < 1000; ++k)
+    below += std::get<double>(sample_all(*sampler, space, {}, k).at("lr")) < 1e-2;  // mid-decade
   EXPECT_GT(below, 400);  // 500 expected; the binomial standard deviation is ~16
   EXPECT_LT(below, 600);
 }
@@ -195,6 +201,26 @@ TEST_P(SamplerConformance, ParameterMetWhileTheTrialRunsGetsALegalValue) {
     for (std::int64_t k = 0; k < 5; ++k)
       EXPECT_TRUE(late.contains(sampler->sample_independent(late, assigned, {}, k)))
           << late.describe();
+}
+
+TEST_P(SamplerConformance, RunningPrunedAndFailedTrialsInTheHistoryAreHandled) {
+  // Parallel workers: half the history is still running (parameters, no value); some trials
+  // were pruned (intermediate values only) or failed. Proposals stay legal and reproducible.
+  for (const Space& space : spaces()) {
+    auto history = run_trials(*make(4), space, 30);
+    for (auto& t : history) {
+      if (t.number % 2) t.state = TrialState::Running, t.values.clear();
+      if (t.number % 5 == 0)
+        t.state = TrialState::Pruned, t.values.clear(), t.intermediate = {{1, 3.0}};
+      if (t.number % 7 == 0) t.state = TrialState::Failed, t.values.clear();
+    }
+    const auto a = make(4), b = make(4);
+    for (std::int64_t k = 30; k < 34; ++k) {
+      const Params p = sample_all(*a, space, history, k);
+      EXPECT_NO_THROW(space.validate(p)) << "trial " << k;
+      EXPECT_EQ(p, sample_all(*b, space, history, k)) << "trial " << k;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Samplers, SamplerConformance, ::testing::ValuesIn(kCases),

@@ -37,6 +37,8 @@ const std::vector<SchedulerCase> kCases = {
     {"none", registered("none")},
     {"median", registered("median", {{"min_trials", 1}})},
     {"hyperband", registered("hyperband", {{"max_epochs", 9}, {"factor", 3}})},
+    {"asha", registered("asha", {{"max_budget", 9}, {"eta", 3}})},
+    {"bohb", registered("bohb", {{"max_epochs", 9}, {"factor", 3}})},
 };
 // clang-format on
 
