@@ -11,5 +11,6 @@ int trials_command(int argc, char** argv);
 int ask_command(int argc, char** argv);
 int tell_command(int argc, char** argv);
 int list_command(int argc, char** argv);
+int bench_command(int argc, char** argv);
 
 }  // namespace quarry::cli

@@ -46,6 +46,12 @@ const std::map<std::string, Command>& commands() {
         "quarry tell STUDY.yaml --trial N (--value V [--value V2...] | --state pruned|failed "
         "[--reason TEXT])",
         "finish a trial started with ask"}},
+      {"bench",
+       {bench_command,
+        "quarry bench PROBLEM [--data PATH] [--samplers S1,S2...] [--seeds N] [--evaluations "
+        "N1,N2...] [--dims N] [--metric M] [--format table|csv|json] [--time-proposals N]",
+        "compare samplers on branin, hartmann6, rosenbrock, nas-bench-macro or nas-bench-201: "
+        "regret or best accuracy over seeds"}},
   };
   return table;
 }

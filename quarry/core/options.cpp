@@ -1,6 +1,7 @@
 #include "quarry/core/options.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "quarry/core/error.hpp"
 
@@ -45,6 +46,25 @@ std::uint64_t ComponentOptions::count(const std::string& key, std::uint64_t fall
   if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
     fail(key, "a non-negative integer");
   return v.get<std::uint64_t>();
+}
+
+double ComponentOptions::real(const std::string& key, double fallback) const {
+  if (!has(key)) return fallback;
+  const auto& v = json_[key];
+  if (!v.is_number() || !std::isfinite(v.get<double>())) fail(key, "a number");
+  return v.get<double>();
+}
+
+bool ComponentOptions::boolean(const std::string& key, bool fallback) const {
+  if (!has(key)) return fallback;
+  if (!json_[key].is_boolean()) fail(key, "true or false");
+  return json_[key].get<bool>();
+}
+
+std::string ComponentOptions::text(const std::string& key, const std::string& fallback) const {
+  if (!has(key)) return fallback;
+  if (!json_[key].is_string()) fail(key, "a string");
+  return json_[key].get<std::string>();
 }
 
 void throw_unknown_entry(const std::string& kind, const std::string& name,

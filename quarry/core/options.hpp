@@ -25,6 +25,12 @@ class ComponentOptions {
                        std::int64_t min = std::numeric_limits<std::int64_t>::min()) const;
   /// A non-negative integer that may use all 64 bits (seeds).
   std::uint64_t count(const std::string& key, std::uint64_t fallback) const;
+  /// A finite number (an integer is accepted), or `fallback` when absent.
+  double real(const std::string& key, double fallback) const;
+  /// true or false, or `fallback` when absent.
+  bool boolean(const std::string& key, bool fallback) const;
+  /// A string, or `fallback` when absent.
+  std::string text(const std::string& key, const std::string& fallback) const;
 
  private:
   [[noreturn]] void fail(const std::string& key, const std::string& rule) const;

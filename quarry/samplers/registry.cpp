@@ -3,8 +3,12 @@
 #include <algorithm>
 
 #include "quarry/core/options.hpp"
+#include "quarry/samplers/evolution.hpp"
+#include "quarry/samplers/gp.hpp"
 #include "quarry/samplers/grid.hpp"
 #include "quarry/samplers/random.hpp"
+#include "quarry/samplers/rl_controller.hpp"
+#include "quarry/samplers/tpe.hpp"
 
 namespace quarry::samplers {
 
@@ -12,6 +16,18 @@ namespace {
 
 std::vector<SamplerEntry> build_registry() {
   std::vector<SamplerEntry> entries = {
+      {"evolution",
+       "regularised evolution: tournament among the most recent complete trials, one parameter "
+       "mutated (Real et al. 2019)",
+       [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
+         return std::make_unique<EvolutionSampler>(evolution_options_from_json(j, seed));
+       }},
+      {"gp",
+       "Gaussian-process Bayesian optimisation: Matern 5/2 ARD kernel, expected improvement or "
+       "UCB, constant liar for running trials (Snoek et al. 2012)",
+       [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
+         return std::make_unique<GpSampler>(gp_options_from_json(j, seed));
+       }},
       {"grid", "every combination of the discrete values, in order; stops when exhausted",
        [](const nlohmann::json& j, std::uint64_t) -> std::unique_ptr<Sampler> {
          (void)ComponentOptions("sampler 'grid'", j,
@@ -22,6 +38,18 @@ std::vector<SamplerEntry> build_registry() {
        [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
          const ComponentOptions options("sampler 'random'", j, {"seed"});
          return std::make_unique<RandomSampler>(RandomOptions{.seed = options.count("seed", seed)});
+       }},
+      {"rl",
+       "REINFORCE-trained softmax policy, one decision per parameter, state kept in the store "
+       "(Zoph & Le 2017)",
+       [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
+         return std::make_unique<RlController>(rl_controller_options_from_json(j, seed));
+       }},
+      {"tpe",
+       "Tree-structured Parzen Estimator: l(x)/g(x) of Parzen estimators of the good and the bad "
+       "trials (Bergstra et al. 2011, Optuna's TPESampler; multivariate by default)",
+       [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
+         return std::make_unique<TpeSampler>(tpe_options_from_json(j, seed));
        }},
   };
   std::sort(entries.begin(), entries.end(),

@@ -5,6 +5,8 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/options.hpp"
+#include "quarry/schedulers/asha.hpp"
+#include "quarry/schedulers/bohb.hpp"
 #include "quarry/schedulers/hyperband.hpp"
 #include "quarry/schedulers/median.hpp"
 
@@ -14,6 +16,25 @@ namespace {
 
 std::vector<SchedulerEntry> build_registry() {
   std::vector<SchedulerEntry> entries = {
+      {"asha",
+       "asynchronous successive halving (Li et al. 2020): a trial in the top 1/eta of its rung "
+       "goes on at eta times the budget; workers never wait for a rung to fill",
+       [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
+         const ComponentOptions options("scheduler 'asha'", j, {"max_budget", "min_budget", "eta"});
+         if (!options.has("max_budget"))
+           throw InvalidArgument("scheduler 'asha': option 'max_budget' is required");
+         const AshaOptions defaults;
+         return std::make_unique<Asha>(
+             AshaOptions{.max_budget = options.integer("max_budget", defaults.max_budget, 1),
+                         .min_budget = options.integer("min_budget", defaults.min_budget, 1),
+                         .eta = options.integer("eta", defaults.eta, 2)});
+       }},
+      {"bohb",
+       "BOHB (Falkner et al. 2018): Hyperband whose new configurations maximise l(x)/g(x) of "
+       "Parzen estimators fitted on the largest budget with enough results",
+       [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
+         return std::make_unique<Bohb>(bohb_options_from_json(j));
+       }},
       {"hyperband",
        "Keras Tuner's Hyperband: brackets of successive halving over epochs; promoted trials "
        "continue from their parent's checkpoint",

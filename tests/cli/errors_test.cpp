@@ -117,7 +117,7 @@ TEST_P(CliBadStudyPart, FailsWithOneLineNamingFileAndKey) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, CliBadStudyPart,
     ::testing::Values(BadPart{"UnknownSampler", std::string(kStudy) + "sampler: sobol\n", "sampler",
-                              "unknown sampler 'sobol' (known: grid, random)"},
+                              "unknown sampler 'sobol' (known: evolution, gp, grid, random, rl, tpe)"},
                       BadPart{"UnknownSchedulerOption",
                               std::string(kStudy) + "scheduler: {median: {patience: 3}}\n",
                               "scheduler", "scheduler 'median': unknown option 'patience'"},

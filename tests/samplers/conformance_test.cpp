@@ -241,7 +241,7 @@ using quarry::testing::error_of;
 
 TEST(SamplerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_sampler("foo", {}, 0); }),
-            "unknown sampler 'foo' (known: grid, random)");
+            "unknown sampler 'foo' (known: evolution, gp, grid, random, rl, tpe)");
   EXPECT_EQ(error_of([] {
               make_sampler("random", {{"bar", 1}}, 0);
             }),

@@ -149,7 +149,7 @@ using quarry::testing::error_of;
 
 TEST(SchedulerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_scheduler("foo", {}); }),
-            "unknown scheduler 'foo' (known: hyperband, median, none)");
+            "unknown scheduler 'foo' (known: asha, bohb, hyperband, median, none)");
   EXPECT_EQ(error_of([] {
               make_scheduler("median", {{"bar", 1}});
             }),
