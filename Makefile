@@ -39,6 +39,7 @@ demo: build
 bench: build
 	bench/overhead.sh $(BUILD)
 	bench/trainer.sh $(BUILD)
+	bench/samplers.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)

@@ -8,7 +8,7 @@
 #   bench/samplers.sh BUILD_DIR
 # Environment: SAMPLERS (random,gp,tpe,evolution,rl: the Quarry samplers wanted; those not
 #              registered in this build are skipped with a note), SEEDS (10), NAS_SEEDS (20),
-#              HISTORY (1000), DATA (/work/shared/data: the two table files), PYTHON
+#              HISTORY (1000), DATA (../shared/data next to the repository: the two table files), PYTHON
 #              (/usr/bin/python3, the interpreter that has Optuna).
 # Exit status: 0 when the measurements ran, 2 on misuse.
 set -euo pipefail
@@ -27,7 +27,7 @@ wanted=${SAMPLERS:-random,gp,tpe,evolution,rl}
 seeds=${SEEDS:-10}
 nas_seeds=${NAS_SEEDS:-20}
 history=${HISTORY:-1000}
-data=${DATA:-/work/shared/data}
+data=${DATA:-$(cd "$(dirname "$0")/.." && pwd)/../shared/data}
 python=${PYTHON:-/usr/bin/python3}
 here=$(cd "$(dirname "$0")" && pwd)
 

@@ -44,4 +44,12 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// The tabular NAS benchmarks' folder (see its README.md): ../shared/data beside the repository,
+/// else the workplace's /work/shared/data. Tests that read it skip when neither exists.
+inline std::string shared_data_dir() {
+  const std::filesystem::path beside = std::filesystem::path(QUARRY_SOURCE_DIR) / "../shared/data";
+  return std::filesystem::is_directory(beside) ? beside.lexically_normal().string()
+                                               : "/work/shared/data";
+}
+
 }  // namespace quarry::testing

@@ -26,12 +26,12 @@
 // Options (YAML: scheduler: {bohb: {...}}):
 //   max_epochs, factor, min_epochs, hyperband_iterations   as Hyperband (max_epochs required)
 //   seed                  root of the model's draws (default 0: schedulers get no study seed)
-//   min_points_in_model   points each group needs (default 0: number of parameters + 1, the
-//   paper's) top_n_percent         share of a budget's trials that are good (default 15, in (0,
-//   100)) random_fraction       share of configurations from the study's sampler (default 1/3, [0,
-//   1]) num_samples           candidates drawn per model-based proposal (default 64, >= 1)
-//   bandwidth_factor      widening of the good estimator's bandwidths for the draws (default 3, >
-//   0) min_bandwidth         lower clip of every bandwidth (default 1e-3, > 0)
+//   min_points_in_model  points each group needs (default 0: parameters + 1, the paper's)
+//   top_n_percent        share of a budget's trials that are good (default 15, in (0, 100))
+//   random_fraction      share of configurations from the study's sampler (default 1/3, [0, 1])
+//   num_samples          candidates drawn per model-based proposal (default 64, >= 1)
+//   bandwidth_factor     widening of the good estimator's bandwidths for draws (default 3, > 0)
+//   min_bandwidth        lower clip of every bandwidth (default 1e-3, > 0)
 #pragma once
 
 #include <cstdint>

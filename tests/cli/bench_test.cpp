@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "tests/cli/cli_helpers.hpp"
+#include "tests/test_util.hpp"
 
 namespace quarry::cli_test {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const std::string kMacroFile = "/work/shared/data/nas-bench-macro-cifar10.json";
+const std::string kMacroFile = quarry::testing::shared_data_dir() + "/nas-bench-macro-cifar10.json";
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;

@@ -17,7 +17,7 @@ using quarry::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const std::string kDataDir = "/work/shared/data";
+const std::string kDataDir = quarry::testing::shared_data_dir();
 const std::string kMacroFile = kDataDir + "/nas-bench-macro-cifar10.json";
 const std::string kNb201File = kDataDir + "/nas-bench-201-mini.csv";
 
@@ -204,7 +204,7 @@ TEST(TableNb201, ErrorsNameTheFileAndLine) {
               HasSubstr("unknown table 'nas-bench-101' (known: nas-bench-201, nas-bench-macro)"));
 }
 
-// The real tables (/work/shared/data; see its README.md for the figures checked here).
+// The real tables (../shared/data; see its README.md for the figures checked here).
 
 TEST(TableRealFiles, NasBenchMacroMatchesItsReadme) {
   if (!std::filesystem::exists(kMacroFile))
