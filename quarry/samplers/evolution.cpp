@@ -64,19 +64,6 @@ Value mutate(const Param& p, const Value& parent, Rng& rng, double sigma) {
   return parent;
 }
 
-bool same_params(const Params& a, const Params& b) {
-  if (a.size() != b.size()) return false;
-  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
-    if (ia->first != ib->first || !space::same_value(ia->second, ib->second)) return false;
-  return true;
-}
-
-bool seen_before(const Params& params, const std::vector<Trial>& history, std::int64_t number) {
-  return std::any_of(history.begin(), history.end(), [&](const Trial& t) {
-    return t.number != number && same_params(t.params, params);
-  });
-}
-
 }  // namespace
 
 EvolutionOptions evolution_options_from_json(const nlohmann::json& j, std::uint64_t seed) {

@@ -13,20 +13,6 @@ bool all_discrete(const Space& space) {
                      [](const Param& p) { return p.is_discrete(); });
 }
 
-bool same_params(const Params& a, const Params& b) {
-  if (a.size() != b.size()) return false;
-  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
-    if (ia->first != ib->first || !space::same_value(ia->second, ib->second)) return false;
-  return true;
-}
-
-/// True when another trial of `history` (any state) already holds `params`.
-bool seen_before(const Params& params, const std::vector<Trial>& history, std::int64_t number) {
-  return std::any_of(history.begin(), history.end(), [&](const Trial& t) {
-    return t.number != number && same_params(t.params, params);
-  });
-}
-
 }  // namespace
 
 Value RandomSampler::draw(const Param& param, std::int64_t number, std::uint64_t attempt) const {

@@ -152,13 +152,6 @@ void learn_trial(RlController::State& s, const Trial& t, double q,
   s.baseline = o.baseline_decay * s.baseline + (1.0 - o.baseline_decay) * q;
 }
 
-bool same_params(const Params& a, const Params& b) {
-  if (a.size() != b.size()) return false;
-  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib)
-    if (ia->first != ib->first || !space::same_value(ia->second, ib->second)) return false;
-  return true;
-}
-
 // --- hashing ------------------------------------------------------------------------------
 
 std::uint64_t value_hash(const Value& v) {
@@ -359,10 +352,7 @@ Params RlController::sample_relative(const Space& space, const std::vector<Trial
   };
   for (std::uint64_t attempt = 0; attempt < kMaxAttempts; ++attempt) {
     Params params = space.assign([&](const Param& p, const Params&) { return draw(p, attempt); });
-    const bool taken = std::any_of(history.begin(), history.end(), [&](const Trial& t) {
-      return t.number != number && same_params(t.params, params);
-    });
-    if (!taken) return params;
+    if (!seen_before(params, history, number)) return params;
   }
   return random_.sample_relative(space, history, number);  // the policy repeats itself: explore
 }

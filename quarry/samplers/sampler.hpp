@@ -91,6 +91,10 @@ class Sampler {
   SamplerContext context_;
 };
 
+/// True when a trial of `history` other than `number` (any state) holds exactly `params`: the
+/// samplers of discrete spaces redraw rather than repeat a configuration.
+bool seen_before(const Params& params, const std::vector<Trial>& history, std::int64_t number);
+
 /// Fills every active parameter of `space` for trial `number`: the joint proposal first, then
 /// sample_independent for the rest, in space order.
 Params sample_all(Sampler& sampler, const Space& space, const std::vector<Trial>& history,

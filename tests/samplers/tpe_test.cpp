@@ -16,10 +16,14 @@
 #include "quarry/objectives/functions.hpp"
 #include "quarry/samplers/random.hpp"
 #include "quarry/samplers/registry.hpp"
+#include "tests/samplers/convergence.hpp"
 #include "tests/test_util.hpp"
 
 namespace quarry::samplers {
 namespace {
+
+using testing::best_of;
+using testing::median;
 
 using quarry::testing::error_of;
 using ::testing::HasSubstr;
@@ -39,27 +43,6 @@ Params at(double x) {
 
 double x_of(const Params& p) {
   return std::get<double>(p.at("x"));
-}
-
-/// Runs `n` sequential trials of `f` (minimised) and returns the best value.
-double best_of(Sampler& sampler, const objectives::BenchmarkFunction& f, std::int64_t n) {
-  std::vector<Trial> history;
-  double best = INFINITY;
-  for (std::int64_t k = 0; k < n; ++k) {
-    Params p = sample_all(sampler, f.space(), history, k);
-    std::vector<double> x;
-    for (std::size_t d = 0; d < f.dims(); ++d)
-      x.push_back(std::get<double>(p.at("x" + std::to_string(d))));
-    const double v = f.value(x);
-    best = std::min(best, v);
-    history.push_back(trial(k, std::move(p), TrialState::Complete, {v}));
-  }
-  return best;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 TEST(TpeSampler, StartupTrialsAreUniformDrawsFromTheTrialsStream) {
