@@ -21,6 +21,8 @@ constexpr double kSqrt5 = 2.23606797749979;
 constexpr double kJitter = 1e-8;
 constexpr double kMinVariance = 1e-12;
 constexpr double kLog2Pi = 1.8378770664093453;
+/// Variance of the log-normal length-scale prior: 3, as in Hvarfner et al. 2024.
+constexpr double kPriorVariance = 3.0;
 
 /// Matérn 5/2 at scaled distance r.
 double matern(double r, double s2) {
@@ -126,12 +128,12 @@ class NegativeLml {
         -0.5 *
         (w.array() * (k.array() - (noise + kJitter) * MatrixXd::Identity(n, n).array())).sum();
     grad(d + 1) = -0.5 * noise * w.trace();
-    // Log-normal prior on each length scale: MAP rather than ML (see GpFitOptions).
+    // Log-normal prior on each length scale: MAP rather than ML (see the header).
     double prior = 0;
     const double mu = length_scale_prior_mean(d);
     for (Eigen::Index j = 0; j < d; ++j) {
-      prior += 0.5 * (theta(j) - mu) * (theta(j) - mu);
-      grad(j) += theta(j) - mu;
+      prior += 0.5 * (theta(j) - mu) * (theta(j) - mu) / kPriorVariance;
+      grad(j) += (theta(j) - mu) / kPriorVariance;
     }
     const double scale = 1.0 / static_cast<double>(n);
     grad *= scale;

@@ -11,12 +11,12 @@
 //     a trial lacks) is encoded as a fixed value: 0.5 for a column, all zeros for a one-hot.
 //  2. Keeps at most `max_points` complete trials: the best half and the most recent rest, so a
 //     proposal after 1,000 trials costs no more than one after `max_points`.
-//  3. Warps the losses with log_warp (log(y - min + delta): heavy tails such as Rosenbrock's stop
-//     dominating the fit; the order of the losses is kept), standardises them and fits the kernel
-//     by maximum marginal likelihood (L-BFGS-B, `fit_restarts` starts).
+//  3. Warps the losses (warp = "log", the default) with log_warp (log(y - min + delta): heavy tails
+//     stop dominating the fit; the order of the losses is kept), standardises them and fits the
+//     kernel by maximum a posteriori marginal likelihood (L-BFGS-B, `fit_restarts` starts).
 //  4. Adds every Running or Waiting trial with parameters as a pending point whose value is a lie
 //     (Ginsbourger, Le Riche & Carraro 2010, "Kriging is well-suited to parallelize
-//     optimization": the constant liar, here CL-min, the best warped loss), so that parallel
+//     optimization": the constant liar, here CL-min, the best (warped) loss), so that parallel
 //     workers are steered away from points already being evaluated.
 //  5. Maximises the acquisition: `candidates` points (half uniform on the cube, half one of the 5
 //     best trials with about two coordinates moved by N(0, sd^2), sd in {0.01, 0.05, 0.2}: local
@@ -47,7 +47,8 @@
 //   candidates      [candidates]      random points scored per proposal (default 1024, >= 16).
 //   local_searches  [local_searches]  best candidates refined by L-BFGS-B (default 4, >= 1).
 //   fit_restarts    [fit_restarts]    L-BFGS-B starts for the kernel fit (default 3, >= 1).
-//   warp            [warp]            "log" (default) or "none": the loss transform of step 3.
+//   warp            [warp]            "log" (default) or "none": the loss transform of step 3
+//                                     ("none" loses Rosenbrock-10D: median 4148 against 201).
 #pragma once
 
 #include <cstdint>
