@@ -98,9 +98,16 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
   out << "\nretraining the best configuration (trial " << best->number << ") for " << epochs
       << " epoch(s)..." << std::endl;
   const auto path = model_study.directory / "best_model.pt";
-  const auto final_model =
-      nn::train_final(config::resolve(model_study.model, best->params), model_study.data,
-                      *model_study.test, epochs, model_study.options, path);
+  const auto final_model = [&] {
+    try {
+      return nn::train_final(config::resolve(model_study.model, best->params), model_study.data,
+                             *model_study.test, epochs, model_study.options, path);
+    } catch (const TrialFailed& e) {  // it diverged this time (a lucky run during the search)
+      throw FatalTrialError("retraining the best configuration (trial " +
+                            std::to_string(best->number) + ") failed: " + e.what() +
+                            "; the search's trials are kept in the store");
+    }
+  }();
   out << "test: " << format_logs(final_model.test) << "\n";
   out << "model: " << static_cast<long long>(final_model.complexity.at("parameters"))
       << " parameters, " << static_cast<long long>(final_model.complexity.at("flops"))

@@ -121,12 +121,27 @@ TEST(ModelStudy, ADivergingTrialFailsWithItsReasonAndTheSearchGoesOn) {
   TempDir dir;
   const auto file = dir.write("nan.yaml", seed_study("nan", "[1e12]", "sgd"));
   const CliResult r = run_cli({"search", file.string(), "--workers", "1", "--quiet"});
-  ASSERT_EQ(r.exit_code, 0) << r.describe();
   const auto trials = trials_json({file.string()});
-  ASSERT_FALSE(trials.empty());
+  ASSERT_FALSE(trials.empty()) << r.describe();
+  std::size_t diverged = 0;
   for (const auto& t : trials) {
-    EXPECT_EQ(t["state"], "failed") << t.dump();
-    EXPECT_THAT(t["failure"].get<std::string>(), HasSubstr("loss became")) << t.dump();
+    // A learning rate of 1e12 makes the loss NaN, unless the first step kills every ReLU (the
+    // loss then stays finite at chance level): initial weights are not seeded per trial.
+    if (t["state"] == "failed") {
+      EXPECT_THAT(t["failure"].get<std::string>(), HasSubstr("loss became")) << t.dump();
+      ++diverged;
+    } else {
+      EXPECT_EQ(t["state"], "complete") << t.dump();
+    }
+  }
+  EXPECT_GT(diverged, 0u);
+  if (diverged == trials.size()) {
+    EXPECT_EQ(r.exit_code, 0) << r.describe();  // nothing to retrain
+  } else if (r.exit_code != 0) {  // the retrained best diverged: one line, not a crash
+    EXPECT_EQ(r.exit_code, 2) << r.describe();
+    EXPECT_THAT(r.err, HasSubstr("quarry: error: retraining the best configuration"))
+        << r.describe();
+    EXPECT_THAT(r.err, HasSubstr("loss became")) << r.describe();
   }
 }
 
