@@ -1,4 +1,5 @@
 // `quarry status | best | trials`: read a study from its store (also while a search runs).
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,48 @@ std::string format_of(const Args& args, const std::set<std::string>& allowed) {
   return f;
 }
 
+/// The Pareto front as a table: number, each metric, then each parameter; columns aligned.
+void print_front(const std::vector<Trial>& front, const report::Columns& columns) {
+  std::vector<std::vector<std::string>> rows = {{"number"}};
+  rows[0].insert(rows[0].end(), columns.metrics.begin(), columns.metrics.end());
+  rows[0].insert(rows[0].end(), columns.params.begin(), columns.params.end());
+  for (const Trial& t : front) {
+    std::vector<std::string> row = {std::to_string(t.number)};
+    for (std::size_t i = 0; i < columns.metrics.size(); ++i)
+      row.push_back(i < t.values.size() ? report::format_number(t.values[i]) : "");
+    for (const auto& name : columns.params) {
+      const auto it = t.params.find(name);
+      row.push_back(it == t.params.end() ? "" : space::to_string(it->second));
+    }
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += row[i] + (i + 1 < row.size() ? std::string(width[i] - row[i].size() + 2, ' ') : "");
+    std::cout << line << "\n";
+  }
+}
+
+/// `quarry best` with several objectives: the Pareto front.
+int print_pareto_front(Study& study, const std::string& format) {
+  const auto front = study.pareto_front();
+  if (front.empty())
+    throw InvalidArgument("study '" + study.name() + "' has no complete feasible trial yet");
+  const auto columns = report::columns_for(front, metric_names(study), study.directions().size());
+  if (format == "json") {
+    report::write_json(std::cout, front, columns);
+    return 0;
+  }
+  std::cout << "pareto front: " << front.size() << " trial" << (front.size() == 1 ? "" : "s")
+            << "\n";
+  print_front(front, columns);
+  return 0;
+}
+
 }  // namespace
 
 int status_command(int argc, char** argv) {
@@ -39,7 +82,10 @@ int status_command(int argc, char** argv) {
   std::string dirs;
   for (auto d : study.directions()) dirs += (dirs.empty() ? "" : ", ") + study::to_string(d);
   std::cout << "  directions: " << dirs << "\n";
-  if (auto best = study.best_trial()) {
+  if (study.directions().size() > 1) {
+    const auto size = study.pareto_front().size();
+    std::cout << "  pareto front: " << size << " trial" << (size == 1 ? "" : "s") << "\n";
+  } else if (auto best = study.best_trial()) {
     const auto metrics = metric_names(study);
     std::cout << "  best: " << (metrics.empty() ? "value" : metrics[0]) << "="
               << report::format_number(best->values[0]) << " (trial " << best->number << ")\n";
@@ -53,6 +99,7 @@ int best_command(int argc, char** argv) {
   Args args(argc, argv, 2, {}, {"storage", "study", "format"});
   const auto format = format_of(args, {"table", "json"});
   Study study = open_existing(resolve_study(args, "best"));
+  if (study.directions().size() > 1) return print_pareto_front(study, format);
   const auto best = study.best_trial();
   if (!best) throw InvalidArgument("study '" + study.name() + "' has no complete trial yet");
   const auto columns = report::columns_for({*best}, metric_names(study), study.directions().size());

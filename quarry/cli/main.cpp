@@ -32,7 +32,7 @@ const std::map<std::string, Command>& commands() {
         "counts and best value"}},
       {"best",
        {best_command, "quarry best STUDY.yaml | --storage URL --study NAME [--format table|json]",
-        "the best trial and its hyperparameters"}},
+        "the best trial and its hyperparameters (the Pareto front with several objectives)"}},
       {"trials",
        {trials_command,
         "quarry trials STUDY.yaml | --storage URL --study NAME [--format table|csv|json] [--state "

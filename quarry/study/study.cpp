@@ -12,6 +12,8 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/samplers/random.hpp"
+#include "quarry/study/constraints.hpp"
+#include "quarry/study/pareto.hpp"
 
 namespace quarry::study {
 
@@ -209,7 +211,7 @@ void Study::tell(std::int64_t number, TrialState state, const std::string& reaso
     throw InvalidArgument("tell: a trial can only end complete, pruned or failed, not " +
                           to_string(state));
   std::vector<double> values;
-  if (state == TrialState::Pruned) {
+  if (state == TrialState::Pruned && info_.directions.size() == 1) {  // one value per objective
     if (auto last = storage_->get_trial(info_.id, number).last_intermediate()) values = {*last};
   }
   storage_->finish_trial(info_.id, number, state, values, reason);
@@ -250,10 +252,14 @@ bool Study::better(double a, double b, std::size_t index) const {
 std::optional<Trial> Study::best_trial() const {
   std::optional<Trial> best;
   for (auto& t : trials()) {
-    if (t.state != TrialState::Complete || t.values.empty()) continue;
+    if (t.state != TrialState::Complete || t.values.empty() || !is_feasible(t)) continue;
     if (!best || better(t.values[0], best->values[0])) best = std::move(t);
   }
   return best;
+}
+
+std::vector<Trial> Study::pareto_front() const {
+  return study::pareto_front(trials(), info_.directions);
 }
 
 }  // namespace quarry::study

@@ -81,7 +81,8 @@ class Study {
 
   /// Completes a trial with one value per objective; a NaN value fails it instead.
   void tell(std::int64_t number, const std::vector<double>& values);
-  /// Ends a trial as Pruned (its value: the last intermediate value) or Failed (with `reason`).
+  /// Ends a trial as Pruned (its value: the last intermediate value, with one objective; none with
+  /// several) or Failed (with `reason`).
   void tell(std::int64_t number, TrialState state, const std::string& reason = {});
   /// Puts a running trial back in the queue (interrupted or dead worker); false if it moved on.
   bool requeue(const Trial& trial, const std::string& reason);
@@ -92,8 +93,12 @@ class Study {
   // --- results ------------------------------------------------------------------------------
   std::vector<Trial> trials() const;
   Trial trial(std::int64_t number) const;
-  /// The complete trial with the best first objective value.
+  /// The complete, feasible trial with the best first objective value: trials whose "feasible"
+  /// attribute is false (study/constraints.hpp) are left out.
   std::optional<Trial> best_trial() const;
+  /// The complete, feasible trials no other one dominates, best first by the first objective
+  /// (study/pareto.hpp). With one objective: the best trial and any tied with it.
+  std::vector<Trial> pareto_front() const;
   /// True when `a` is better than `b` for objective `index`.
   bool better(double a, double b, std::size_t index = 0) const;
 
