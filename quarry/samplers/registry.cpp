@@ -6,8 +6,10 @@
 #include "quarry/samplers/evolution.hpp"
 #include "quarry/samplers/gp.hpp"
 #include "quarry/samplers/grid.hpp"
+#include "quarry/samplers/nsga2.hpp"
 #include "quarry/samplers/random.hpp"
 #include "quarry/samplers/rl_controller.hpp"
+#include "quarry/samplers/surrogate.hpp"
 #include "quarry/samplers/tpe.hpp"
 
 namespace quarry::samplers {
@@ -34,6 +36,12 @@ std::vector<SamplerEntry> build_registry() {
                                 {"seed"});  // validates; a grid ignores its seed
          return std::make_unique<GridSampler>(GridOptions{});
        }},
+      {"nsga2",
+       "NSGA-II: constrained non-dominated sorting and crowding distance over the best trials, "
+       "binary tournaments, uniform crossover, per-parameter mutation (Deb et al. 2002)",
+       [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
+         return std::make_unique<Nsga2Sampler>(nsga2_options_from_json(j, seed));
+       }},
       {"random", "independent uniform draws (log-uniform for log scales), no duplicates on grids",
        [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
          const ComponentOptions options("sampler 'random'", j, {"seed"});
@@ -44,6 +52,12 @@ std::vector<SamplerEntry> build_registry() {
        "(Zoph & Le 2017)",
        [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
          return std::make_unique<RlController>(rl_controller_options_from_json(j, seed));
+       }},
+      {"surrogate",
+       "predictor-guided search: an MLP ensemble fitted to the complete trials ranks many "
+       "candidates, the best untried one is proposed (Liu et al. 2018, Progressive NAS)",
+       [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
+         return std::make_unique<SurrogateSampler>(surrogate_options_from_json(j, seed));
        }},
       {"tpe",
        "Tree-structured Parzen Estimator: l(x)/g(x) of Parzen estimators of the good and the bad "

@@ -50,6 +50,8 @@ const std::vector<SamplerCase> kCases = {
     {"tpe", registered("tpe"), {.randomised = true, .trials = 150}},
     {"evolution", registered("evolution"), {.randomised = true}},
     {"rl", registered("rl"), {.randomised = true}},
+    {"nsga2", registered("nsga2"), {.randomised = true}},
+    {"surrogate", registered("surrogate"), {.randomised = true, .trials = 60}},
 };
 // clang-format on
 
@@ -241,7 +243,8 @@ using quarry::testing::error_of;
 
 TEST(SamplerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_sampler("foo", {}, 0); }),
-            "unknown sampler 'foo' (known: evolution, gp, grid, random, rl, tpe)");
+            "unknown sampler 'foo' (known: evolution, gp, grid, nsga2, random, rl, surrogate, "
+            "tpe)");
   EXPECT_EQ(error_of([] {
               make_sampler("random", {{"bar", 1}}, 0);
             }),
