@@ -7,6 +7,7 @@
 #include "quarry/core/options.hpp"
 #include "quarry/schedulers/asha.hpp"
 #include "quarry/schedulers/bohb.hpp"
+#include "quarry/schedulers/curve.hpp"
 #include "quarry/schedulers/hyperband.hpp"
 #include "quarry/schedulers/median.hpp"
 
@@ -51,6 +52,12 @@ std::vector<SchedulerEntry> build_registry() {
              .min_epochs = options.integer("min_epochs", defaults.min_epochs, 1),
              .hyperband_iterations =
                  options.integer("hyperband_iterations", defaults.hyperband_iterations, 1)});
+       }},
+      {"learning_curve",
+       "learning-curve extrapolation (Domhan et al. 2015): stop a trial whose curve, extrapolated "
+       "by an ensemble of parametric families, is unlikely to beat the best value so far",
+       [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
+         return std::make_unique<LearningCurveStopping>(learning_curve_options_from_json(j));
        }},
       {"median", "stop a trial whose best value so far is worse than the median at its step",
        [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {

@@ -39,6 +39,7 @@ const std::vector<SchedulerCase> kCases = {
     {"hyperband", registered("hyperband", {{"max_epochs", 9}, {"factor", 3}})},
     {"asha", registered("asha", {{"max_budget", 9}, {"eta", 3}})},
     {"bohb", registered("bohb", {{"max_epochs", 9}, {"factor", 3}})},
+    {"learning_curve", registered("learning_curve")},
 };
 // clang-format on
 
@@ -149,7 +150,7 @@ using quarry::testing::error_of;
 
 TEST(SchedulerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_scheduler("foo", {}); }),
-            "unknown scheduler 'foo' (known: asha, bohb, hyperband, median, none)");
+            "unknown scheduler 'foo' (known: asha, bohb, hyperband, learning_curve, median, none)");
   EXPECT_EQ(error_of([] {
               make_scheduler("median", {{"bar", 1}});
             }),
