@@ -4,10 +4,11 @@
 // pass at batch 1 sees (a multiply-add is 2):
 //   Linear   2 * in * out (+ out for the bias), per input row
 //   Conv     2 * (in_channels / groups) * kernel area per output element (+ 1 for the bias)
-//   Pooling  kernel area per output element
+//   Pooling  kernel area per output element; adaptive (global) average pooling 1 per input element
 //   Activations 1, BatchNorm 2 (scale and shift) per output element
 //   Flatten, Dropout (identity at inference), padding and other modules: 0
-// Nested Sequentials are counted module by module.
+// Nested Sequentials are counted module by module, and so are the branches of a BranchedModule
+// (nn/blocks.hpp: a NAS-Bench-201 cell, a residual block), plus 1 per element added joining them.
 #include <dlfcn.h>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -17,6 +18,7 @@
 #include <mutex>
 
 #include "quarry/core/error.hpp"
+#include "quarry/nn/blocks.hpp"
 #include "quarry/nn/model.hpp"
 
 namespace quarry::nn {
@@ -45,8 +47,10 @@ std::int64_t pool_area(const torch::nn::Module& m) {
   return 0;
 }
 
-/// FLOPs of module `m` whose output for one example is `out` (the convention above).
-std::int64_t module_flops(const torch::nn::Module& m, const torch::Tensor& out) {
+/// FLOPs of module `m` whose input and output for one example are `in` and `out` (the convention
+/// above).
+std::int64_t module_flops(const torch::nn::Module& m, const torch::Tensor& in,
+                          const torch::Tensor& out) {
   namespace nn = torch::nn;
   const std::int64_t elements = out.numel();
   if (const auto* linear = m.as<nn::LinearImpl>()) {
@@ -62,6 +66,9 @@ std::int64_t module_flops(const torch::nn::Module& m, const torch::Tensor& out) 
     return elements * (per_output + (bias.defined() ? 1 : 0));
   }
   if (const std::int64_t a = pool_area(m)) return elements * a;
+  if (is_any<nn::AdaptiveAvgPool1dImpl, nn::AdaptiveAvgPool2dImpl, nn::AdaptiveAvgPool3dImpl>(m)) {
+    return in.numel();  // global pooling: one addition per input element
+  }
   if (is_any<nn::ReLUImpl, nn::ReLU6Impl, nn::LeakyReLUImpl, nn::ELUImpl, nn::SELUImpl,
              nn::SiLUImpl, nn::GELUImpl, nn::TanhImpl, nn::SigmoidImpl, nn::SoftmaxImpl>(m)) {
     return elements;
@@ -72,17 +79,29 @@ std::int64_t module_flops(const torch::nn::Module& m, const torch::Tensor& out) 
   return 0;
 }
 
-/// Runs `x` through `net` module by module, summing their FLOPs.
+/// Runs `x` through `net` module by module, summing their FLOPs; walks inside nested Sequentials
+/// and BranchedModules (a cell: each branch's modules plus the additions joining them).
 std::int64_t forward_flops(torch::nn::SequentialImpl& net, torch::Tensor& x) {
   std::int64_t total = 0;
+  const BranchedModule::Apply count = [&total](torch::nn::SequentialImpl& branch,
+                                               const torch::Tensor& in) {
+    torch::Tensor out = in;
+    total += forward_flops(branch, out);
+    return out;
+  };
   for (auto& any : net) {
     const auto module = any.ptr();
     if (auto* inner = module->as<torch::nn::SequentialImpl>()) {
       total += forward_flops(*inner, x);
-      continue;
+    } else if (auto* branched = dynamic_cast<BranchedModule*>(module.get())) {
+      std::int64_t additions = 0;
+      x = branched->run(x, count, additions);
+      total += additions;
+    } else {
+      const torch::Tensor in = x;
+      x = any.forward(x);
+      total += module_flops(*module, in, x);
     }
-    x = any.forward(x);
-    total += module_flops(*module, x);
   }
   return total;
 }

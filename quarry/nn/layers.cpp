@@ -4,12 +4,15 @@
 // "same" padding gives ceil(in / stride) outputs with the extra padding row/column at the bottom
 // and right (TensorFlow's rule), pools use "valid" padding, BatchNormalization has momentum 0.99
 // (torch's 0.01) and epsilon 1e-3, and Dense / Conv2D start from Glorot-uniform weights and zero
-// biases.
+// biases. The architecture-search blocks: SepConv2d is a depthwise convolution (no bias) and a
+// pointwise 1x1 one (both Glorot-uniform), GlobalAvgPool an adaptive 1x1 average pool and a
+// flatten, Cell and ResidualReduce the NAS-Bench-201 modules of nn/blocks.hpp.
 #include <algorithm>
 #include <sstream>
 #include <variant>
 
 #include "quarry/core/error.hpp"
+#include "quarry/nn/blocks.hpp"
 #include "quarry/nn/model.hpp"
 
 namespace quarry::nn {
@@ -99,6 +102,19 @@ struct Builder {
     shape = {dense.units};
   }
 
+  /// TensorFlow's "same" padding for a k x k kernel of stride s: symmetric padding in `options`,
+  /// else a ZeroPad2d pushed before the convolution; sets the shape's height and width.
+  void pad_same(torch::nn::Conv2dOptions& options, std::int64_t k, std::int64_t s) {
+    const SamePadding h = same_padding(shape[1], k, s), w = same_padding(shape[2], k, s);
+    if (h.before == h.after && w.before == w.after) {
+      options.padding(torch::ExpandingArray<2>({h.before, w.before}));
+    } else {
+      net->push_back(torch::nn::ZeroPad2d(
+          torch::nn::ZeroPad2dOptions({w.before, w.after, h.before, h.after})));
+    }
+    shape[1] = h.out, shape[2] = w.out;
+  }
+
   void operator()(const Conv2d& conv) {
     if (conv.filters < 1) fail("filters must be >= 1");
     if (conv.kernel_size < 1 || conv.stride < 1) fail("kernel_size and stride must be >= 1");
@@ -106,14 +122,8 @@ struct Builder {
     const std::int64_t k = conv.kernel_size, s = conv.stride;
     auto options = torch::nn::Conv2dOptions(shape[0], conv.filters, k).stride(s);
     if (conv.same_padding) {
-      const SamePadding h = same_padding(shape[1], k, s), w = same_padding(shape[2], k, s);
-      if (h.before == h.after && w.before == w.after) {
-        options.padding(torch::ExpandingArray<2>({h.before, w.before}));
-      } else {
-        net->push_back(torch::nn::ZeroPad2d(
-            torch::nn::ZeroPad2dOptions({w.before, w.after, h.before, h.after})));
-      }
-      shape = {conv.filters, h.out, w.out};
+      pad_same(options, k, s);
+      shape[0] = conv.filters;
     } else {
       if (shape[1] < k || shape[2] < k) {
         fail("the kernel is larger than the " + shape_string(shape) +
@@ -167,6 +177,55 @@ struct Builder {
   }
 
   void operator()(const ActivationLayer& activation) { add_activation(activation.activation); }
+
+  // --- architecture-search blocks ---
+
+  void operator()(const SepConv2d& conv) {
+    if (conv.filters < 1) fail("filters must be >= 1");
+    if (conv.kernel_size < 1 || conv.stride < 1) fail("kernel_size and stride must be >= 1");
+    need_image("sepconv2d");
+    const std::int64_t channels = shape[0], k = conv.kernel_size;
+    auto options =
+        torch::nn::Conv2dOptions(channels, channels, k).stride(conv.stride).groups(channels);
+    pad_same(options, k, conv.stride);
+    torch::nn::Conv2d depthwise(options.bias(false));
+    torch::nn::Conv2d pointwise(torch::nn::Conv2dOptions(channels, conv.filters, 1));
+    {
+      torch::NoGradGuard no_grad;
+      torch::nn::init::xavier_uniform_(depthwise->weight);
+    }
+    keras_init(pointwise->weight, pointwise->bias);
+    net->push_back(depthwise);
+    net->push_back(pointwise);
+    add_activation(conv.activation);
+    shape[0] = conv.filters;
+  }
+
+  void operator()(const Identity&) { net->push_back(torch::nn::Identity()); }
+
+  void operator()(const GlobalAvgPool&) {
+    need_image("global_avg_pool");
+    net->push_back(torch::nn::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions({1, 1})));
+    net->push_back(torch::nn::Flatten());
+    shape = {shape[0]};
+  }
+
+  void operator()(const Cell& cell) {
+    const std::size_t edges = cell_edges(cell.nodes).size();
+    if (cell.nodes < 2 || cell.edges.size() != edges) {
+      fail("nodes must be >= 2 and the edges nodes * (nodes - 1) / 2 = " + std::to_string(edges) +
+           ", got " + std::to_string(cell.edges.size()) + " edges");
+    }
+    need_image("cell");
+    net->push_back(CellModule(cell, shape[0]));
+  }
+
+  void operator()(const ResidualReduce& reduce) {
+    if (reduce.filters < 1) fail("filters must be >= 1");
+    need_image("residual_reduce");
+    net->push_back(ResidualReduceModule(shape[0], reduce.filters));
+    shape = {reduce.filters, (shape[1] + 1) / 2, (shape[2] + 1) / 2};
+  }
 };
 
 }  // namespace

@@ -33,6 +33,15 @@ const Names<OptimizerKind>& optimizer_names() {
   return kNames;
 }
 
+const Names<CellOp>& cell_op_names() {
+  static const Names<CellOp> kNames = {{"none", CellOp::none},
+                                       {"skip_connect", CellOp::skip_connect},
+                                       {"nor_conv_1x1", CellOp::nor_conv_1x1},
+                                       {"nor_conv_3x3", CellOp::nor_conv_3x3},
+                                       {"avg_pool_3x3", CellOp::avg_pool_3x3}};
+  return kNames;
+}
+
 const Names<Loss>& loss_names() {
   static const Names<Loss> kNames = {
       {"sparse_categorical_crossentropy", Loss::sparse_categorical_crossentropy},
@@ -79,6 +88,26 @@ std::string pool(const char* name, std::int64_t size, std::int64_t stride) {
   return s + ")";
 }
 
+// The architecture-search blocks' descriptions.
+std::string describe_search_block(const SepConv2d& l) {
+  const std::string k = std::to_string(l.kernel_size);
+  return with_activation("sepconv2d(" + std::to_string(l.filters) + ", " + k + "x" + k +
+                             ", stride " + std::to_string(l.stride),
+                         l.activation);
+}
+std::string describe_search_block(const Identity&) {
+  return "identity";
+}
+std::string describe_search_block(const GlobalAvgPool&) {
+  return "global_avg_pool";
+}
+std::string describe_search_block(const Cell& l) {
+  return "cell(" + cell_string(l) + ")";
+}
+std::string describe_search_block(const ResidualReduce& l) {
+  return "residual_reduce(" + std::to_string(l.filters) + ")";
+}
+
 }  // namespace
 
 std::string to_string(Activation a) {
@@ -103,6 +132,32 @@ Loss loss_from_string(const std::string& s) {
   return value_of(loss_names(), s, "loss", false);
 }
 
+std::string to_string(CellOp op) {
+  return name_of(cell_op_names(), op);
+}
+CellOp cell_op_from_string(const std::string& s) {
+  return value_of(cell_op_names(), s, "cell operation", false);
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> cell_edges(std::int64_t nodes) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> edges;
+  for (std::int64_t to = 1; to < nodes; ++to)
+    for (std::int64_t from = 0; from < to; ++from) edges.emplace_back(from, to);
+  return edges;
+}
+
+std::string cell_string(const Cell& cell) {
+  std::string s;
+  std::size_t index = 0;
+  for (const auto& [from, to] : cell_edges(cell.nodes)) {
+    if (from == 0 && to > 1) s += "+";
+    const std::string op = index < cell.edges.size() ? to_string(cell.edges[index]) : "?";
+    s += (from == 0 ? "|" : "") + op + "~" + std::to_string(from) + "|";
+    ++index;
+  }
+  return s;
+}
+
 std::string describe(const Layer& layer) {
   return std::visit(
       [](const auto& l) -> std::string {
@@ -125,8 +180,10 @@ std::string describe(const Layer& layer) {
           return "dropout(" + number(l.rate) + ")";
         } else if constexpr (std::is_same_v<T, BatchNorm>) {
           return "batchnorm";
-        } else {
+        } else if constexpr (std::is_same_v<T, ActivationLayer>) {
           return "activation(" + to_string(l.activation) + ")";
+        } else {
+          return describe_search_block(l);
         }
       },
       layer);

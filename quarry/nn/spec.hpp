@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -43,8 +44,50 @@ struct BatchNorm {};
 struct ActivationLayer {
   Activation activation = Activation::relu;
 };
+
+// --- Architecture-search building blocks (quarry/nas) ------------------------------------------
+
+/// Keras' SeparableConv2D (Chollet, "Xception", CVPR 2017): a depthwise kernel_size x kernel_size
+/// convolution of each channel (no bias), then a pointwise 1x1 convolution to `filters` (with a
+/// bias), "same" padding, then the activation.
+struct SepConv2d {
+  std::int64_t filters = 1;
+  std::int64_t kernel_size = 3;
+  std::int64_t stride = 1;
+  Activation activation = Activation::none;
+};
+/// Passes its input through unchanged (a searched "skip this layer").
+struct Identity {};
+/// Keras' GlobalAveragePooling2D: the mean of each channel, image {c, h, w} -> flat {c}.
+struct GlobalAvgPool {};
+
+/// The operations on a NAS-Bench-201 cell's edges (Dong & Yang, ICLR 2020): none (zeros),
+/// skip_connect (identity), nor_conv_1x1 / nor_conv_3x3 (ReLU -> Conv (no bias, stride 1, the
+/// size kept) -> BatchNorm) and avg_pool_3x3 (stride 1, padding 1, the padding left out of the
+/// mean).
+enum class CellOp { none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3 };
+
+/// A NAS-Bench-201 cell: a DAG of `nodes` feature maps with the input's channels and size. Node 0
+/// is the input, node j the sum over i < j of op_ij(node i), the output the last node. `edges`
+/// holds nodes * (nodes - 1) / 2 ops in NAS-Bench-201's order: for j = 1, 2, ...: op_0j, op_1j,
+/// ..., op_(j-1)j (edge_0_1, edge_0_2, edge_1_2, edge_0_3, edge_1_3, edge_2_3 for 4 nodes). Its
+/// BatchNorms use PyTorch's defaults, as NAS-Bench-201's do; its convolutions torch's default
+/// initialisation.
+struct Cell {
+  std::vector<CellOp> edges;
+  std::int64_t nodes = 4;
+};
+/// NAS-Bench-201's reduction block: a ResNet basic block of stride 2 (ReLU-Conv3x3(stride 2)-BN,
+/// ReLU-Conv3x3-BN) to `filters` channels, plus the shortcut AvgPool(2, stride 2) -> Conv1x1
+/// (no bias). Height and width become ceil(size / 2) (the pool uses ceil mode so that odd sizes
+/// agree with the strided convolution).
+struct ResidualReduce {
+  std::int64_t filters = 1;
+};
+
 using Layer =
-    std::variant<Flatten, Dense, Conv2d, MaxPool2d, AvgPool2d, Dropout, BatchNorm, ActivationLayer>;
+    std::variant<Flatten, Dense, Conv2d, MaxPool2d, AvgPool2d, Dropout, BatchNorm, ActivationLayer,
+                 SepConv2d, Identity, GlobalAvgPool, Cell, ResidualReduce>;
 
 enum class OptimizerKind { sgd, adam, adamw, rmsprop };
 /// One struct for every optimizer; fields an optimizer does not use are ignored.
@@ -90,7 +133,17 @@ std::string to_string(OptimizerKind k);
 OptimizerKind optimizer_from_string(const std::string& s);
 std::string to_string(Loss l);
 Loss loss_from_string(const std::string& s);
-/// "dense(128, relu)", "conv2d(32, 3x3, stride 1, same, relu)", "dropout(0.2)"...
+/// NAS-Bench-201's names: "none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3".
+std::string to_string(CellOp op);
+CellOp cell_op_from_string(const std::string& s);
+/// The (from, to) node pairs of a cell's edges in NAS-Bench-201's order (see Cell).
+std::vector<std::pair<std::int64_t, std::int64_t>> cell_edges(std::int64_t nodes);
+/// NAS-Bench-201's text of a cell, node by node: "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|"
+/// (each "|op~from|" group lists the edges into one node; "+" separates the nodes).
+std::string cell_string(const Cell& cell);
+/// "dense(128, relu)", "conv2d(32, 3x3, stride 1, same, relu)", "dropout(0.2)", "sepconv2d(16,
+/// 3x3, stride 2, relu)", "identity", "global_avg_pool", "cell(|nor_conv_3x3~0|+|...|)",
+/// "residual_reduce(32)"...
 std::string describe(const Layer& layer);
 
 }  // namespace quarry::nn

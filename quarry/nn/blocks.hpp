@@ -1,0 +1,65 @@
+// The torch modules of the architecture-search blocks that are not a plain chain: NAS-Bench-201's
+// cell (a small DAG) and its residual reduction block (Dong & Yang, ICLR 2020). build_layers makes
+// them from nn::Cell and nn::ResidualReduce specs.
+//
+// Both are BranchedModules: their branches are Sequentials joined by sums, and `run` takes the
+// function that runs a branch, so that Model::complexity walks inside them (it counts each
+// branch's modules and the additions) while forward() just calls each branch's forward.
+// Submodules are registered by name ("edge_0_1", "conv_a", "conv_b", "shortcut"), so checkpoints
+// and weights files hold them like any other module's.
+//
+// Includes <torch/torch.h>: keep this header inside quarry/nn.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "quarry/nn/model.hpp"
+
+namespace quarry::nn {
+
+/// A module made of Sequential branches whose outputs are added.
+class BranchedModule {
+ public:
+  /// Runs one branch on its input.
+  using Apply = std::function<torch::Tensor(torch::nn::SequentialImpl&, const torch::Tensor&)>;
+  virtual ~BranchedModule() = default;
+  /// The module's output for `x`, each branch run by `apply`; adds to `additions` the
+  /// element-wise additions made joining the branches.
+  virtual torch::Tensor run(const torch::Tensor& x, const Apply& apply,
+                            std::int64_t& additions) = 0;
+};
+
+/// A NAS-Bench-201 cell on `channels` channels (see nn::Cell); the size of its input is kept.
+class CellModuleImpl : public torch::nn::Cloneable<CellModuleImpl>, public BranchedModule {
+ public:
+  CellModuleImpl(Cell cell, std::int64_t channels);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor run(const torch::Tensor& x, const Apply& apply, std::int64_t& additions) override;
+
+ private:
+  Cell cell_;
+  std::int64_t channels_;
+  std::vector<torch::nn::Sequential> ops_;  // per edge; empty for none and skip_connect
+};
+TORCH_MODULE(CellModule);
+
+/// NAS-Bench-201's stride-2 ResNet basic block from `in` to `out` channels (see
+/// nn::ResidualReduce).
+class ResidualReduceModuleImpl : public torch::nn::Cloneable<ResidualReduceModuleImpl>,
+                                 public BranchedModule {
+ public:
+  ResidualReduceModuleImpl(std::int64_t in, std::int64_t out);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor run(const torch::Tensor& x, const Apply& apply, std::int64_t& additions) override;
+
+ private:
+  std::int64_t in_, out_;
+  torch::nn::Sequential conv_a_, conv_b_, shortcut_;
+};
+TORCH_MODULE(ResidualReduceModule);
+
+}  // namespace quarry::nn
