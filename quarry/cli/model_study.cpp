@@ -40,11 +40,21 @@ std::string format_logs(const std::map<std::string, double>& logs) {
 nn::TrainingOptions training_options(const config::StudyFile& file, bool quiet) {
   const auto& fit = *file.fit;
   nn::TrainingOptions o{.objective = file.objectives.front().name,
+                        .constraints = file.constraints,
+                        .fidelity = nn::fidelity_from_string(fit.fidelity),
+                        .max_budget = fit.max_budget.value_or(0),
+                        .inherit_weights = fit.inherit_weights,
                         .epochs = fit.epochs,
                         .batch_size = fit.batch_size,
                         .shuffle = fit.shuffle,
                         .checkpoints = file.directory / file.study / "checkpoints",
                         .seed = file.seed};
+  if (file.objectives.size() > 1)
+    for (const auto& m : file.objectives) o.objectives.push_back(m.name);
+  if (file.model->nas)
+    o.architecture = [model = *file.model](const Params& params) {
+      return config::architecture_string(model, params);
+    };
   if (fit.early_stopping) {
     const auto& e = *fit.early_stopping;
     o.early_stopping = nn::EarlyStoppingSettings{e.monitor, e.mode, e.patience, e.min_delta,
@@ -85,7 +95,9 @@ ModelStudy load_model_study(const config::StudyFile& file, bool quiet) {
 
 std::unique_ptr<objectives::Objective> model_objective(const ModelStudy& study) {
   return nn::make_spec_objective(
-      [model = study.model](const Params& params) { return config::resolve(model, params); },
+      [model = study.model](const Params& params, const nn::SpecRequest& request) {
+        return config::resolve(model, params, request.input_shape, request.cells);
+      },
       study.data, study.options);
 }
 
@@ -100,14 +112,17 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
   const auto path = model_study.directory / "best_model.pt";
   const auto final_model = [&] {
     try {
-      return nn::train_final(config::resolve(model_study.model, best->params), model_study.data,
-                             *model_study.test, epochs, model_study.options, path);
+      return nn::train_final(
+          config::resolve(model_study.model, best->params, model_study.data.train->shape),
+          model_study.data, *model_study.test, epochs, model_study.options, path);
     } catch (const TrialFailed& e) {  // it diverged this time (a lucky run during the search)
       throw FatalTrialError("retraining the best configuration (trial " +
                             std::to_string(best->number) + ") failed: " + e.what() +
                             "; the search's trials are kept in the store");
     }
   }();
+  if (model_study.model.nas)
+    out << "architecture: " << config::architecture_string(model_study.model, best->params) << "\n";
   out << "test: " << format_logs(final_model.test) << "\n";
   out << "model: " << static_cast<long long>(final_model.complexity.at("parameters"))
       << " parameters, " << static_cast<long long>(final_model.complexity.at("flops"))

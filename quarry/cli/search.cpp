@@ -163,6 +163,10 @@ int search_command(int argc, char** argv) {
       open_for_search(file, ref.storage, seed ? static_cast<std::uint64_t>(*seed) : file.seed);
   Study& study = *opened;
   const auto metrics = metric_names(study);
+  if (model_study) {  // donors for weight inheritance, parents' budgets for lower fidelities
+    model_study->options.trials = [&study] { return study.trials(); };
+    objective = model_objective(*model_study);
+  }
 
   runner::RunOptions options;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -10,6 +10,8 @@
 
 #include "quarry/config/yaml_fields.hpp"
 #include "quarry/core/error.hpp"
+#include "quarry/nas/macro.hpp"
+#include "quarry/nas/micro.hpp"
 
 namespace quarry::config {
 
@@ -330,16 +332,22 @@ std::vector<std::string> read_metrics(const Field& f) {
 
 namespace detail {
 
-ModelTemplate read_model(const Field& f, space::Space& space) {
-  const Entries es = entries(f, {"layers", "optimizer", "loss", "metrics"});
-  const Field& layers = require(es, f, "layers");
-  if (!layers.node.IsSequence() || layers.node.size() == 0)
-    layers.fail("expected a non-empty list of layers like [flatten, {dense: 10}], got " +
-                show(layers.node));
+ModelTemplate read_model(const Field& f, space::Space& space, bool nas) {
   ModelTemplate out;
+  if (f.node.IsNull()) return out;
+  const Entries es = entries(f, {"layers", "optimizer", "loss", "metrics"});
   Reader r{space, out};
-  for (std::size_t i = 0; i < layers.node.size(); ++i)
-    read_layer(r, layers.item(i, layers.node[i]));
+  if (nas) {
+    if (const Field* layers = find(es, "layers"))
+      layers->fail_here("give either 'model.layers' or 'nas' (an architecture space), not both");
+  } else {
+    const Field& layers = require(es, f, "layers");
+    if (!layers.node.IsSequence() || layers.node.size() == 0)
+      layers.fail("expected a non-empty list of layers like [flatten, {dense: 10}], got " +
+                  show(layers.node));
+    for (std::size_t i = 0; i < layers.node.size(); ++i)
+      read_layer(r, layers.item(i, layers.node[i]));
+  }
   if (const Field* o = find(es, "optimizer")) read_optimizer(r, *o);
   if (const Field* l = find(es, "loss")) {
     try {
@@ -354,8 +362,34 @@ ModelTemplate read_model(const Field& f, space::Space& space) {
 
 }  // namespace detail
 
-nn::ModelSpec resolve(const ModelTemplate& model, const space::Params& params) {
+namespace {
+
+/// The architecture's layers for one trial (a `nas:` section).
+std::vector<nn::Layer> nas_layers(const NasSection& nas, const space::Params& params,
+                                  const std::vector<std::int64_t>& input_shape, double cells) {
+  if (input_shape.empty())
+    throw InvalidArgument("nas: the layers of an architecture need the input's shape");
+  if (nas.space == "macro")
+    return nas::macro_layers(params, nas::macro_options_from_json(nas.options), input_shape);
+  nas::MicroOptions options = nas::micro_options_from_json(nas.options);
+  options.cells = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::lround(static_cast<double>(options.cells) * cells)));
+  return nas::micro_layers(params, options, input_shape);
+}
+
+}  // namespace
+
+std::string architecture_string(const ModelTemplate& model, const space::Params& params) {
+  if (!model.nas) return "";
+  if (model.nas->space == "macro")
+    return nas::macro_string(params, nas::macro_options_from_json(model.nas->options));
+  return nas::micro_string(params, nas::micro_options_from_json(model.nas->options));
+}
+
+nn::ModelSpec resolve(const ModelTemplate& model, const space::Params& params,
+                      const std::vector<std::int64_t>& input_shape, double cells) {
   nn::ModelSpec spec = model.spec;
+  if (model.nas) spec.layers = nas_layers(*model.nas, params, input_shape, cells);
   for (const auto& slot : model.slots) {
     const auto it = params.find(slot.param);
     if (it == params.end()) continue;  // inactive: the default stays

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "quarry/nn/spec.hpp"
 #include "quarry/space/value.hpp"
 
@@ -29,17 +31,33 @@ struct ModelSlot {
   std::string key;    ///< where it is in the file, for messages: "model.layers[1].dense.units"
 };
 
+/// A `nas:` section: an architecture search space (quarry/nas/) whose parameters join the study's
+/// space and whose layers replace `model.layers`: `nas: macro` or `nas: {micro: {cells: 2}}`.
+struct NasSection {
+  std::string space;                                  ///< "macro" or "micro"
+  nlohmann::json options = nlohmann::json::object();  ///< nas::macro/micro_options_from_json
+};
+
 /// A `model:` section: the spec at the parameters' defaults, and the searched slots in file order.
+/// With a `nas:` section the layers come from the architecture space instead (spec.layers empty).
 struct ModelTemplate {
   nn::ModelSpec spec;
   std::vector<ModelSlot> slots;
+  std::optional<NasSection> nas;
 };
 
 /// The spec for one trial: each slot takes its parameter's value from `params`; a parameter that
 /// is absent (inactive under a `when`) keeps its default. Throws InvalidArgument naming the key,
 /// the parameter and the rule when a value does not fit its field ("model.layers[1].dense.units:
-/// expected an integer >= 1, got 0 (parameter 'units')").
-nn::ModelSpec resolve(const ModelTemplate& model, const space::Params& params);
+/// expected an integer >= 1, got 0 (parameter 'units')"). With a `nas:` section the layers are the
+/// architecture's for inputs of `input_shape`, with `cells` times the normal cells per stage
+/// (rounded, at least one; the "cells" fidelity of a micro space).
+nn::ModelSpec resolve(const ModelTemplate& model, const space::Params& params,
+                      const std::vector<std::int64_t>& input_shape = {}, double cells = 1);
+
+/// The architecture's compact string (nas::macro_string / micro_string) for a trial's parameters;
+/// "" without a `nas:` section.
+std::string architecture_string(const ModelTemplate& model, const space::Params& params);
 
 /// A `data:` section. Paths are absolute (relative ones resolve against the file's folder).
 struct DataSection {
@@ -70,11 +88,25 @@ struct FitSection {
   std::int64_t batch_size = 32;  ///< > 0
   bool shuffle = true;
   std::optional<EarlyStoppingSection> early_stopping;  ///< none unless given
+  /// What a multi-fidelity scheduler's budget buys (nn::Fidelity): epochs (default), rows,
+  /// resolution, filters or cells; the last four read budget / max_budget as a fraction.
+  std::string fidelity = "epochs";
+  /// The budget of the full model and data: default the scheduler's max_epochs / max_budget.
+  std::optional<double> max_budget;
+  /// Start a new trial from the best finished trial whose network morphs into it (nn::morphism).
+  bool inherit_weights = false;
 };
 
 /// The metrics a model study can name as objectives and early-stopping monitors.
 inline const std::vector<std::string>& model_metrics() {
   static const std::vector<std::string> kMetrics = {"loss", "accuracy", "val_loss", "val_accuracy"};
+  return kMetrics;
+}
+/// What a model study measures about each trial's model besides its training metrics: objectives
+/// and constraints may name these (nn/training.hpp).
+inline const std::vector<std::string>& complexity_metrics() {
+  static const std::vector<std::string> kMetrics = {"params", "flops", "latency_b1_ms",
+                                                    "latency_b256_ms", "train_time"};
   return kMetrics;
 }
 

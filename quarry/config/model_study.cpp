@@ -4,7 +4,10 @@
 
 #include "quarry/config/study_file.hpp"
 #include "quarry/config/yaml_fields.hpp"
+#include "quarry/core/error.hpp"
 #include "quarry/data/dataset.hpp"
+#include "quarry/nas/macro.hpp"
+#include "quarry/nas/micro.hpp"
 
 namespace quarry::config::detail {
 
@@ -53,6 +56,11 @@ DataSection read_data(const Field& f, const StudyFile& study) {
   return out;
 }
 
+bool is_complexity_metric(const std::string& name) {
+  const auto& known = complexity_metrics();
+  return std::find(known.begin(), known.end(), name) != known.end();
+}
+
 /// `name` is a metric a model study reports, and the model computes it.
 void check_metric(const Field& f, const std::string& name, const nn::ModelSpec& spec) {
   const auto& known = model_metrics();
@@ -93,14 +101,52 @@ EarlyStoppingSection read_early_stopping(const Field& f, const nn::ModelSpec& sp
   return out;
 }
 
-FitSection read_fit(const Field& f, const nn::ModelSpec& spec) {
-  const Entries es = entries(f, {"epochs", "batch_size", "shuffle", "early_stopping"});
+/// The budget of the full model and data: the scheduler's max_epochs / max_budget (or its inner
+/// scheduler's, for a learning_curve `with` one).
+std::optional<double> scheduler_max_budget(const nlohmann::json& options) {
+  for (const char* key : {"max_epochs", "max_budget"})
+    if (options.contains(key) && options[key].is_number()) return options[key].get<double>();
+  if (options.contains("with") && options["with"].is_object() && options["with"].size() == 1)
+    return scheduler_max_budget(options["with"].begin().value());
+  return std::nullopt;
+}
+
+void read_fidelity(const Entries& es, const StudyFile& study, FitSection& out) {
+  const Field* f = find(es, "fidelity");
+  if (const Field* m = find(es, "max_budget")) {
+    out.max_budget = number_of(*m);
+    if (!(*out.max_budget > 0)) m->fail("expected a number > 0, got " + show(m->node));
+  }
+  if (f == nullptr) return;
+  out.fidelity = text_of(*f);
+  const Keys kinds = {"epochs", "rows", "resolution", "filters", "cells"};
+  if (std::find(kinds.begin(), kinds.end(), out.fidelity) == kinds.end())
+    f->fail("expected one of " + joined(kinds) + ", got " + show(f->node));
+  if (out.fidelity == "epochs") return;
+  if (!out.max_budget) out.max_budget = scheduler_max_budget(study.scheduler_options);
+  if (!out.max_budget)
+    f->fail(out.fidelity +
+            " reads the scheduler's budget as a fraction of the full one: use a "
+            "multi-fidelity scheduler (hyperband, asha, bohb) or set fit.max_budget");
+  const auto& nas = study.model->nas;
+  if (out.fidelity == "cells" && !(nas && nas->space == "micro"))
+    f->fail("cells needs a micro architecture space (nas: micro)");
+  if (out.fidelity == "resolution" && study.data->format != DataSection::Format::idx)
+    f->fail("resolution needs image data (idx)");
+}
+
+FitSection read_fit(const Field& f, const StudyFile& study) {
+  const nn::ModelSpec& spec = study.model->spec;
+  const Entries es = entries(f, {"epochs", "batch_size", "shuffle", "early_stopping", "fidelity",
+                                 "max_budget", "inherit_weights"});
   FitSection out;
   if (const Field* e = find(es, "epochs")) out.epochs = positive_int(*e);
   if (const Field* b = find(es, "batch_size")) out.batch_size = positive_int(*b);
   if (const Field* s = find(es, "shuffle")) out.shuffle = bool_of(*s);
   if (const Field* e = find(es, "early_stopping"))
     out.early_stopping = read_early_stopping(*e, spec);
+  if (const Field* i = find(es, "inherit_weights")) out.inherit_weights = bool_of(*i);
+  read_fidelity(es, study, out);
   return out;
 }
 
@@ -111,13 +157,59 @@ Field metric_field(const Field& objective) {
   return *find(es, "metric");  // read_metric required it
 }
 
+/// The first objective is reported every epoch (a training metric); the others may also be
+/// measured on the trained model (complexity_metrics).
 void check_objectives(const Entries& es, const nn::ModelSpec& spec) {
   std::vector<Field> metrics;
   if (const Field* one = find(es, "objective")) metrics.push_back(metric_field(*one));
   if (const Field* many = find(es, "objectives"))
     for (std::size_t i = 0; i < many->node.size(); ++i)
       metrics.push_back(metric_field(many->item(i, many->node[i])));
-  for (const Field& m : metrics) check_metric(m, text_of(m), spec);
+  for (std::size_t i = 0; i < metrics.size(); ++i) {
+    const std::string name = text_of(metrics[i]);
+    if (i > 0 && is_complexity_metric(name)) continue;
+    if (i == 0 && is_complexity_metric(name))
+      metrics[i].fail(
+          "the first objective of a model study is reported every epoch: name a "
+          "training metric (loss, accuracy, val_loss, val_accuracy) first, then '" +
+          name + "'");
+    check_metric(metrics[i], name, spec);
+  }
+}
+
+/// `constraints: ["params <= 100000", ...]` on training or complexity metrics.
+std::vector<study::Constraint> read_constraints(const Field& f, const nn::ModelSpec& spec) {
+  if (!f.node.IsSequence() || f.node.size() == 0)
+    f.fail("expected a list like [\"params <= 100000\", \"latency_b1_ms <= 0.5\"], got " +
+           show(f.node));
+  std::vector<study::Constraint> out;
+  for (std::size_t i = 0; i < f.node.size(); ++i) {
+    const Field item = f.item(i, f.node[i]);
+    try {
+      out.push_back(study::parse_constraint(text_of(item)));
+    } catch (const InvalidArgument& e) {
+      item.fail(e.what());
+    }
+    if (!is_complexity_metric(out.back().metric)) check_metric(item, out.back().metric, spec);
+  }
+  return out;
+}
+
+/// `nas: macro` or `nas: {micro: {options}}`: its parameters join the study's space.
+NasSection read_nas(const Field& f, space::Space& space) {
+  NasSection out;
+  std::tie(out.space, out.options) = named(f);
+  try {
+    if (out.space == "macro")
+      space.merge(nas::macro_space(nas::macro_options_from_json(out.options)));
+    else if (out.space == "micro")
+      space.merge(nas::micro_space(nas::micro_options_from_json(out.options)));
+    else
+      f.fail("expected an architecture space: macro or micro, got '" + out.space + "'");
+  } catch (const InvalidArgument& e) {
+    f.fail(e.what());
+  }
+  return out;
 }
 
 }  // namespace
@@ -126,18 +218,22 @@ void read_model_study(const Entries& es, const Field& root, StudyFile& out) {
   const Field* model = find(es, "model");
   const Field* data = find(es, "data");
   const Field* fit = find(es, "fit");
-  if (model == nullptr) {
-    for (const Field* f : {data, fit})
+  const Field* nas = find(es, "nas");
+  const Field* constraints = find(es, "constraints");
+  if (model == nullptr && nas == nullptr) {
+    for (const Field* f : {data, fit, constraints})
       if (f != nullptr)
-        f->fail_here("'" + f->key + "' is for a model study: add 'model' or remove '" + f->key +
-                     "'");
+        f->fail_here("'" + f->key + "' is for a model study: add 'model' (or 'nas') or remove '" +
+                     f->key + "'");
     return;
   }
   if (data == nullptr) root.fail_here("missing required key 'data' (a model trains on it)");
-  out.model = read_model(*model, out.space);
+  out.model = model != nullptr ? read_model(*model, out.space, nas != nullptr) : ModelTemplate{};
+  if (nas != nullptr) out.model->nas = read_nas(*nas, out.space);
   out.data = read_data(*data, out);
-  out.fit = fit != nullptr ? read_fit(*fit, out.model->spec) : FitSection{};
+  out.fit = fit != nullptr ? read_fit(*fit, out) : FitSection{};
   check_objectives(es, out.model->spec);
+  if (constraints != nullptr) out.constraints = read_constraints(*constraints, out.model->spec);
 }
 
 }  // namespace quarry::config::detail

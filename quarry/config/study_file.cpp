@@ -24,7 +24,7 @@ const Keys kTopKeys = {"study",      "directory",     "storage", "objective",
                        "env",        "trial_timeout", "sampler", "scheduler",
                        "max_trials", "timeout",       "workers", "seed"};
 // Listed apart in the unknown-key message so the black-box keys read first.
-const Keys kModelKeys = {"model", "data", "fit"};
+const Keys kModelKeys = {"model", "data", "fit", "nas", "constraints"};
 
 void read_location(const Entries& es, const Field& root, StudyFile& out) {
   const Field& study = require(es, root, "study");
@@ -106,10 +106,11 @@ void read_trial(const Entries& es, const Field& root, StudyFile& out) {
   const Field* command = find(es, "command");
   const Field* function = find(es, "function");
   const Field* model = find(es, "model");
+  if (model == nullptr) model = find(es, "nas");
   if (command != nullptr && function != nullptr)
     function->fail_here("give either 'command' or 'function', not both");
   if (model != nullptr && (command != nullptr || function != nullptr))
-    model->fail_here(std::string("give either 'model' or '") +
+    model->fail_here("give either '" + model->key + "' or '" +
                      (command != nullptr ? "command" : "function") + "', not both");
   if (command == nullptr && function == nullptr && model == nullptr)
     root.fail_here(

@@ -24,6 +24,7 @@
 
 #include "quarry/config/model_section.hpp"
 #include "quarry/space/space.hpp"
+#include "quarry/study/constraints.hpp"
 #include "quarry/study/trial.hpp"
 
 namespace quarry::config {
@@ -48,6 +49,10 @@ struct StudyFile {
   std::optional<ModelTemplate> model;  ///< a model to train; exclusive with command and function
   std::optional<DataSection> data;     ///< set exactly when model is
   std::optional<FitSection> fit;       ///< set exactly when model is (defaults when not given)
+  /// `constraints:` ["params <= 100000", "latency_b1_ms <= 0.5"] (model studies): a trial that
+  /// breaks one is infeasible (study/constraints.hpp); params and flops are checked before
+  /// training.
+  std::vector<study::Constraint> constraints;
   nlohmann::json function_options = nlohmann::json::object();  ///< e.g. {"dims": 10}
   std::map<std::string, std::string> env;                      ///< extra environment for `command`
   std::optional<double> trial_timeout;                         ///< seconds per trial

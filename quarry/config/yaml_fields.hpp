@@ -120,8 +120,9 @@ space::Space read_space(const Field& f);
 
 // Sections read in their own files.
 
-/// model_section.cpp: a `model:` mapping; its searched values are added to `space`.
-ModelTemplate read_model(const Field& f, space::Space& space);
+/// model_section.cpp: a `model:` mapping; its searched values are added to `space`. With `nas`
+/// (the layers come from a `nas:` section) it must not list layers and may be empty.
+ModelTemplate read_model(const Field& f, space::Space& space, bool nas = false);
 /// model_study.cpp: `model`, `data` and `fit` into `out`, whose base_dir, objectives, space and
 /// seed are already read. Fails if `data` or `fit` is given without `model`.
 void read_model_study(const Entries& es, const Field& root, StudyFile& out);

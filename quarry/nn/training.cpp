@@ -27,15 +27,31 @@ nlohmann::json history_json(const History& history) {
   return out;
 }
 
-/// Epochs the trial starts from: its parent's checkpoint when it has one.
+/// Epochs the trial starts from: its parent's checkpoint when it has one and the parent trained
+/// the same network (budgets in epochs or rows; other fidelities change the network or its input).
 std::int64_t inherit(Model& model, objectives::TrialContext& context,
                      const TrainingOptions& options) {
   if (!context.parent() || options.checkpoints.empty()) return 0;
+  if (options.fidelity != Fidelity::epochs && options.fidelity != Fidelity::rows) return 0;
   const auto path = checkpoint_path(options.checkpoints, *context.parent());
   if (!std::filesystem::exists(path)) return 0;  // e.g. the parent ran in another directory
   const std::int64_t epochs = model.load_checkpoint(path.string());
   context.set_attr("inherited_from", std::to_string(*context.parent()));
+  context.set_attr("inheritance", "\"checkpoint\"");
   return epochs;
+}
+
+/// One objective's value: a training metric at the chosen epoch, or a measure of the model.
+double metric_value(const std::string& name, const Logs& epoch, const Complexity& c,
+                    double train_time) {
+  if (name == "params") return static_cast<double>(c.parameters);
+  if (name == "flops") return static_cast<double>(c.flops);
+  if (name == "latency_b1_ms") return c.latency_b1_ms;
+  if (name == "latency_b256_ms") return c.latency_b256_ms;
+  if (name == "train_time") return train_time;
+  const auto it = epoch.find(name);
+  if (it == epoch.end()) throw TrialFailed("no epoch reported " + name);
+  return it->second;
 }
 
 /// Leaves in `path` the weights and optimizer state of the trial's best epoch (saved there by the
@@ -67,25 +83,6 @@ std::vector<std::shared_ptr<Callback>> trial_callbacks(objectives::TrialContext&
   return callbacks;
 }
 
-class SpecObjective final : public objectives::Objective {
- public:
-  SpecObjective(std::function<ModelSpec(const Params&)> resolve, TrainingData data,
-                TrainingOptions options)
-      : resolve_(std::move(resolve)), data_(std::move(data)), options_(std::move(options)) {}
-
-  std::vector<double> evaluate(objectives::TrialContext& context) override {
-    pin_math_threads();
-    Model model(resolve_(context.params()), data_.train->shape);
-    return train_trial(model, context, data_, options_);
-  }
-  std::string describe() const override { return "model trained on " + data_.train->source; }
-
- private:
-  std::function<ModelSpec(const Params&)> resolve_;
-  TrainingData data_;
-  TrainingOptions options_;
-};
-
 }  // namespace
 
 std::filesystem::path checkpoint_path(const std::filesystem::path& folder, std::int64_t trial) {
@@ -110,8 +107,9 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
   const std::string checkpoint =
       options.checkpoints.empty() ? ""
                                   : checkpoint_path(options.checkpoints, context.number()).string();
-  const std::int64_t epochs =
+  std::int64_t epochs =
       context.budget() > 0 ? static_cast<std::int64_t>(context.budget()) : options.epochs;
+  if (options.fidelity != Fidelity::epochs) epochs = initial + options.epochs;
   FitOptions fit_options{
       .epochs = std::max(epochs, initial),
       .initial_epoch = initial,
@@ -127,25 +125,40 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
       options.on_epoch(context.number(), epoch + 1, fit_options.epochs, logs);
     };
 
+  const double started = study::now_seconds();
   const History history = fit(model, *data.train, fit_options);
+  const double train_time = study::now_seconds() - started;
   const std::int64_t trained = initial + static_cast<std::int64_t>(history.epochs.size());
   if (!checkpoint.empty()) keep_best_epoch(model, history, options.objective, checkpoint, trained);
+  const Complexity complexity = model.complexity();
   context.set_attr("history", history_json(history).dump());
   context.set_attr("epochs", std::to_string(trained));
-  context.set_attr("complexity", complexity_json(model.complexity()).dump());
+  context.set_attr("complexity", complexity_json(complexity).dump());
+  context.set_attr("train_time", nlohmann::json(train_time).dump());
   if (history.pruned)
     throw TrialPruned("stopped by the scheduler at epoch " + std::to_string(trained));
   const auto best = history.best(options.objective);
   if (!best) throw TrialFailed("no epoch reported " + options.objective);
   context.set_attr("best_epoch", std::to_string(initial + static_cast<std::int64_t>(*best) + 1));
-  return {history.epochs[*best].at(options.objective)};
+  const auto value = [&](const std::string& name) {
+    return metric_value(name, history.epochs[*best], complexity, train_time);
+  };
+  check_constraints(context, options.constraints, value);
+  if (options.objectives.empty()) return {value(options.objective)};
+  std::vector<double> values;
+  for (const auto& name : options.objectives) values.push_back(value(name));
+  return values;
 }
 
-std::unique_ptr<objectives::Objective> make_spec_objective(
-    std::function<ModelSpec(const Params&)> resolve, TrainingData data, TrainingOptions options) {
-  if (!data.train || data.train->rows() == 0)
-    throw InvalidArgument("model study: the training data is empty");
-  return std::make_unique<SpecObjective>(std::move(resolve), std::move(data), std::move(options));
+bool check_constraints(objectives::TrialContext& context,
+                       const std::vector<study::Constraint>& constraints,
+                       const std::function<double(const std::string&)>& value) {
+  if (constraints.empty()) return true;
+  std::map<std::string, double> metrics;
+  for (const auto& c : constraints) metrics[c.metric] = value(c.metric);
+  const auto attrs = study::constraint_attrs(constraints, metrics);
+  for (const auto& [key, json] : attrs) context.set_attr(key, json);
+  return attrs.at(study::kFeasibleAttr) == "true";
 }
 
 FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const data::Dataset& test,

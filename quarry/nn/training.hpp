@@ -8,7 +8,29 @@
 // What a trial records (trial attributes, JSON): "history" (one object of metrics per epoch,
 // including "epoch", counted from 1 over the whole training, inherited epochs included),
 // "best_epoch", "epochs" (trained in total), "complexity" {parameters, flops, latency_b1_ms,
-// latency_b256_ms}, "inherited_from" (the parent whose checkpoint it started from).
+// latency_b256_ms}, "train_time" (seconds in fit), "inherited_from" (the trial whose weights it
+// started from: its parent's checkpoint, or a donor's morphed weights, then "inheritance":
+// "checkpoint" or "morphism"), "fidelity" {kind, fraction, rows, shape} when the budget is not
+// epochs, and with constraints "feasible" / "constraints" (study/constraints.hpp).
+//
+// Several objectives: TrainingOptions::objectives names them in the study's order. The first is a
+// training metric (its best epoch decides the others' epoch); the rest may be training metrics
+// (at that epoch) or what the trained model measures: params, flops, latency_b1_ms,
+// latency_b256_ms (Model::complexity) and train_time (seconds).
+//
+// Constraints: params and flops are checked on the built model BEFORE training: a trial breaking
+// one is never trained (it fails: "infeasible before training: params 250123 > 100000"); the rest
+// after training: a breaking trial completes with "feasible": false and is left out of the best
+// trial and the Pareto front.
+//
+// Lower fidelity (Fidelity): with a multi-fidelity scheduler (Hyperband, ASHA, BOHB) the trial's
+// budget b is read as the fraction f = b / max_budget of the full model and data instead of
+// epochs: rows (the first ceil(f * n) training rows), resolution (images resized to
+// max(8, round(f * side)) pixels a side, validation too), filters (every layer but the last
+// f times as wide, rounded up), cells (f times the normal cells per stage of a micro space). Each
+// trial then trains `epochs` epochs; a promoted trial continues from its parent's checkpoint when
+// the network is the same (rows), from its morphed weights when it is wider (filters, with
+// inherit_weights), else from scratch.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +40,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "quarry/data/dataset.hpp"
 #include "quarry/nn/spec.hpp"
 #include "quarry/objectives/objective.hpp"
+#include "quarry/study/constraints.hpp"
+#include "quarry/study/trial.hpp"
 
 namespace quarry::nn {
 
@@ -34,9 +59,25 @@ struct EarlyStoppingSettings {
   bool restore_best_weights = false;
 };
 
+/// What a multi-fidelity scheduler's budget buys (see above).
+enum class Fidelity { epochs, rows, resolution, filters, cells };
+std::string to_string(Fidelity f);
+Fidelity fidelity_from_string(const std::string& s);  ///< InvalidArgument listing the names
+
 struct TrainingOptions {
   std::string objective = "val_accuracy";  ///< the trial's value: this metric at its best epoch
-  std::int64_t epochs = 10;                ///< when the trial has no budget of its own
+  /// Every objective's metric in the study's order (see above); empty: just `objective`.
+  std::vector<std::string> objectives;
+  std::vector<study::Constraint> constraints;
+  Fidelity fidelity = Fidelity::epochs;
+  double max_budget = 0;         ///< the full budget (fidelities other than epochs)
+  bool inherit_weights = false;  ///< start from a donor's weights by network morphism
+  /// The study's trials (donors for inherit_weights and parents' budgets); empty: none.
+  std::function<std::vector<study::Trial>()> trials;
+  /// The compact architecture string of a trial's parameters (a `nas` space), recorded as attr
+  /// "architecture"; empty: none.
+  std::function<std::string(const Params&)> architecture;
+  std::int64_t epochs = 10;  ///< when the trial has no budget of its own
   std::int64_t batch_size = 32;
   bool shuffle = true;
   std::optional<EarlyStoppingSettings> early_stopping;
@@ -53,10 +94,18 @@ struct TrainingData {
   std::shared_ptr<const data::Dataset> train, validation;
 };
 
+/// What a spec is resolved for: the input's shape (lower resolutions change it) and the fraction
+/// of the normal cells per stage (the cells fidelity).
+struct SpecRequest {
+  std::vector<std::int64_t> input_shape;
+  double cells = 1;
+};
+using SpecResolver = std::function<ModelSpec(const Params&, const SpecRequest&)>;
+
 /// The objective of a study whose model is a spec resolved from each trial's parameters (the YAML
-/// `model` section).
-std::unique_ptr<objectives::Objective> make_spec_objective(
-    std::function<ModelSpec(const Params&)> resolve, TrainingData data, TrainingOptions options);
+/// `model` or `nas` section).
+std::unique_ptr<objectives::Objective> make_spec_objective(SpecResolver resolve, TrainingData data,
+                                                           TrainingOptions options);
 
 /// The file a trial's checkpoint is written to.
 std::filesystem::path checkpoint_path(const std::filesystem::path& folder, std::int64_t trial);

@@ -2,7 +2,9 @@
 // (tuner.cpp). Includes LibTorch.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "quarry/nn/fit.hpp"
@@ -15,6 +17,13 @@ namespace quarry::nn {
 /// TrialInterrupted when the search is stopping.
 std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
                                 const TrainingData& data, const TrainingOptions& options);
+
+/// Records whether the trial meets `constraints` (attrs "feasible" and "constraints", see
+/// study/constraints.hpp), `value` giving each constrained metric; true when it does. Nothing is
+/// recorded without constraints.
+bool check_constraints(objectives::TrialContext& context,
+                       const std::vector<study::Constraint>& constraints,
+                       const std::function<double(const std::string&)>& value);
 
 /// The settings as fit's callbacks.
 std::vector<std::shared_ptr<Callback>> early_stopping_callbacks(const TrainingOptions& options);

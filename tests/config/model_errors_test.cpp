@@ -38,9 +38,9 @@ const BadCase kBadCases[] = {
     {"study: s\nobjective: loss\nmodel: {layers: [flatten]}\n",
      "study.yaml:1: missing required key 'data' (a model trains on it)"},
     {"study: s\nobjective: loss\nfunction: branin\n" + kData,
-     "study.yaml:4: 'data' is for a model study: add 'model' or remove 'data'"},
+     "study.yaml:4: 'data' is for a model study: add 'model' (or 'nas') or remove 'data'"},
     {"study: s\nobjective: loss\nfunction: branin\nfit: {epochs: 3}\n",
-     "study.yaml:4: 'fit' is for a model study: add 'model' or remove 'fit'"},
+     "study.yaml:4: 'fit' is for a model study: add 'model' (or 'nas') or remove 'fit'"},
     {"study: s\nobjective: loss\n",
      "study.yaml:1: missing required key 'command' (or 'function'): what a trial runs (or "
      "'model': a network to train)"},
@@ -214,7 +214,7 @@ const BadCase kBadCases[] = {
      "study.yaml:5: fit.shuffle: expected true or false, got 1"},
     {with_sections(kData + "fit: {epoch: 3}\n"),
      "study.yaml:5: unknown key 'epoch' in fit (expected one of: epochs, batch_size, shuffle, "
-     "early_stopping)"},
+     "early_stopping, fidelity, max_budget, inherit_weights)"},
     {with_sections(kData + "fit:\n  early_stopping: {monitor: val_f1}\n"),
      "study.yaml:6: fit.early_stopping.monitor: a model study reports loss, accuracy, val_loss or "
      "val_accuracy, got 'val_f1'"},

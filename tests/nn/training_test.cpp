@@ -20,6 +20,7 @@
 #include "quarry/nn/fit.hpp"
 #include "quarry/nn/trial_training.hpp"
 #include "tests/nn/blobs.hpp"
+#include "tests/nn/recorder.hpp"
 #include "tests/test_util.hpp"
 
 namespace quarry::nn {
@@ -31,6 +32,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 using testing::gaussian_blobs;
+using testing::Recorder;
 
 struct Blobs {
   std::shared_ptr<const data::Dataset> train =
@@ -54,32 +56,6 @@ Model small_net(OptimizerSpec optimizer = SGD(0.05)) {
 }
 
 const ModelSpec kSpec{.layers = {Dense{8, Activation::relu}, Dense{3}}, .optimizer = SGD(0.05)};
-
-/// A TrialContext whose reports and attributes are recorded; `prune_at` makes the reporter answer
-/// "stop" at that step.
-struct Recorder {
-  std::vector<std::pair<std::int64_t, double>> reports;
-  std::map<std::string, std::string> attrs;
-  std::int64_t prune_at = -1;
-
-  TrialContext context(std::int64_t number, double budget = 0,
-                       std::optional<std::int64_t> parent = std::nullopt, Params params = {}) {
-    return TrialContext(
-        number, std::move(params), budget,
-        [this](std::int64_t step, double value) {
-          reports.emplace_back(step, value);
-          return step == prune_at;
-        },
-        nullptr, parent,
-        [this](const std::string& key, const std::string& json) { attrs[key] = json; });
-  }
-  nlohmann::json attr(const std::string& key) const { return nlohmann::json::parse(attrs.at(key)); }
-  std::vector<std::int64_t> steps() const {
-    std::vector<std::int64_t> out;
-    for (const auto& [step, value] : reports) out.push_back(step);
-    return out;
-  }
-};
 
 TEST(TrainTrialTest, ReportsTheObjectiveEveryEpochAndRecordsTheTrial) {
   torch::manual_seed(1);
@@ -226,7 +202,7 @@ TEST(SpecObjectiveTest, ResolvesTheSpecAndReturnsTheBestEpochsValue) {
   const Blobs blobs;
   std::vector<Params> resolved;
   auto objective = make_spec_objective(
-      [&](const Params& params) {
+      [&](const Params& params, const SpecRequest&) {
         resolved.push_back(params);
         ModelSpec spec = kSpec;
         spec.layers[0] = Dense{std::get<std::int64_t>(params.at("units")), Activation::relu};
@@ -251,7 +227,7 @@ TEST(SpecObjectiveTest, ResolvesTheSpecAndReturnsTheBestEpochsValue) {
 }
 
 TEST(SpecObjectiveTest, EmptyTrainingDataIsRejected) {
-  const auto resolve = [](const Params&) { return kSpec; };
+  const auto resolve = [](const Params&, const SpecRequest&) { return kSpec; };
   const auto empty = std::make_shared<const data::Dataset>(data::Dataset{.shape = {2}});
   EXPECT_THAT(error_of([&] {
                 make_spec_objective(resolve, {empty, nullptr}, {});
