@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "quarry/core/rng.hpp"
+#include "tests/nas/space_helpers.hpp"
 #include "tests/test_util.hpp"
 
 namespace quarry::nas {
@@ -14,22 +15,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::vector<std::string> names(const Space& s) {
-  std::vector<std::string> out;
-  for (const auto& p : s.params()) out.push_back(p.name());
-  return out;
-}
-
-/// A random assignment of `s` (each active parameter drawn from its unit interval).
-Params sample(const Space& s, Rng& rng) {
-  return s.assign([&](const space::Param& p, const Params&) { return p.from_unit(rng.uniform()); });
-}
-
-std::vector<std::string> described(const std::vector<nn::Layer>& layers) {
-  std::vector<std::string> out;
-  for (const auto& l : layers) out.push_back(nn::describe(l));
-  return out;
-}
+using testing::described;
+using testing::names;
+using testing::sample;
 
 TEST(MacroSpaceTest, DefaultParametersInOrder) {
   const Space s = macro_space({.max_layers = 2});

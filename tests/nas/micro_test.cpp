@@ -8,6 +8,7 @@
 
 #include "quarry/core/rng.hpp"
 #include "quarry/objectives/table.hpp"
+#include "tests/nas/space_helpers.hpp"
 #include "tests/test_util.hpp"
 
 namespace quarry::nas {
@@ -18,21 +19,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::vector<std::string> names(const Space& s) {
-  std::vector<std::string> out;
-  for (const auto& p : s.params()) out.push_back(p.name());
-  return out;
-}
-
-Params sample(const Space& s, Rng& rng) {
-  return s.assign([&](const space::Param& p, const Params&) { return p.from_unit(rng.uniform()); });
-}
-
-std::vector<std::string> described(const std::vector<nn::Layer>& layers) {
-  std::vector<std::string> out;
-  for (const auto& l : layers) out.push_back(nn::describe(l));
-  return out;
-}
+using testing::described;
+using testing::names;
+using testing::sample;
 
 const std::string kCellText =
     "|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|skip_connect~2|";
