@@ -73,8 +73,7 @@ class SpecObjective final : public objectives::Objective {
     const ModelSpec spec = spec_at(context.params(), f);
     Model model(spec, data.train->shape);
     check_before_training(model, context, options_.constraints);
-    if (options_.inherit_weights || options_.fidelity == Fidelity::filters)
-      inherit(model, spec, context);
+    inherit(model, spec, context);
     return train_trial(model, context, data, options_);
   }
   std::string describe() const override { return "model trained on " + data_.train->source; }
@@ -133,13 +132,16 @@ class SpecObjective final : public objectives::Objective {
   /// (a promotion to more filters), else with inherit_weights the best finished trial that can.
   void inherit(Model& model, const ModelSpec& spec, objectives::TrialContext& context) {
     if (!options_.trials || options_.checkpoints.empty()) return;
+    // A promotion of another fidelity continues in train_trial; a new trial only inherits when
+    // asked. Decided before reading the store.
+    if (context.parent() ? options_.fidelity != Fidelity::filters : !options_.inherit_weights)
+      return;
     const auto trials = options_.trials();
     std::vector<const study::Trial*> donors;
     if (context.parent()) {
-      if (options_.fidelity != Fidelity::filters) return;  // train_trial loads the checkpoint
       for (const auto& t : trials)
         if (t.number == *context.parent()) donors.push_back(&t);
-    } else if (options_.inherit_weights) {
+    } else {
       donors = best_donors(trials);
     }
     for (const study::Trial* donor : donors) {
