@@ -290,8 +290,9 @@ std::pair<std::shared_ptr<storage::Storage>, std::int64_t> random_history(const 
 std::vector<double> time_proposals(const Problem& problem, const std::string& name,
                                    std::int64_t history) {
   const auto [store, id] = random_history(problem, history);
-  auto sampler = samplers::make_sampler(name, nlohmann::json(), 0);
-  sampler->attach({.directions = {problem.direction}, .storage = store.get(), .study = id});
+  std::shared_ptr<samplers::Sampler> sampler = samplers::make_sampler(name, nlohmann::json(), 0);
+  // Opening the study attaches the sampler as a search would (directions, its stored state).
+  const Study study = Study::open(store, "history", {.sampler = sampler});
   std::vector<double> seconds;
   for (int k = 0; k < kTimedProposals; ++k) {
     const auto trial = store->create_trial(id, {.worker = "bench"});

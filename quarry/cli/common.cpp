@@ -5,6 +5,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/objectives/command.hpp"
 #include "quarry/objectives/functions.hpp"
+#include "quarry/pruners/registry.hpp"
 #include "quarry/samplers/registry.hpp"
 #include "quarry/schedulers/registry.hpp"
 #include "quarry/storage/storage.hpp"
@@ -90,8 +91,17 @@ std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std:
       .sampler = built_from(
           file, "sampler",
           [&] { return samplers::make_sampler(file.sampler, file.sampler_options, seed); }),
-      .scheduler = built_from(file, "scheduler", [&] {
-        return schedulers::make_scheduler(file.scheduler, file.scheduler_options);
+      .scheduler = built_from(
+          file, "scheduler",
+          [&] { return schedulers::make_scheduler(file.scheduler, file.scheduler_options); }),
+      .pruner = built_from(file, file.pruner_key, [&] {
+        try {
+          return pruners::make_pruner(file.pruner, file.pruner_options);
+        } catch (const InvalidArgument& e) {  // errors name the key the file used
+          const std::string what = e.what();
+          if (file.pruner_key == "pruner" || !what.starts_with("pruner '")) throw;
+          throw InvalidArgument(file.pruner_key + what.substr(std::string("pruner").size()));
+        }
       })};
   auto study =
       std::make_unique<Study>(storage::open_storage(storage), file.study, std::move(options));

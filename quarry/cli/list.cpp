@@ -1,9 +1,10 @@
-// `quarry list`: the samplers, schedulers and built-in functions a study file can name.
+// `quarry list`: the samplers, schedulers, pruners and built-in functions a study file can name.
 #include <iostream>
 
 #include "quarry/cli/args.hpp"
 #include "quarry/cli/commands.hpp"
 #include "quarry/objectives/functions.hpp"
+#include "quarry/pruners/registry.hpp"
 #include "quarry/samplers/registry.hpp"
 #include "quarry/schedulers/registry.hpp"
 
@@ -27,6 +28,7 @@ int list_command(int argc, char** argv) {
     throw CommandLineError("list: takes no arguments, got '" + args.positionals()[0] + "'");
   print_entries("samplers", "sampler:", samplers::sampler_registry());
   print_entries("\nschedulers", "scheduler:", schedulers::scheduler_registry());
+  print_entries("\npruners", "pruner:", pruners::pruner_registry());
   print_entries("\nbuilt-in objectives", "function:", objectives::known_functions());
   return 0;
 }

@@ -26,7 +26,7 @@ const std::map<std::string, Command>& commands() {
         "run or resume a study (Ctrl-C stops gracefully; run it again to resume)"}},
       {"list",
        {list_command, "quarry list",
-        "the samplers, schedulers and built-in functions a study file can name"}},
+        "the samplers, schedulers, pruners and built-in functions a study file can name"}},
       {"status",
        {status_command, "quarry status STUDY.yaml | --storage URL --study NAME",
         "counts and best value"}},

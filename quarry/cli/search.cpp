@@ -12,8 +12,8 @@
 #include "quarry/cli/common.hpp"
 #include "quarry/cli/model_study.hpp"
 #include "quarry/core/error.hpp"
+#include "quarry/process/process.hpp"
 #include "quarry/report/export.hpp"
-#include "quarry/runner/process.hpp"
 #include "quarry/runner/runner.hpp"
 
 namespace quarry::cli {
@@ -31,7 +31,7 @@ extern "C" void on_interrupt(int) {
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     return;
   }
-  runner::kill_all_children();
+  process::kill_all_children();
   _exit(130);
 }
 

@@ -101,13 +101,10 @@ EarlyStoppingSection read_early_stopping(const Field& f, const nn::ModelSpec& sp
   return out;
 }
 
-/// The budget of the full model and data: the scheduler's max_epochs / max_budget (or its inner
-/// scheduler's, for a learning_curve `with` one).
+/// The budget of the full model and data: the scheduler's max_epochs / max_budget.
 std::optional<double> scheduler_max_budget(const nlohmann::json& options) {
   for (const char* key : {"max_epochs", "max_budget"})
     if (options.contains(key) && options[key].is_number()) return options[key].get<double>();
-  if (options.contains("with") && options["with"].is_object() && options["with"].size() == 1)
-    return scheduler_max_budget(options["with"].begin().value());
   return std::nullopt;
 }
 

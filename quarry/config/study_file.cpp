@@ -6,9 +6,11 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "quarry/config/yaml_fields.hpp"
 #include "quarry/core/error.hpp"
+#include "quarry/pruners/registry.hpp"
 
 namespace quarry::config {
 
@@ -19,10 +21,10 @@ using namespace detail;
 
 // --- the study's sections --------------------------------------------------------------------
 
-const Keys kTopKeys = {"study",      "directory",     "storage", "objective",
-                       "objectives", "space",         "command", "function",
-                       "env",        "trial_timeout", "sampler", "scheduler",
-                       "max_trials", "timeout",       "workers", "seed"};
+const Keys kTopKeys = {"study",   "directory", "storage",  "objective",  "objectives",
+                       "space",   "command",   "function", "env",        "trial_timeout",
+                       "sampler", "scheduler", "pruner",   "max_trials", "timeout",
+                       "workers", "seed"};
 // Listed apart in the unknown-key message so the black-box keys read first.
 const Keys kModelKeys = {"model", "data", "fit", "nas", "constraints"};
 
@@ -135,10 +137,40 @@ void read_trial(const Entries& es, const Field& root, StudyFile& out) {
   if (const Field* f = find(es, "trial_timeout")) out.trial_timeout = positive_seconds(*f);
 }
 
+/// `scheduler: median` and `scheduler: {learning_curve: {with: {hyperband: ...}}}` were written
+/// before pruners had a key of their own: the pruner goes to `pruner`, the `with` scheduler to
+/// `scheduler`.
+void read_scheduler_naming_a_pruner(const Field& f, const Field* pruner, StudyFile& out) {
+  if (pruner != nullptr)
+    f.fail("'" + out.scheduler + "' is a pruner, and 'pruner' names one already");
+  out.pruner = std::exchange(out.scheduler, "none");
+  out.pruner_key = "scheduler";
+  out.pruner_options = std::exchange(out.scheduler_options, nlohmann::json::object());
+  if (!out.pruner_options.contains("with")) return;
+  const nlohmann::json with = out.pruner_options["with"];
+  out.pruner_options.erase("with");
+  if (with.is_string()) {
+    out.scheduler = with.get<std::string>();
+  } else if (with.is_object() && with.size() == 1 && with.begin().value().is_object()) {
+    out.scheduler = with.begin().key();
+    out.scheduler_options = with.begin().value();
+  } else {
+    f.fail("with: expected a scheduler's name or {name: {options}}, got " + with.dump());
+  }
+  if (pruners::is_pruner(out.scheduler))
+    f.fail("with: '" + out.scheduler +
+           "' is a pruner; name a scheduler (asha, bohb, hyperband) or use one pruner");
+}
+
 void read_search(const Entries& es, StudyFile& out) {
   if (const Field* f = find(es, "sampler")) std::tie(out.sampler, out.sampler_options) = named(*f);
-  if (const Field* f = find(es, "scheduler"))
+  const Field* pruner = find(es, "pruner");
+  if (pruner != nullptr) std::tie(out.pruner, out.pruner_options) = named(*pruner);
+  if (const Field* f = find(es, "scheduler")) {
     std::tie(out.scheduler, out.scheduler_options) = named(*f);
+    if (pruners::is_pruner(out.scheduler) && out.scheduler != "none")
+      read_scheduler_naming_a_pruner(*f, pruner, out);
+  }
   if (const Field* f = find(es, "max_trials")) out.max_trials = positive_int(*f);
   if (const Field* f = find(es, "timeout")) out.timeout = positive_seconds(*f);
   if (const Field* f = find(es, "workers"))

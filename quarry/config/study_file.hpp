@@ -58,8 +58,13 @@ struct StudyFile {
   std::optional<double> trial_timeout;                         ///< seconds per trial
   std::string sampler = "random";
   nlohmann::json sampler_options = nlohmann::json::object();
-  std::string scheduler = "none";
+  std::string scheduler = "none";  ///< what runs next and at which budget (hyperband, asha...)
   nlohmann::json scheduler_options = nlohmann::json::object();
+  /// What stops a running trial early (median, learning_curve). A file's `scheduler: median` (or
+  /// learning_curve, whose `with` names the scheduler) is read as this pruner.
+  std::string pruner = "none";
+  nlohmann::json pruner_options = nlohmann::json::object();
+  std::string pruner_key = "pruner";       ///< the key that named it: "pruner", or "scheduler"
   std::optional<std::int64_t> max_trials;  ///< stop after this many trials
   std::optional<double> timeout;           ///< stop after this many seconds
   std::optional<int> workers;              ///< parallel trials

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "quarry/runner/process.hpp"
+#include "quarry/process/process.hpp"
 
 namespace quarry::objectives {
 
@@ -188,15 +188,15 @@ std::map<std::string, std::string> CommandObjective::trial_environment(
 
 std::vector<double> CommandObjective::evaluate(TrialContext& context) {
   if (context.stop_requested()) throw TrialInterrupted();
-  runner::ProcessOptions process{.argv = render_argv(context.params()),
-                                 .cwd = options_.cwd,
-                                 .env = options_.env,
-                                 .timeout = options_.timeout,
-                                 .kill_grace = options_.kill_grace};
+  process::ProcessOptions process{.argv = render_argv(context.params()),
+                                  .cwd = options_.cwd,
+                                  .env = options_.env,
+                                  .timeout = options_.timeout,
+                                  .kill_grace = options_.kill_grace};
   for (auto& [name, value] : trial_environment(context)) process.env[name] = value;
 
   OutputState state;
-  runner::ProcessCallbacks callbacks;
+  process::ProcessCallbacks callbacks;
   callbacks.on_stdout_line = [&](std::string_view line) {
     ++state.line_number;
     if (state.must_stop() || !line.starts_with(kPrefix)) return;
@@ -224,10 +224,10 @@ std::vector<double> CommandObjective::evaluate(TrialContext& context) {
     return state.must_stop();
   };
 
-  runner::ProcessResult result;
+  process::ProcessResult result;
   try {
-    result = runner::run_process(process, callbacks);
-  } catch (const runner::SpawnError& e) {
+    result = process::run_process(process, callbacks);
+  } catch (const process::SpawnError& e) {
     throw FatalTrialError(e.what());  // e.g. command not found: no trial could ever run
   }
   if (state.pruned) throw TrialPruned();

@@ -5,7 +5,7 @@
 //   argv is a template: "{name}" is replaced by the value of parameter `name` as text
 //   (quarry::space::to_string: 16, 0.001, adam, true); "{{" and "}}" are literal braces. An
 //   inactive parameter gives its default's text. The program is run directly, without a shell
-//   (quarry/runner/process.hpp): each template entry is exactly one argument, whatever the values
+//   (quarry/process/process.hpp): each template entry is exactly one argument, whatever the values
 //   contain. Its environment is Quarry's plus `env`, plus:
 //     QUARRY_TRIAL_NUMBER  the trial number (0, 1, ...)
 //     QUARRY_BUDGET        the resource granted (epochs...); 0 means the full budget

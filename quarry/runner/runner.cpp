@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "quarry/core/error.hpp"
+#include "quarry/process/worker.hpp"
 
 namespace quarry::runner {
 
@@ -174,7 +175,7 @@ RunSummary run(Study& study, objectives::Objective& objective, const RunOptions&
   std::vector<std::thread> workers;
   for (int slot = 0; slot < options.workers; ++slot)
     workers.emplace_back([&, slot] {
-      const std::string worker = study::local_worker_id(slot);
+      const std::string worker = process::local_worker_id(slot);
       try {
         while (!state.stopping()) {
           auto next = study.next(worker, options.max_trials);

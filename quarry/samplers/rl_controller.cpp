@@ -11,7 +11,6 @@
 #include "quarry/core/error.hpp"
 #include "quarry/core/options.hpp"
 #include "quarry/core/rng.hpp"
-#include "quarry/storage/storage.hpp"
 
 namespace quarry::samplers {
 
@@ -267,24 +266,24 @@ RlController::RlController(RlControllerOptions options)
 RlController::~RlController() = default;
 
 std::shared_ptr<const RlController::State> RlController::checkpoint() const {
-  if (!context_.storage || context_.study < 0) return nullptr;
-  const auto text = context_.storage->get_attr(context_.study, kStateAttr);
+  if (!context_.state) return nullptr;
+  const auto text = context_.state->load();
   if (!text) return nullptr;
   auto state = from_text(*text);
   return state ? std::make_shared<const State>(std::move(*state)) : nullptr;
 }
 
 void RlController::save(const State& state) const {
-  if (!context_.storage || context_.study < 0 || state.consumed == 0) return;
+  if (!context_.state || state.consumed == 0) return;
   const std::string text = to_text(state);
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const auto current = context_.storage->get_attr(context_.study, kStateAttr);
+    const auto current = context_.state->load();
     if (current) {
       const auto stored = from_text(*current);
       if (stored && stored->fingerprint == state.fingerprint && stored->consumed >= state.consumed)
         return;  // another worker got as far already
     }
-    if (context_.storage->compare_and_set_attr(context_.study, kStateAttr, current, text)) return;
+    if (context_.state->replace(current, text)) return;
   }
 }
 

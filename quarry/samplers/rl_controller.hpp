@@ -26,10 +26,10 @@
 //
 // State: the logits, the baseline and how far the history was consumed (with a hash of that
 // prefix, of the space and of the options) are kept in memory (guarded by a mutex: worker
-// threads share the sampler) and in the store as the study attribute "rl_controller" (written
-// with compare_and_set_attr whenever the consumed prefix grows), so a resumed search, or another
+// threads share the sampler) and in the sampler's stored state (SamplerState: the study attribute
+// "sampler.rl", replaced whenever the consumed prefix grows), so a resumed search, or another
 // worker process, continues learning instead of replaying everything. A checkpoint that does not
-// match the history (another space, options or history; no store attached, as in unit tests) is
+// match the history (another space, options or history; no state attached, as in unit tests) is
 // ignored and the policy is replayed from scratch: the checkpoint only saves time, proposals are
 // the same with or without it.
 //
@@ -83,8 +83,8 @@ RlControllerOptions rl_controller_options_from_json(const nlohmann::json& option
 
 class RlController final : public Sampler {
  public:
-  /// The study attribute holding the learned state.
-  static constexpr const char* kStateAttr = "rl_controller";
+  /// The study attribute holding the learned state (the study's "sampler." + name()).
+  static constexpr const char* kStateAttr = "sampler.rl";
   /// Draws tried while the configuration duplicates a trial of the history.
   static constexpr std::uint64_t kMaxAttempts = 20;
 

@@ -14,8 +14,9 @@
 // that parallel workers do not all propose the same point.
 //
 // Before the first proposal the study attaches itself (attach()): the objectives' directions, so
-// that loss() can turn any trial's value into "lower is better", and the store, for a sampler that
-// keeps learned state there (the RL controller) so that a resumed search continues it.
+// that loss() can turn any trial's value into "lower is better", and a handle on one slot of
+// stored state (SamplerState) for a sampler that keeps what it learned (the RL controller), so
+// that a resumed search continues it. A sampler never holds the store.
 // Adding a sampler: derive from Sampler, register it in
 // samplers/registry.cpp, add one line to tests/samplers/conformance_test.cpp.
 #pragma once
@@ -29,10 +30,6 @@
 #include "quarry/space/space.hpp"
 #include "quarry/study/trial.hpp"
 
-namespace quarry::storage {
-class Storage;
-}
-
 namespace quarry::samplers {
 
 using space::Param;
@@ -41,11 +38,22 @@ using study::Direction;
 using study::Trial;
 using study::TrialState;
 
+/// A sampler's own slot of stored state, owned by the study (the study attribute
+/// "sampler.<name>"): load it, or replace it when nobody changed it since it was loaded.
+class SamplerState {
+ public:
+  virtual ~SamplerState() = default;
+  /// The stored text; nullopt when never written.
+  virtual std::optional<std::string> load() const = 0;
+  /// Writes `value` if the slot still holds `expected` (nullopt: never written); false when
+  /// another worker changed it first.
+  virtual bool replace(const std::optional<std::string>& expected, const std::string& value) = 0;
+};
+
 /// What a sampler knows of the study it serves (Study attaches it before the first proposal).
 struct SamplerContext {
   std::vector<Direction> directions = {Direction::Minimize};  ///< one per objective
-  storage::Storage* storage = nullptr;  ///< the study's store (outlives the sampler's use)
-  std::int64_t study = -1;              ///< the study's id in `storage`
+  std::shared_ptr<SamplerState> state;  ///< this sampler's stored state; null: none (in memory)
 };
 
 class Sampler {

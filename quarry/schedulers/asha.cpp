@@ -5,8 +5,6 @@
 #include <set>
 
 #include "quarry/core/error.hpp"
-#include "quarry/schedulers/state_lock.hpp"
-#include "quarry/study/study.hpp"
 
 namespace quarry::schedulers {
 
@@ -81,29 +79,27 @@ std::optional<AshaPromotion> Asha::next_promotion(const Trials& trials, Directio
   return std::nullopt;
 }
 
-Assignment Asha::assign(study::Study& study, const std::string& worker,
+Assignment Asha::assign(SchedulerContext& context, const std::string& worker,
                         std::optional<std::int64_t> max_trials) {
-  auto& store = study.storage();
-  if (auto waiting = store.claim_trial(study.id(), worker))
-    return Assignment::run(std::move(*waiting));
-  StateLock lock(store, study.id(), kAshaLockAttr, worker);
-  const Trials trials = store.get_trials(study.id());
+  if (auto waiting = context.claim_waiting(worker)) return Assignment::run(std::move(*waiting));
+  const auto lease = context.lease(kAshaLockAttr, worker);
+  const Trials trials = context.trials();
   const auto number = static_cast<std::int64_t>(trials.size());
   if (!max_trials || number < *max_trials) {
-    storage::NewTrial job{.state = TrialState::Running, .worker = worker};
-    if (const auto promotion = next_promotion(trials, study.directions().front())) {
+    study::NewTrial job{.state = TrialState::Running, .worker = worker};
+    if (const auto promotion = next_promotion(trials, context.directions().front())) {
       job.params = trials.at(static_cast<std::size_t>(promotion->parent)).params;
       job.budget = promotion->budget;
       job.parent = promotion->parent;
     } else {
-      const auto capacity = study.sampler().capacity(study.space());
+      const auto capacity = context.capacity();
       if (capacity && number >= *capacity)  // the sampler is exhausted (a grid)
         return any_unfinished(trials) ? Assignment::wait() : Assignment::done();
-      job.params = study.sample_params(number);
+      job.params = context.propose(number);
       job.budget = rungs_.front();
     }
     // With max_trials as the limit: a trial enqueued meanwhile may have taken the last number.
-    if (auto trial = store.create_trial(study.id(), job, max_trials))
+    if (auto trial = context.create_trial(job, max_trials))
       return Assignment::run(std::move(*trial));
     return Assignment::wait();  // the next call sees the new trials
   }

@@ -20,14 +20,14 @@
 // count) and trials still run, and is done once they have all finished. It is also done when the
 // sampler is exhausted (a grid: trial numbers reach its capacity) and nothing is left to promote.
 // Failed and Pruned trials are never promoted and do not count in n_k; neither do trials whose
-// budget is no rung's (an enqueued trial with budget 0, i.e. the full budget). should_stop never
-// stops a trial.
+// budget is no rung's (an enqueued trial with budget 0, i.e. the full budget). ASHA never stops
+// a running trial (a pruner may).
 //
 // State: none besides the trials. A trial's rung is its budget, and a trial is promoted when some
 // trial names it as `parent`, so a resumed search (any process, any Study object) continues the
 // same rungs; a larger max_budget on resume adds rungs on top. The decide-and-create step runs
-// under a StateLock (study attribute "asha.lock"), so concurrent workers never promote a trial
-// twice.
+// under a lease (SchedulerContext::lease, study attribute "asha.lock"), so concurrent workers never
+// promote a trial twice.
 //
 // Options (YAML: scheduler: {asha: {...}}), validated by the constructor (InvalidArgument):
 //   max_budget  the largest budget of one trial, the top rung's (required, >= 1)
@@ -62,10 +62,7 @@ class Asha final : public Scheduler {
   explicit Asha(AshaOptions options);
 
   std::string name() const override { return "asha"; }
-  bool should_stop(const Trial&, const std::vector<Trial>&, Direction) override { return false; }
-  bool stops_trials() const override { return false; }
-  bool assigns_trials() const override { return true; }
-  Assignment assign(study::Study& study, const std::string& worker,
+  Assignment assign(SchedulerContext& context, const std::string& worker,
                     std::optional<std::int64_t> max_trials) override;
 
   const AshaOptions& options() const { return options_; }
@@ -83,7 +80,7 @@ class Asha final : public Scheduler {
   std::vector<double> rungs_;
 };
 
-/// The study attribute holding ASHA's lease (quarry/schedulers/state_lock.hpp).
+/// The study attribute holding ASHA's lease (SchedulerContext::lease).
 inline constexpr const char* kAshaLockAttr = "asha.lock";
 
 }  // namespace quarry::schedulers

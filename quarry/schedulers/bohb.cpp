@@ -11,7 +11,6 @@
 #include "quarry/core/options.hpp"
 #include "quarry/core/rng.hpp"
 #include "quarry/samplers/parzen.hpp"
-#include "quarry/study/study.hpp"
 
 namespace quarry::schedulers {
 
@@ -163,19 +162,19 @@ std::optional<double> Bohb::model_budget(const Space& space, const std::vector<T
   return g ? std::optional<double>(g->budget) : std::nullopt;
 }
 
-Params Bohb::propose(study::Study& study, std::int64_t number, double budget,
+Params Bohb::propose(SchedulerContext& context, std::int64_t number, double budget,
                      const std::vector<Trial>& trials) {
   (void)budget;  // the model comes from the largest budget with enough points, whatever this one
   Rng rng = Rng::stream(options_.seed, {static_cast<std::uint64_t>(number), kBohbStream});
   if (rng.uniform() >= options_.random_fraction) {
-    const Space space = study.space();
+    const Space space = context.space();
     const auto params = modelled(space);
-    const bool maximise = study.directions().front() == Direction::Maximize;
+    const bool maximise = context.directions().front() == Direction::Maximize;
     if (!params.empty())
       if (auto g = groups(options_, params.size(), trials, maximise))
         return model_proposal(options_, space, params, *g, rng);
   }
-  return study.sample_params(number);
+  return context.propose(number);
 }
 
 }  // namespace quarry::schedulers

@@ -6,8 +6,6 @@
 #include <set>
 
 #include "quarry/core/error.hpp"
-#include "quarry/schedulers/state_lock.hpp"
-#include "quarry/study/study.hpp"
 
 namespace quarry::schedulers {
 
@@ -89,8 +87,8 @@ struct Plan {
 class Planner {
  public:
   Planner(const HyperbandSchedule& schedule, State& state, const Trials& trials,
-          const study::Study& study)
-      : schedule_(schedule), state_(state), trials_(trials), study_(study) {}
+          Direction direction)
+      : schedule_(schedule), state_(state), trials_(trials), direction_(direction) {}
 
   Plan decide() {
     for (std::size_t i = 0; i < state_.brackets.size(); ++i)
@@ -171,16 +169,20 @@ class Planner {
       if (unfinished(b, r - 1) + pending + created(b, r) >= schedule_.size(b.bracket, r)) continue;
       const Trial* best = pool.front();
       for (const Trial* t : pool)
-        if (study_.better(t->values[0], best->values[0])) best = t;
+        if (better(t->values[0], best->values[0])) best = t;
       return Plan{Plan::Kind::Promote, index, r, best->number};
     }
     return std::nullopt;
   }
 
+  bool better(double a, double b) const {
+    return direction_ == Direction::Minimize ? a < b : a > b;
+  }
+
   const HyperbandSchedule& schedule_;
   State& state_;
   const Trials& trials_;
-  const study::Study& study_;
+  Direction direction_;
 };
 
 }  // namespace
@@ -232,9 +234,8 @@ Hyperband::Hyperband(HyperbandOptions options) : schedule_(options) {}
 
 namespace {
 
-State load_state(storage::Storage& store, const study::Study& study,
-                 const HyperbandSchedule& schedule) {
-  const auto text = store.get_attr(study.id(), kHyperbandStateAttr);
+State load_state(const SchedulerContext& context, const HyperbandSchedule& schedule) {
+  const auto text = context.state(kHyperbandStateAttr);
   if (!text) {
     State fresh{schedule.num_brackets() - 1, 0, {}};
     Bracket first{fresh.current_bracket, {}};
@@ -245,7 +246,7 @@ State load_state(storage::Storage& store, const study::Study& study,
   const auto j = nlohmann::json::parse(*text);
   const auto wanted = options_json(schedule.options());
   if (j.at("options") != wanted)
-    throw InvalidArgument("Hyperband: study '" + study.name() + "' was started with " +
+    throw InvalidArgument("Hyperband: study '" + context.study_name() + "' was started with " +
                           describe(j.at("options")) + "; resume it with the same options, not " +
                           describe(wanted));
   return from_json(j);
@@ -253,7 +254,7 @@ State load_state(storage::Storage& store, const study::Study& study,
 
 /// Creates (as Waiting) trials the state names but the store lacks: a worker died between
 /// writing the state and creating the trial. Returns whether it created any.
-bool recover_missing(State& state, const Trials& trials, study::Study& study,
+bool recover_missing(State& state, const Trials& trials, SchedulerContext& context,
                      const HyperbandSchedule& schedule,
                      const std::function<Params(std::int64_t, double)>& propose) {
   bool created = false;
@@ -265,42 +266,38 @@ bool recover_missing(State& state, const Trials& trials, study::Study& study,
         const auto budget = static_cast<double>(schedule.epochs(b.bracket, round));
         Params params = slot.parent ? trials.at(static_cast<std::size_t>(*slot.parent)).params
                                     : propose(slot.trial, budget);
-        auto t = study.storage().create_trial(study.id(), {.state = TrialState::Waiting,
-                                                           .params = std::move(params),
-                                                           .budget = budget,
-                                                           .parent = slot.parent});
+        auto t = context.create_trial({.state = TrialState::Waiting,
+                                       .params = std::move(params),
+                                       .budget = budget,
+                                       .parent = slot.parent});
         slot.trial = t->number;
         created = true;
       }
-  if (created)
-    study.storage().set_attr(study.id(), kHyperbandStateAttr,
-                             to_json(state, schedule.options()).dump());
+  if (created) context.set_state(kHyperbandStateAttr, to_json(state, schedule.options()).dump());
   return created;
 }
 
 }  // namespace
 
-Params Hyperband::propose(study::Study& study, std::int64_t number, double budget,
+Params Hyperband::propose(SchedulerContext& context, std::int64_t number, double budget,
                           const std::vector<Trial>& trials) {
   (void)budget, (void)trials;
-  return study.sample_params(number);
+  return context.propose(number);
 }
 
-Assignment Hyperband::assign(study::Study& study, const std::string& worker,
+Assignment Hyperband::assign(SchedulerContext& context, const std::string& worker,
                              std::optional<std::int64_t> max_trials) {
-  auto& store = study.storage();
   for (;;) {
-    if (auto waiting = store.claim_trial(study.id(), worker))
-      return Assignment::run(std::move(*waiting));
-    StateLock lock(store, study.id(), std::string(kHyperbandStateAttr) + ".lock", worker);
-    State state = load_state(store, study, schedule_);
-    const Trials trials = store.get_trials(study.id());
+    if (auto waiting = context.claim_waiting(worker)) return Assignment::run(std::move(*waiting));
+    const auto lease = context.lease(std::string(kHyperbandStateAttr) + ".lock", worker);
+    State state = load_state(context, schedule_);
+    const Trials trials = context.trials();
     const auto propose_new = [&](std::int64_t n, double budget) {
-      return propose(study, n, budget, trials);
+      return propose(context, n, budget, trials);
     };
-    if (recover_missing(state, trials, study, schedule_, propose_new)) continue;  // claim them
+    if (recover_missing(state, trials, context, schedule_, propose_new)) continue;  // claim them
     const auto number = static_cast<std::int64_t>(trials.size());
-    const Plan plan = Planner(schedule_, state, trials, study).decide();
+    const Plan plan = Planner(schedule_, state, trials, context.directions().front()).decide();
     if (plan.kind == Plan::Kind::Wait) return Assignment::wait();
     if (plan.kind == Plan::Kind::Done) return Assignment::done();
     if (max_trials && number >= *max_trials) {
@@ -311,18 +308,18 @@ Assignment Hyperband::assign(study::Study& study, const std::string& worker,
     Bracket& bracket = state.brackets[plan.bracket];
     auto& round = bracket.rounds[static_cast<std::size_t>(plan.round)];
     round.push_back({number, plan.parent});
-    store.set_attr(study.id(), kHyperbandStateAttr, to_json(state, schedule_.options()).dump());
+    context.set_state(kHyperbandStateAttr, to_json(state, schedule_.options()).dump());
     const auto budget = static_cast<double>(schedule_.epochs(bracket.bracket, plan.round));
     Params params = plan.parent ? trials.at(static_cast<std::size_t>(*plan.parent)).params
                                 : propose_new(number, budget);
-    auto trial = store.create_trial(study.id(), {.state = TrialState::Running,
-                                                 .params = std::move(params),
-                                                 .budget = budget,
-                                                 .parent = plan.parent,
-                                                 .worker = worker});
+    auto trial = context.create_trial({.state = TrialState::Running,
+                                       .params = std::move(params),
+                                       .budget = budget,
+                                       .parent = plan.parent,
+                                       .worker = worker});
     if (trial->number != number) {  // a trial was created outside the schedule (enqueue)
       round.back().trial = trial->number;
-      store.set_attr(study.id(), kHyperbandStateAttr, to_json(state, schedule_.options()).dump());
+      context.set_state(kHyperbandStateAttr, to_json(state, schedule_.options()).dump());
     }
     return Assignment::run(std::move(*trial));
   }

@@ -18,8 +18,8 @@
 // last iteration, workers wait for the running trials and then stop.
 //
 // State: the brackets (which trial sits in which round) live in the store as the study attribute
-// "hyperband", updated under a StateLock, so any number of workers share one schedule and a search
-// killed mid-bracket continues that bracket when started again.
+// "hyperband", updated under a lease (SchedulerContext::lease), so any number of workers share one
+// schedule and a search killed mid-bracket continues that bracket when started again.
 //
 // Options (YAML: scheduler: {hyperband: {...}}):
 //   max_epochs            the largest budget of one trial (required, >= 1)
@@ -60,18 +60,15 @@ class Hyperband : public Scheduler {
  public:
   explicit Hyperband(HyperbandOptions options = {});
   std::string name() const override { return "hyperband"; }
-  bool should_stop(const Trial&, const std::vector<Trial>&, Direction) override { return false; }
-  bool stops_trials() const override { return false; }
-  bool assigns_trials() const override { return true; }
-  Assignment assign(study::Study& study, const std::string& worker,
+  Assignment assign(SchedulerContext& context, const std::string& worker,
                     std::optional<std::int64_t> max_trials) override;
   const HyperbandSchedule& schedule() const { return schedule_; }
 
  protected:
   /// Parameters for a new configuration (trial `number`, first round of a bracket, `budget`
-  /// epochs), decided under the state lock; `trials` is the whole study. Hyperband asks the
+  /// epochs), decided under the lease; `trials` is the whole study. Hyperband asks the
   /// study's sampler; BOHB overrides this with its per-budget model.
-  virtual Params propose(study::Study& study, std::int64_t number, double budget,
+  virtual Params propose(SchedulerContext& context, std::int64_t number, double budget,
                          const std::vector<Trial>& trials);
 
  private:

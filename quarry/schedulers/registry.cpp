@@ -7,9 +7,7 @@
 #include "quarry/core/options.hpp"
 #include "quarry/schedulers/asha.hpp"
 #include "quarry/schedulers/bohb.hpp"
-#include "quarry/schedulers/curve.hpp"
 #include "quarry/schedulers/hyperband.hpp"
-#include "quarry/schedulers/median.hpp"
 
 namespace quarry::schedulers {
 
@@ -53,21 +51,7 @@ std::vector<SchedulerEntry> build_registry() {
              .hyperband_iterations =
                  options.integer("hyperband_iterations", defaults.hyperband_iterations, 1)});
        }},
-      {"learning_curve",
-       "learning-curve extrapolation (Domhan et al. 2015): stop a trial whose curve, extrapolated "
-       "by an ensemble of parametric families, is unlikely to beat the best value so far",
-       [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
-         return std::make_unique<LearningCurveStopping>(learning_curve_options_from_json(j));
-       }},
-      {"median", "stop a trial whose best value so far is worse than the median at its step",
-       [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
-         const ComponentOptions options("scheduler 'median'", j, {"min_trials", "warmup_steps"});
-         const MedianOptions defaults;
-         return std::make_unique<MedianStopping>(
-             MedianOptions{.min_trials = options.integer("min_trials", defaults.min_trials),
-                           .warmup_steps = options.integer("warmup_steps", defaults.warmup_steps)});
-       }},
-      {"none", "never stop a trial: every trial runs to its full budget",
+      {"none", "every trial runs at its full budget: a waiting trial first, else a new one",
        [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
          (void)ComponentOptions("scheduler 'none'", j, {});
          return std::make_unique<FullBudget>();

@@ -1,14 +1,18 @@
-// Schedulers: how much budget each trial gets and when to stop one early.
+// Schedulers: what runs next and at which budget.
 //
-// Two questions, both answered from the study's history (a scheduler never owns it; state that must
-// survive a restart lives in the store as study attributes):
-//  - should_stop: "should this running trial stop now?" after each reported intermediate value
-//    (Optuna's pruners);
-//  - assign (multi-fidelity schedulers: Hyperband, later ASHA and BOHB): "what should this worker
-//    run next?" answered with a status, the way Keras Tuner's populate_space answers RUNNING /
-//    IDLE / STOPPED: run this trial at this budget (a new configuration, or an earlier trial
-//    promoted: same parameters, larger budget, `parent` set so it continues from its checkpoint),
-//    wait (trials that decide what comes next are still running), or done.
+// A worker asks the study for work; the study asks its scheduler, which answers with a status the
+// way Keras Tuner's populate_space answers RUNNING / IDLE / STOPPED: run this trial at this budget
+// (a new configuration, or an earlier trial promoted: same parameters, larger budget, `parent` set
+// so that it continues from its checkpoint), wait (trials that decide what comes next are still
+// running), or done. Stopping a running trial early is a pruner's question
+// (pruners/pruner.hpp); a search may have both.
+//
+// A scheduler sees the study through a narrow context (SchedulerContext): claim a waiting trial,
+// read the trials, propose parameters (the study's sampler), create a trial, read and write its
+// own state, and take a lease on it. It never holds the store or the Study: state that must
+// survive a restart goes through the context, so any number of workers in any number of processes
+// share one schedule and a killed search continues it.
+//
 // Adding a scheduler: derive from Scheduler, register it in schedulers/registry.cpp, add one line
 // to tests/schedulers/conformance_test.cpp.
 #pragma once
@@ -19,16 +23,15 @@
 #include <string>
 #include <vector>
 
+#include "quarry/space/space.hpp"
 #include "quarry/study/trial.hpp"
-
-namespace quarry::study {
-class Study;
-}
 
 namespace quarry::schedulers {
 
+using space::Space;
 using study::Direction;
 using study::Trial;
+using study::TrialState;
 
 /// A scheduler's answer to "what next?" for one worker.
 struct Assignment {
@@ -41,34 +44,67 @@ struct Assignment {
   static Assignment done() { return {Kind::Done, std::nullopt}; }
 };
 
+/// Held while alive: the lease SchedulerContext::lease took (storage/lease.hpp).
+class StateLease {
+ public:
+  virtual ~StateLease() = default;
+};
+
+/// What a scheduler may do to the study it serves; the study implements it. Safe to use from many
+/// threads at once.
+class SchedulerContext {
+ public:
+  virtual ~SchedulerContext() = default;
+
+  virtual const std::string& study_name() const = 0;
+  /// One per objective; schedulers rank trials by the first.
+  virtual const std::vector<Direction>& directions() const = 0;
+  /// The study's search space now.
+  virtual Space space() const = 0;
+
+  /// A Waiting trial (queued, interrupted, or created by a worker that died before running it),
+  /// now Running for `worker` and with its parameters; nullopt when there is none.
+  virtual std::optional<Trial> claim_waiting(const std::string& worker) = 0;
+  /// Every trial of the study, by number.
+  virtual std::vector<Trial> trials() const = 0;
+  /// The study sampler's parameters for a new trial `number`, over the current space and history.
+  virtual Params propose(std::int64_t number) = 0;
+  /// How many trials the sampler can propose (a grid), nullopt when unbounded.
+  virtual std::optional<std::int64_t> capacity() const = 0;
+  /// Creates `trial` (its number is assigned; state, params, budget, parent and worker as given),
+  /// unless the study already holds `max_trials` trials: then nullopt.
+  virtual std::optional<Trial> create_trial(const study::NewTrial& trial,
+                                            std::optional<std::int64_t> max_trials = {}) = 0;
+  /// Stores the parameters of trial `number` (one created without them).
+  virtual void set_params(std::int64_t number, const Params& params) = 0;
+
+  /// The scheduler's own state `key` (a study attribute), nullopt when never written.
+  virtual std::optional<std::string> state(const std::string& key) const = 0;
+  virtual void set_state(const std::string& key, const std::string& value) = 0;
+  /// Blocks until the lease `key` is held for `worker`; released when the result is destroyed.
+  /// Decide-and-write steps that many workers could take at once run under it.
+  virtual std::unique_ptr<StateLease> lease(const std::string& key, const std::string& worker) = 0;
+};
+
 class Scheduler {
  public:
   virtual ~Scheduler() = default;
+  /// The registry name ("hyperband", ...).
   virtual std::string name() const = 0;
 
-  /// Called after `trial` reported a new intermediate value (trial.intermediate holds them all);
-  /// `history` is every trial of the study, the running ones included. `direction` is the first
-  /// objective's: pruning always looks at the first objective.
-  virtual bool should_stop(const Trial& trial, const std::vector<Trial>& history,
-                           Direction direction) = 0;
-
-  /// False when should_stop never answers true (the study then skips reading the history).
-  virtual bool stops_trials() const { return true; }
-  /// True for schedulers that decide which trial runs next and at which budget (assign).
-  virtual bool assigns_trials() const { return false; }
   /// The next trial for `worker` (claimed for it), wait, or done; never more than `max_trials`
-  /// trials in the study. Only called when assigns_trials(). Safe to call from many threads and
-  /// processes at once: the decision is made under the study's state in the store.
-  virtual Assignment assign(study::Study& study, const std::string& worker,
-                            std::optional<std::int64_t> max_trials);
+  /// trials in the study. Safe to call from many threads and processes at once.
+  virtual Assignment assign(SchedulerContext& context, const std::string& worker,
+                            std::optional<std::int64_t> max_trials) = 0;
 };
 
-/// Never stops a trial: every trial runs to its full budget.
+/// Every trial at the full budget: a waiting trial first, else a new configuration from the
+/// sampler, until `max_trials` or the sampler's capacity is reached (then done).
 class FullBudget final : public Scheduler {
  public:
   std::string name() const override { return "none"; }
-  bool should_stop(const Trial&, const std::vector<Trial>&, Direction) override { return false; }
-  bool stops_trials() const override { return false; }
+  Assignment assign(SchedulerContext& context, const std::string& worker,
+                    std::optional<std::int64_t> max_trials) override;
 };
 
 }  // namespace quarry::schedulers

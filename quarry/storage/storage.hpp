@@ -39,14 +39,7 @@ struct StudyInfo {
   double created_at = 0;
 };
 
-/// What create_trial needs to know; the store fills number, created_at, attempts.
-struct NewTrial {
-  TrialState state = TrialState::Running;  ///< Running (claimed at once by `worker`) or Waiting
-  Params params;
-  double budget = 0;
-  std::optional<std::int64_t> parent;
-  std::string worker;  ///< who claims it when state is Running
-};
+using study::NewTrial;
 
 class Storage {
  public:

@@ -1,17 +1,15 @@
 #include "quarry/study/study.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "quarry/core/error.hpp"
+#include "quarry/process/worker.hpp"
 #include "quarry/samplers/random.hpp"
+#include "quarry/storage/lease.hpp"
 #include "quarry/study/constraints.hpp"
 #include "quarry/study/pareto.hpp"
 
@@ -21,30 +19,77 @@ namespace {
 
 constexpr const char* kSpaceAttr = "space";
 
-std::string host_name() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
+/// The sampler's slot of stored state: the study attribute "sampler.<name>".
+class StoredSamplerState final : public samplers::SamplerState {
+ public:
+  StoredSamplerState(std::shared_ptr<storage::Storage> storage, std::int64_t study, std::string key)
+      : storage_(std::move(storage)), study_(study), key_(std::move(key)) {}
+  std::optional<std::string> load() const override { return storage_->get_attr(study_, key_); }
+  bool replace(const std::optional<std::string>& expected, const std::string& value) override {
+    return storage_->compare_and_set_attr(study_, key_, expected, value);
+  }
+
+ private:
+  std::shared_ptr<storage::Storage> storage_;
+  std::int64_t study_;
+  std::string key_;
+};
+
+struct HeldLease final : schedulers::StateLease {
+  HeldLease(storage::Storage& storage, std::int64_t study, const std::string& key,
+            const std::string& worker)
+      : lease(storage, study, key, worker) {}
+  storage::Lease lease;
+};
 
 }  // namespace
 
-bool local_worker_is_dead(const std::string& worker) {
-  const auto first = worker.find(':');
-  const auto second = worker.find(':', first + 1);
-  if (first == std::string::npos || second == std::string::npos) return false;
-  if (worker.substr(0, first) != host_name()) return false;
-  try {
-    const pid_t pid = static_cast<pid_t>(std::stol(worker.substr(first + 1, second - first - 1)));
-    return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
+/// What the scheduler sees of the study: trials, the sampler's proposals, its own state.
+class Study::Context final : public schedulers::SchedulerContext {
+ public:
+  explicit Context(Study& study) : study_(study) {}
 
-std::string local_worker_id(int slot) {
-  return host_name() + ":" + std::to_string(getpid()) + ":" + std::to_string(slot);
-}
+  const std::string& study_name() const override { return study_.name(); }
+  const std::vector<Direction>& directions() const override { return study_.directions(); }
+  Space space() const override { return study_.space(); }
+  std::optional<Trial> claim_waiting(const std::string& worker) override {
+    auto waiting = store().claim_trial(id(), worker);
+    // A process killed between creating a trial and storing its parameters leaves it without
+    // them: sample them now (the same values, as sampling depends on the trial number).
+    if (waiting && waiting->params.empty() && !study_.space().empty()) {
+      waiting->params = study_.sample_params(waiting->number);
+      store().set_params(id(), waiting->number, waiting->params);
+    }
+    return waiting;
+  }
+  std::vector<Trial> trials() const override { return store().get_trials(id()); }
+  Params propose(std::int64_t number) override { return study_.sample_params(number); }
+  std::optional<std::int64_t> capacity() const override {
+    return study_.sampler_->capacity(study_.space());
+  }
+  std::optional<Trial> create_trial(const NewTrial& trial,
+                                    std::optional<std::int64_t> max_trials) override {
+    return store().create_trial(id(), trial, max_trials);
+  }
+  void set_params(std::int64_t number, const Params& params) override {
+    store().set_params(id(), number, params);
+  }
+  std::optional<std::string> state(const std::string& key) const override {
+    return store().get_attr(id(), key);
+  }
+  void set_state(const std::string& key, const std::string& value) override {
+    store().set_attr(id(), key, value);
+  }
+  std::unique_ptr<schedulers::StateLease> lease(const std::string& key,
+                                                const std::string& worker) override {
+    return std::make_unique<HeldLease>(store(), id(), key, worker);
+  }
+
+ private:
+  storage::Storage& store() const { return *study_.storage_; }
+  std::int64_t id() const { return study_.id(); }
+  Study& study_;
+};
 
 Study::Study(std::shared_ptr<storage::Storage> storage, const std::string& name,
              StudyOptions options)
@@ -59,9 +104,11 @@ Study::Study(std::shared_ptr<storage::Storage> storage, storage::StudyInfo info,
       info_(std::move(info)),
       sampler_(std::move(options.sampler)),
       scheduler_(std::move(options.scheduler)),
+      pruner_(std::move(options.pruner)),
       directions_wanted_(std::move(options.directions)) {
   if (!sampler_) sampler_ = std::make_shared<samplers::RandomSampler>();
   if (!scheduler_) scheduler_ = std::make_shared<schedulers::FullBudget>();
+  if (dynamic_cast<const pruners::NopPruner*>(pruner_.get()) != nullptr) pruner_.reset();
 }
 
 Study Study::open(std::shared_ptr<storage::Storage> storage, const std::string& name,
@@ -79,7 +126,9 @@ Study Study::open(std::shared_ptr<storage::Storage> storage, const std::string& 
 }
 
 void Study::attach_sampler() {
-  sampler_->attach({.directions = info_.directions, .storage = storage_.get(), .study = info_.id});
+  sampler_->attach({.directions = info_.directions,
+                    .state = std::make_shared<StoredSamplerState>(storage_, info_.id,
+                                                                  "sampler." + sampler_->name())});
 }
 
 Space Study::space() const {
@@ -114,40 +163,16 @@ Params Study::sample_params(std::int64_t number) {
 
 schedulers::Assignment Study::next(const std::string& worker,
                                    std::optional<std::int64_t> max_trials) {
-  if (scheduler_->assigns_trials()) return scheduler_->assign(*this, worker, max_trials);
-  auto trial = ask(worker, max_trials);
-  return trial ? schedulers::Assignment::run(std::move(*trial)) : schedulers::Assignment::done();
+  Context context(*this);
+  return scheduler_->assign(context, worker, max_trials);
 }
 
 std::optional<Trial> Study::ask(const std::string& worker, std::optional<std::int64_t> max_trials) {
-  if (scheduler_->assigns_trials()) {
-    for (;;) {
-      auto next_one = scheduler_->assign(*this, worker, max_trials);
-      if (next_one.kind != schedulers::Assignment::Kind::Wait) return std::move(next_one.trial);
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+  for (;;) {
+    auto next_one = next(worker, max_trials);
+    if (next_one.kind != schedulers::Assignment::Kind::Wait) return std::move(next_one.trial);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  const Space current = space();
-  if (auto waiting = storage_->claim_trial(info_.id, worker)) {
-    // A process killed between creating a trial and storing its parameters leaves it without
-    // them: sample them now (the same values, as sampling depends on the trial number).
-    if (waiting->params.empty() && !current.empty()) {
-      waiting->params =
-          samplers::sample_all(*sampler_, current, history_for_sampler(current), waiting->number);
-      storage_->set_params(info_.id, waiting->number, waiting->params);
-    }
-    return waiting;
-  }
-  std::optional<std::int64_t> limit = max_trials;
-  if (auto capacity = sampler_->capacity(current))
-    limit = limit ? std::min(*limit, *capacity) : *capacity;
-  auto trial =
-      storage_->create_trial(info_.id, {.state = TrialState::Running, .worker = worker}, limit);
-  if (!trial) return std::nullopt;
-  trial->params =
-      samplers::sample_all(*sampler_, current, history_for_sampler(current), trial->number);
-  storage_->set_params(info_.id, trial->number, trial->params);
-  return trial;
 }
 
 Trial Study::enqueue(const Params& params, double budget) {
@@ -181,12 +206,12 @@ bool Study::report(std::int64_t number, std::int64_t step, double value) {
 }
 
 bool Study::should_prune(std::int64_t number) {
-  if (!scheduler_->stops_trials()) return false;
+  if (!pruner_) return false;
   const auto history = storage_->get_trials(info_.id);
   if (number < 0 || number >= static_cast<std::int64_t>(history.size()))
     throw InvalidArgument("study '" + info_.name + "' has no trial " + std::to_string(number));
-  return scheduler_->should_stop(history[static_cast<std::size_t>(number)], history,
-                                 info_.directions.front());
+  return pruner_->should_prune(history[static_cast<std::size_t>(number)], history,
+                               info_.directions.front());
 }
 
 void Study::tell(std::int64_t number, const std::vector<double>& values) {
@@ -230,7 +255,7 @@ std::vector<std::int64_t> Study::requeue_stale(double stale_after) {
       continue;
     const double last_sign = t.heartbeat.value_or(t.started_at.value_or(t.created_at));
     const bool silent = now - last_sign > stale_after;
-    if ((silent || local_worker_is_dead(t.worker)) &&
+    if ((silent || process::local_worker_is_dead(t.worker)) &&
         requeue(t, "worker " + t.worker + (silent ? " stopped sending heartbeats" : " is gone")))
       requeued.push_back(t.number);
   }

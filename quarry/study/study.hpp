@@ -1,12 +1,19 @@
 // Study: one search, stored in a Storage: ask for a trial, report its progress, tell its result.
 //
+// clang-format off
 //   auto storage = quarry::storage::open_storage("sqlite://runs/demo.db");
-//   quarry::Study study(storage, "demo", {.directions = {Direction::Minimize}, .sampler =
-//   sampler}); study.register_space(space); while (auto trial = study.ask("me")) {
+//   quarry::Study study(storage, "demo", {.directions = {Direction::Minimize}, .sampler = sampler});
+//   study.register_space(space);
+//   while (auto trial = study.ask("me")) {
 //     double loss = train(trial->params);
 //     study.tell(trial->number, {loss});
 //   }
+// clang-format on
 //
+// The study wires three strategies to the store: the sampler proposes parameters (it reads the
+// history, never the store: its learned state goes through a handle the study owns), the
+// scheduler decides what runs next and at which budget (through a SchedulerContext the study
+// implements), the pruner answers "stop this running trial?" after each report.
 // A study object is a thin, thread-safe view of the store: several threads (and processes, and
 // later machines) may drive the same study at once. Nothing about the search lives only in memory.
 #pragma once
@@ -18,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "quarry/pruners/pruner.hpp"
 #include "quarry/samplers/sampler.hpp"
 #include "quarry/schedulers/scheduler.hpp"
 #include "quarry/space/hyperparameters.hpp"
@@ -28,7 +36,8 @@ namespace quarry::study {
 struct StudyOptions {
   std::vector<Direction> directions = {Direction::Minimize};  ///< one per objective
   std::shared_ptr<samplers::Sampler> sampler;                 ///< default: random, seed 0
-  std::shared_ptr<schedulers::Scheduler> scheduler;           ///< default: none (never prunes)
+  std::shared_ptr<schedulers::Scheduler> scheduler;           ///< default: every trial in full
+  std::shared_ptr<pruners::Pruner> pruner;                    ///< default: none (never prunes)
 };
 
 class Study {
@@ -58,8 +67,8 @@ class Study {
   // --- ask / report / tell ------------------------------------------------------------------
   /// The next trial to run for `worker`: a waiting one (queued or interrupted earlier) if any, else
   /// a new one with parameters from the sampler. nullopt when the study holds `max_trials` trials
-  /// or the sampler is exhausted (grid). With a scheduler that assigns trials (Hyperband) the
-  /// scheduler decides, and ask blocks while it answers "wait" (use next() not to block).
+  /// or the sampler is exhausted (grid). The scheduler decides (Hyperband may promote an earlier
+  /// trial instead), and ask blocks while it answers "wait" (use next() not to block).
   std::optional<Trial> ask(const std::string& worker, std::optional<std::int64_t> max_trials = {});
   /// Like ask, but returns the scheduler's "wait" instead of blocking: Run (with the trial claimed
   /// for `worker`), Wait (running trials decide what comes next: ask again later) or Done.
@@ -74,9 +83,9 @@ class Study {
   /// Stores what a define-by-run trial registered: the parameters and their values.
   void record(std::int64_t number, const HyperParameters& hp);
 
-  /// Records an intermediate value; returns true when the scheduler says the trial should stop.
+  /// Records an intermediate value; returns true when the pruner says the trial should stop.
   bool report(std::int64_t number, std::int64_t step, double value);
-  /// The scheduler's current answer for a running trial.
+  /// The pruner's current answer for a running trial.
   bool should_prune(std::int64_t number);
 
   /// Completes a trial with one value per objective; a NaN value fails it instead.
@@ -104,6 +113,7 @@ class Study {
 
  private:
   Study(std::shared_ptr<storage::Storage> storage, storage::StudyInfo info, StudyOptions options);
+  class Context;  // the SchedulerContext the scheduler sees
   std::vector<Trial> history_for_sampler(const Space& space) const;
   void attach_sampler();
 
@@ -111,6 +121,7 @@ class Study {
   storage::StudyInfo info_;
   std::shared_ptr<samplers::Sampler> sampler_;
   std::shared_ptr<schedulers::Scheduler> scheduler_;
+  std::shared_ptr<pruners::Pruner> pruner_;   // null: never prunes
   std::vector<Direction> directions_wanted_;  // as given in the options (the store's win on open)
   struct SpaceCache {
     std::mutex mutex;
@@ -119,11 +130,6 @@ class Study {
   };
   std::unique_ptr<SpaceCache> space_cache_ = std::make_unique<SpaceCache>();
 };
-
-/// "host:pid:slot" — the id of one worker slot of this process.
-std::string local_worker_id(int slot);
-/// True when `worker` ("host:pid:slot") names a process of this host that no longer exists.
-bool local_worker_is_dead(const std::string& worker);
 
 }  // namespace quarry::study
 

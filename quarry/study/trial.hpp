@@ -24,12 +24,12 @@ inline bool is_finished(TrialState s) {
 
 enum class Direction { Minimize, Maximize };
 std::string to_string(Direction d);
-Direction direction_from_string(
-    const std::string& s);  // "minimize" | "maximize"; throws InvalidArgument
+/// "minimize" | "maximize"; throws InvalidArgument.
+Direction direction_from_string(const std::string& s);
 
 struct Trial {
-  std::int64_t number =
-      -1;  ///< unique within the study, assigned atomically by the store: 0, 1, 2...
+  /// Unique within the study, assigned atomically by the store: 0, 1, 2...
+  std::int64_t number = -1;
   TrialState state = TrialState::Waiting;
   Params params;
   std::vector<double> values;                   ///< one per objective, set when Complete
@@ -50,6 +50,15 @@ struct Trial {
   std::optional<double> duration() const;
   /// The last reported intermediate value, if any.
   std::optional<double> last_intermediate() const;
+};
+
+/// What creating a trial needs to know; the store fills number, created_at, attempts.
+struct NewTrial {
+  TrialState state = TrialState::Running;  ///< Running (claimed at once by `worker`) or Waiting
+  Params params;
+  double budget = 0;
+  std::optional<std::int64_t> parent;
+  std::string worker;  ///< who claims it when state is Running
 };
 
 /// Seconds since the Unix epoch, with sub-millisecond resolution.

@@ -116,18 +116,22 @@ TEST_P(CliBadStudyPart, FailsWithOneLineNamingFileAndKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, CliBadStudyPart,
-    ::testing::Values(BadPart{"UnknownSampler", std::string(kStudy) + "sampler: sobol\n", "sampler",
-                              "unknown sampler 'sobol' (known: evolution, gp, grid, nsga2, random, "
-                              "rl, surrogate, tpe)"},
-                      BadPart{"UnknownSchedulerOption",
-                              std::string(kStudy) + "scheduler: {median: {patience: 3}}\n",
-                              "scheduler", "scheduler 'median': unknown option 'patience'"},
-                      BadPart{
-                          "UnknownPlaceholder", with_line(5, "command: [sh, \"{y}\"]"), "command",
-                          "argument 1 '{y}' names parameter 'y', which is not in the search space"},
-                      BadPart{"UnknownFunctionOption",
-                              "study: demo\nobjective: value\nfunction: {branin: {dims: 3}}\n",
-                              "function", "function 'branin': unknown option 'dims'"}),
+    ::testing::Values(
+        BadPart{"UnknownSampler", std::string(kStudy) + "sampler: sobol\n", "sampler",
+                "unknown sampler 'sobol' (known: evolution, gp, grid, nsga2, random, "
+                "rl, surrogate, tpe)"},
+        BadPart{"UnknownSchedulerOption",
+                std::string(kStudy) + "scheduler: {median: {patience: 3}}\n", "scheduler",
+                "scheduler 'median': unknown option 'patience'"},
+        BadPart{"UnknownPrunerOption", std::string(kStudy) + "pruner: {median: {patience: 3}}\n",
+                "pruner", "pruner 'median': unknown option 'patience'"},
+        BadPart{"UnknownPruner", std::string(kStudy) + "pruner: hyperband\n", "pruner",
+                "unknown pruner 'hyperband' (known: learning_curve, median, none)"},
+        BadPart{"UnknownPlaceholder", with_line(5, "command: [sh, \"{y}\"]"), "command",
+                "argument 1 '{y}' names parameter 'y', which is not in the search space"},
+        BadPart{"UnknownFunctionOption",
+                "study: demo\nobjective: value\nfunction: {branin: {dims: 3}}\n", "function",
+                "function 'branin': unknown option 'dims'"}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(CliBadStudy, MissingStudyFileIsNamed) {

@@ -70,7 +70,7 @@ TEST(NasSectionTest, FidelityTakesTheSchedulersFullBudget) {
   EXPECT_TRUE(f.fit->inherit_weights);
   const StudyFile nested = parse_study_file(
       kHead +
-          "nas: macro\nscheduler: {learning_curve: {with: {asha: {max_budget: 27}}}}\n"
+          "nas: macro\nscheduler: {asha: {max_budget: 27}}\npruner: learning_curve\n"
           "fit: {fidelity: rows}\n",
       "study.yaml");
   EXPECT_EQ(nested.fit->max_budget, 27.0);

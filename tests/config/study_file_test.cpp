@@ -60,7 +60,7 @@ const BadCase kBadCases[] = {
     {"study: s\n\ncomand: [x]\n",
      "study.yaml:3: unknown key 'comand' in the study (expected one of: study, directory, storage, "
      "objective, objectives, space, command, function, env, trial_timeout, sampler, scheduler, "
-     "max_trials, timeout, workers, seed)"},
+     "pruner, max_trials, timeout, workers, seed)"},
     {"objective: loss\ncommand: [run]\n", "study.yaml:1: missing required key 'study'"},
     {"study: a/b\n",
      "study.yaml:1: study: expected a name of letters, digits, '_', '.' and '-', got a/b"},
@@ -362,7 +362,7 @@ TEST(StudyFile, SearchSettingsAndEnvironment) {
                             "env: {CUDA_VISIBLE_DEVICES: 0, MODE: fast, EMPTY: ''}\n"
                             "trial_timeout: 60\n"
                             "sampler: {random: {seed: 3}}\n"
-                            "scheduler: {median: {min_trials: 5, warmup_steps: 2}}\n"
+                            "pruner: {median: {min_trials: 5, warmup_steps: 2}}\n"
                             "max_trials: 50\n"
                             "timeout: 0.5\n"
                             "workers: 2\n"
@@ -372,16 +372,53 @@ TEST(StudyFile, SearchSettingsAndEnvironment) {
   EXPECT_EQ(f.trial_timeout, 60.0);
   EXPECT_EQ(f.sampler, "random");
   EXPECT_EQ(f.sampler_options, nlohmann::json({{"seed", 3}}));
-  EXPECT_EQ(f.scheduler, "median");
-  EXPECT_EQ(f.scheduler_options, nlohmann::json({{"min_trials", 5}, {"warmup_steps", 2}}));
+  EXPECT_EQ(f.scheduler, "none");
+  EXPECT_EQ(f.pruner, "median");
+  EXPECT_EQ(f.pruner_options, nlohmann::json({{"min_trials", 5}, {"warmup_steps", 2}}));
   EXPECT_EQ(f.max_trials, 50);
   EXPECT_EQ(f.timeout, 0.5);
   EXPECT_EQ(f.workers, 2);
   EXPECT_EQ(f.seed, 18446744073709551615u);
-  const StudyFile g = parse(std::string(kMinimal) + "sampler: grid\nscheduler: {median: {}}\n");
+  const StudyFile g = parse(std::string(kMinimal) + "sampler: grid\npruner: {median: {}}\n");
   EXPECT_EQ(g.sampler, "grid");
-  EXPECT_EQ(g.scheduler, "median");
-  EXPECT_EQ(g.scheduler_options, nlohmann::json::object());
+  EXPECT_EQ(g.pruner, "median");
+  EXPECT_EQ(g.pruner_options, nlohmann::json::object());
+}
+
+TEST(StudyFile, SchedulerNamingAPrunerIsReadAsThePruner) {
+  // Files written before `pruner:` existed named pruners under `scheduler:`.
+  const StudyFile median = parse(std::string(kMinimal) + "scheduler: {median: {min_trials: 3}}\n");
+  EXPECT_EQ(median.scheduler, "none");
+  EXPECT_EQ(median.scheduler_options, nlohmann::json::object());
+  EXPECT_EQ(median.pruner, "median");
+  EXPECT_EQ(median.pruner_options, nlohmann::json({{"min_trials", 3}}));
+  const StudyFile curve =
+      parse(std::string(kMinimal) +
+            "scheduler: {learning_curve: {max_step: 9, with: {hyperband: {max_epochs: 9}}}}\n");
+  EXPECT_EQ(curve.scheduler, "hyperband");
+  EXPECT_EQ(curve.scheduler_options, nlohmann::json({{"max_epochs", 9}}));
+  EXPECT_EQ(curve.pruner, "learning_curve");
+  EXPECT_EQ(curve.pruner_options, nlohmann::json({{"max_step", 9}}));
+  const StudyFile by_name =
+      parse(std::string(kMinimal) + "scheduler: {learning_curve: {with: asha}}\n");
+  EXPECT_EQ(by_name.scheduler, "asha");
+  EXPECT_EQ(by_name.pruner, "learning_curve");
+  EXPECT_EQ(by_name.pruner_options, nlohmann::json::object());
+  const StudyFile both =
+      parse(std::string(kMinimal) + "scheduler: {hyperband: {max_epochs: 9}}\npruner: median\n");
+  EXPECT_EQ(both.scheduler, "hyperband");
+  EXPECT_EQ(both.pruner, "median");
+}
+
+TEST(StudyFile, APrunerNamedTwiceIsAnError) {
+  EXPECT_EQ(error_of(std::string(kMinimal) + "scheduler: median\npruner: median\n"),
+            "study.yaml:6: scheduler: 'median' is a pruner, and 'pruner' names one already");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "scheduler: {learning_curve: {with: median}}\n"),
+            "study.yaml:6: scheduler: with: 'median' is a pruner; name a scheduler (asha, bohb, "
+            "hyperband) or use one pruner");
+  EXPECT_EQ(error_of(std::string(kMinimal) + "scheduler: {learning_curve: {with: [1]}}\n"),
+            "study.yaml:6: scheduler: with: expected a scheduler's name or {name: {options}}, "
+            "got [1]");
 }
 
 TEST(StudyFile, CommandArgumentsKeepTheirText) {

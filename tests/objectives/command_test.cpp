@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "quarry/runner/process.hpp"
+#include "quarry/process/process.hpp"
 
 namespace quarry::objectives {
 namespace {
@@ -259,7 +259,7 @@ TEST_F(CommandObjectiveTest, PruningStopsTheProcessGroupPromptly) {
   ASSERT_EQ(reports_.size(), 2u);
   EXPECT_EQ(reports_.back().first, 2);
   EXPECT_TRUE(dies_soon(std::stoi(read("grandchild.pid"))));
-  EXPECT_EQ(runner::live_children(), 0);
+  EXPECT_EQ(process::live_children(), 0);
 }
 
 TEST_F(CommandObjectiveTest, PruningKillsAProgramThatIgnoresSigterm) {

@@ -179,22 +179,36 @@ TEST(RlController, ResumedSearchContinuesFromTheStoredStateWithoutReplaying) {
   EXPECT_EQ(resumed->replayed(), 20);  // trials 29..48 only, not 0..28 again
 }
 
+/// A sampler's stored state kept in memory (the study keeps it in a study attribute).
+class TextState final : public SamplerState {
+ public:
+  explicit TextState(std::optional<std::string> text) : text_(std::move(text)) {}
+  std::optional<std::string> load() const override { return text_; }
+  bool replace(const std::optional<std::string>& expected, const std::string& value) override {
+    if (expected != text_) return false;
+    text_ = value;
+    return true;
+  }
+
+ private:
+  std::optional<std::string> text_;
+};
+
 TEST(RlController, CheckpointOfAnotherHistoryIsIgnored) {
   const auto storage = std::make_shared<storage::MemoryStorage>();
   run_study(storage, std::make_shared<RlController>(RlControllerOptions{.seed = 1}), 30);
-  // Study "other" has a different history but is handed study "rl"'s checkpoint.
+  // A search with a different history is handed study "rl"'s checkpoint.
   const Space space = choice_space();
   std::vector<Trial> history;
   RlController plain({.seed = 9});
   run(plain, space, history, 0, 30);
-  const auto other = storage->create_study("other", {Direction::Minimize});
-  storage->set_attr(other.id, RlController::kStateAttr,
-                    *storage->get_attr(storage->find_study("rl")->id, RlController::kStateAttr));
+  const auto state = std::make_shared<TextState>(
+      storage->get_attr(storage->find_study("rl")->id, RlController::kStateAttr));
   RlController attached({.seed = 9});
-  attached.attach({.storage = storage.get(), .study = other.id});
+  attached.attach({.state = state});
   EXPECT_EQ(attached.policy(space, history), RlController({.seed = 9}).policy(space, history));
   EXPECT_EQ(attached.replayed(), 30);
-  EXPECT_THAT(*storage->get_attr(other.id, RlController::kStateAttr), HasSubstr("\"consumed\":30"));
+  EXPECT_THAT(*state->load(), HasSubstr("\"consumed\":30"));
 }
 
 TEST(RlController, OptionsAreValidated) {

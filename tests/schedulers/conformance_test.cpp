@@ -35,74 +35,16 @@ std::function<std::unique_ptr<Scheduler>()> registered(const std::string& name,
 // clang-format off
 const std::vector<SchedulerCase> kCases = {
     {"none", registered("none")},
-    {"median", registered("median", {{"min_trials", 1}})},
     {"hyperband", registered("hyperband", {{"max_epochs", 9}, {"factor", 3}})},
     {"asha", registered("asha", {{"max_budget", 9}, {"eta", 3}})},
     {"bohb", registered("bohb", {{"max_epochs", 9}, {"factor", 3}})},
-    {"learning_curve", registered("learning_curve")},
 };
 // clang-format on
-
-Trial trial(std::int64_t number, TrialState state, std::map<std::int64_t, double> curve) {
-  Trial t;
-  t.number = number;
-  t.state = state;
-  t.intermediate = std::move(curve);
-  if (state == TrialState::Complete && !t.intermediate.empty())
-    t.values = {t.intermediate.rbegin()->second};
-  return t;
-}
-
-/// Ten finished trials whose curves are 10 + i at every step, plus the running `current`.
-std::vector<Trial> history_with(const Trial& current) {
-  std::vector<Trial> history;
-  for (std::int64_t i = 0; i < 10; ++i) {
-    const double v = 10.0 + static_cast<double>(i);
-    history.push_back(trial(i, i % 3 ? TrialState::Complete : TrialState::Pruned,
-                            {{0, v}, {1, v}, {2, v}, {3, v}}));
-  }
-  history.push_back(current);
-  return history;
-}
 
 class SchedulerConformance : public ::testing::TestWithParam<SchedulerCase> {};
 
 TEST_P(SchedulerConformance, NameMatchesItsRegistryEntry) {
   EXPECT_EQ(GetParam().make()->name(), GetParam().name);
-}
-
-TEST_P(SchedulerConformance, NeverStopsATrialThatReportedNothing) {
-  const Trial fresh = trial(10, TrialState::Running, {});
-  for (Direction d : {Direction::Minimize, Direction::Maximize})
-    EXPECT_FALSE(GetParam().make()->should_stop(fresh, history_with(fresh), d));
-}
-
-TEST_P(SchedulerConformance, HandlesAnEmptyHistory) {
-  const Trial alone = trial(0, TrialState::Running, {{0, 5.0}, {1, 7.0}});
-  for (Direction d : {Direction::Minimize, Direction::Maximize}) {
-    EXPECT_FALSE(GetParam().make()->should_stop(alone, {}, d)) << "nothing to compare with";
-    EXPECT_FALSE(GetParam().make()->should_stop(alone, {alone}, d));
-  }
-}
-
-TEST_P(SchedulerConformance, SameInputsGiveTheSameAnswer) {
-  for (double value : {0.0, 14.5, 100.0})
-    for (Direction d : {Direction::Minimize, Direction::Maximize}) {
-      const Trial current = trial(10, TrialState::Running, {{0, value}, {1, value}, {2, value}});
-      const auto history = history_with(current);
-      const auto scheduler = GetParam().make();
-      const bool first = scheduler->should_stop(current, history, d);
-      EXPECT_EQ(scheduler->should_stop(current, history, d), first);
-      EXPECT_EQ(GetParam().make()->should_stop(current, history, d), first);
-    }
-}
-
-TEST_P(SchedulerConformance, NeverStopsTheLeaderInEitherDirection) {
-  // The same history: 0 leads when minimising, 100 when maximising.
-  const Trial low = trial(10, TrialState::Running, {{0, 0.0}, {1, 0.0}, {2, 0.0}});
-  const Trial high = trial(10, TrialState::Running, {{0, 100.0}, {1, 100.0}, {2, 100.0}});
-  EXPECT_FALSE(GetParam().make()->should_stop(low, history_with(low), Direction::Minimize));
-  EXPECT_FALSE(GetParam().make()->should_stop(high, history_with(high), Direction::Maximize));
 }
 
 TEST_P(SchedulerConformance, DrivesAParallelSearchToItsEnd) {
@@ -150,24 +92,20 @@ using quarry::testing::error_of;
 
 TEST(SchedulerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_scheduler("foo", {}); }),
-            "unknown scheduler 'foo' (known: asha, bohb, hyperband, learning_curve, median, none)");
+            "unknown scheduler 'foo' (known: asha, bohb, hyperband, none)");
   EXPECT_EQ(error_of([] {
-              make_scheduler("median", {{"bar", 1}});
+              make_scheduler("asha", {{"bar", 1}});
             }),
-            "scheduler 'median': unknown option 'bar' (options: min_trials, warmup_steps)");
+            "scheduler 'asha': unknown option 'bar' (options: max_budget, min_budget, eta)");
   EXPECT_EQ(error_of([] {
               make_scheduler("none", {{"min_trials", 1}});
             }),
             "scheduler 'none': unknown option 'min_trials' (options: none)");
   EXPECT_EQ(error_of([] {
-              make_scheduler("median", {{"min_trials", 2.5}});
+              make_scheduler("asha", {{"max_budget", 2.5}});
             }),
-            "scheduler 'median': option 'min_trials' must be an integer, got 2.5");
-  EXPECT_THAT(error_of([] {
-                make_scheduler("median", {{"warmup_steps", -1}});
-              }),
-              HasSubstr("warmup_steps >= 0 must hold, got warmup_steps=-1"));
-  EXPECT_THAT(error_of([] { make_scheduler("median", "x"); }),
+            "scheduler 'asha': option 'max_budget' must be an integer, got 2.5");
+  EXPECT_THAT(error_of([] { make_scheduler("hyperband", "x"); }),
               HasSubstr("options must be a mapping"));
 }
 

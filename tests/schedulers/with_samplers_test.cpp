@@ -40,7 +40,6 @@ std::vector<Pairing> all_pairings() {
 nlohmann::json scheduler_options(const std::string& name) {
   if (name == "hyperband" || name == "bohb") return {{"max_epochs", 9}};
   if (name == "asha") return {{"max_budget", 9}};
-  if (name == "median") return {{"min_trials", 1}};
   return nullptr;
 }
 

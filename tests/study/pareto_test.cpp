@@ -7,7 +7,7 @@
 #include <limits>
 #include <memory>
 
-#include "quarry/schedulers/median.hpp"
+#include "quarry/pruners/median.hpp"
 #include "quarry/storage/memory.hpp"
 #include "quarry/study/constraints.hpp"
 #include "quarry/study/study.hpp"
@@ -145,8 +145,8 @@ TEST(Pareto, StudyWithTwoDirectionsPrunesOnTheFirstObjective) {
   // Maximise accuracy, minimise latency; the median rule must read "higher accuracy is better".
   Study study(std::make_shared<storage::MemoryStorage>(), "prune",
               {.directions = kMaxMin,
-               .scheduler = std::make_shared<schedulers::MedianStopping>(
-                   schedulers::MedianOptions{.min_trials = 2, .warmup_steps = 0})});
+               .pruner = std::make_shared<pruners::MedianStopping>(
+                   pruners::MedianOptions{.min_trials = 2, .warmup_steps = 0})});
   study.register_space(x_space());
   for (int i = 0; i < 3; ++i) {
     const auto t = study.ask("w");

@@ -6,9 +6,10 @@
 #include <set>
 
 #include "quarry/core/error.hpp"
+#include "quarry/process/worker.hpp"
+#include "quarry/pruners/median.hpp"
 #include "quarry/samplers/grid.hpp"
 #include "quarry/samplers/random.hpp"
-#include "quarry/schedulers/median.hpp"
 #include "quarry/storage/memory.hpp"
 
 namespace quarry::study {
@@ -118,8 +119,8 @@ TEST(Study, DefineByRunRegistersParametersAsTheyAreMet) {
 
 TEST(Study, ReportReachesTheScheduler) {
   Study study(std::make_shared<storage::MemoryStorage>(), "prune",
-              {.scheduler = std::make_shared<schedulers::MedianStopping>(
-                   schedulers::MedianOptions{.min_trials = 2, .warmup_steps = 0})});
+              {.pruner = std::make_shared<pruners::MedianStopping>(
+                   pruners::MedianOptions{.min_trials = 2, .warmup_steps = 0})});
   study.register_space(small_space());
   for (int i = 0; i < 3; ++i) {
     auto t = study.ask("w");
@@ -140,7 +141,7 @@ TEST(Study, StaleTrialsOfDeadLocalWorkersAreRequeued) {
   Study study(store, "stale");
   study.register_space(small_space());
   // A worker id of this host with a pid that cannot exist.
-  std::string dead = local_worker_id(0);
+  std::string dead = process::local_worker_id(0);
   dead = dead.substr(0, dead.find(':')) + ":999999999:0";
   auto t = study.ask(dead);
   auto manual = study.ask("manual");

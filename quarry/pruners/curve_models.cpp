@@ -1,4 +1,4 @@
-#include "quarry/schedulers/curve_models.hpp"
+#include "quarry/pruners/curve_models.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "quarry/core/error.hpp"
 
-namespace quarry::schedulers {
+namespace quarry::pruners {
 
 namespace {
 
@@ -325,4 +325,4 @@ std::optional<CurvePrediction> extrapolate(const std::vector<std::pair<double, d
       .mean = mean, .stddev = std::sqrt(variance), .families = static_cast<int>(fits.size())};
 }
 
-}  // namespace quarry::schedulers
+}  // namespace quarry::pruners

@@ -1,4 +1,4 @@
-#include "quarry/schedulers/curve.hpp"
+#include "quarry/pruners/curve.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,10 +10,9 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/options.hpp"
-#include "quarry/schedulers/curve_models.hpp"
-#include "quarry/schedulers/registry.hpp"
+#include "quarry/pruners/curve_models.hpp"
 
-namespace quarry::schedulers {
+namespace quarry::pruners {
 
 namespace {
 
@@ -76,26 +75,15 @@ std::optional<double> best_so_far(const Trial& trial, const std::vector<Trial>& 
   return best;
 }
 
-std::shared_ptr<Scheduler> inner_scheduler(const nlohmann::json& with) {
-  if (with.is_string()) return make_scheduler(with.get<std::string>(), nullptr);
-  if (with.is_object() && with.size() == 1)
-    return make_scheduler(with.begin().key(), with.begin().value());
-  throw InvalidArgument(
-      "scheduler 'learning_curve': option 'with' must be a scheduler's name or {name: options}, "
-      "e.g. {\"hyperband\": {\"max_epochs\": 9}}, got " +
-      with.dump());
-}
-
 }  // namespace
 
 LearningCurveOptions learning_curve_options_from_json(const nlohmann::json& j) {
-  const ComponentOptions options("scheduler 'learning_curve'", j,
-                                 {"threshold", "min_steps", "max_step", "with"});
+  const ComponentOptions options("pruner 'learning_curve'", j,
+                                 {"threshold", "min_steps", "max_step"});
   const LearningCurveOptions d;
   LearningCurveOptions out{.threshold = options.real("threshold", d.threshold),
                            .min_steps = options.integer("min_steps", d.min_steps, 1)};
   if (options.has("max_step")) out.max_step = options.integer("max_step", 1, 1);
-  if (options.has("with")) out.with = inner_scheduler(j.at("with"));
   return out;
 }
 
@@ -150,19 +138,10 @@ std::optional<double> LearningCurveStopping::chance_to_beat_best(const Trial& tr
   return 0.5 * std::erfc((*best - prediction->mean) / (prediction->stddev * std::sqrt(2.0)));
 }
 
-bool LearningCurveStopping::should_stop(const Trial& trial, const std::vector<Trial>& history,
-                                        Direction direction) {
-  if (options_.with && options_.with->stops_trials() &&
-      options_.with->should_stop(trial, history, direction))
-    return true;
+bool LearningCurveStopping::should_prune(const Trial& trial, const std::vector<Trial>& history,
+                                         Direction direction) {
   const auto chance = chance_to_beat_best(trial, history, direction);
   return chance && *chance < options_.threshold;
 }
 
-Assignment LearningCurveStopping::assign(study::Study& study, const std::string& worker,
-                                         std::optional<std::int64_t> max_trials) {
-  if (!options_.with) return Scheduler::assign(study, worker, max_trials);
-  return options_.with->assign(study, worker, max_trials);
-}
-
-}  // namespace quarry::schedulers
+}  // namespace quarry::pruners

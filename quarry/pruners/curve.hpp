@@ -2,10 +2,11 @@
 // is unlikely to beat the best value seen so far (Domhan, Springenberg & Hutter, "Speeding up
 // Automatic Hyperparameter Optimization of Deep Neural Networks by Extrapolation of Learning
 // Curves", IJCAI 2015: their "predictive termination criterion" with the ensemble of
-// schedulers/curve_models.hpp).
+// pruners/curve_models.hpp).
 //
-//   LearningCurveStopping scheduler({.threshold = 0.05, .max_step = 30});
-//   // YAML: scheduler: {learning_curve: {threshold: 0.05, with: {hyperband: {max_epochs: 27}}}}
+//   LearningCurveStopping pruner({.threshold = 0.05, .max_step = 30});
+//   // YAML: pruner: {learning_curve: {threshold: 0.05}}
+//   //       scheduler: {hyperband: {max_epochs: 27}}   # optional: Hyperband assigns the trials
 //
 // After a trial reports a value, with its curve read as "higher is better" (values negated when
 // the direction is Minimize; NaN values ignored):
@@ -22,55 +23,48 @@
 // first one. Steps below 1 are shifted so that the first is 1 (the families need t >= 1).
 // Everything comes from the history: nothing is kept in memory between calls.
 //
-// Options (YAML: scheduler: {learning_curve: {...}}):
+// With Hyperband (or ASHA, BOHB) as the scheduler, set max_step to max_epochs: every trial is then
+// judged by where its curve would end; without it a trial is judged at its own round's budget,
+// which short rounds rarely reach min_steps for.
+//
+// Options (YAML: pruner: {learning_curve: {...}}):
 //   threshold  stop when P(final beats the best so far) is below this (default 0.05, in (0, 1))
 //   min_steps  reported values needed before any decision (default 4, >= 1; with 3 only the
 //              ilog2 family could be fitted, and its 3-point predictions missed the truth by
 //              more than 3 stddev in most seeded test curves)
 //   max_step   the step whose value counts (default: as above)
-//   with       another scheduler, by name or as {name: options}, e.g. {hyperband: {max_epochs:
-//              27}}: it assigns the trials when it does so (Hyperband, BOHB), and a trial stops
-//              when either scheduler says so (default: none). With Hyperband, max_step =
-//              max_epochs judges every trial by where its curve would end; without it a trial
-//              is judged at its own round's budget, which short rounds rarely reach min_steps for
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "quarry/schedulers/scheduler.hpp"
+#include "quarry/pruners/pruner.hpp"
 
-namespace quarry::schedulers {
+namespace quarry::pruners {
 
 struct LearningCurveOptions {
   double threshold = 0.05;
   std::int64_t min_steps = 4;
   std::optional<std::int64_t> max_step;  ///< the step to predict at (default: see above)
-  std::shared_ptr<Scheduler> with;       ///< combined with this one; null for none
 };
 
-/// Options from a study file's JSON object; `with` is built by make_scheduler. InvalidArgument
-/// names the option and the rule.
+/// Options from a study file's JSON object. InvalidArgument names the option and the rule.
 LearningCurveOptions learning_curve_options_from_json(const nlohmann::json& options);
 
-class LearningCurveStopping final : public Scheduler {
+class LearningCurveStopping final : public Pruner {
  public:
   explicit LearningCurveStopping(LearningCurveOptions options = {});  // throws InvalidArgument
 
   std::string name() const override { return "learning_curve"; }
-  bool should_stop(const Trial& trial, const std::vector<Trial>& history,
-                   Direction direction) override;
-  bool assigns_trials() const override { return options_.with && options_.with->assigns_trials(); }
-  Assignment assign(study::Study& study, const std::string& worker,
-                    std::optional<std::int64_t> max_trials) override;
+  bool should_prune(const Trial& trial, const std::vector<Trial>& history,
+                    Direction direction) override;
 
   /// P(the trial's value at the target step beats the best so far), nullopt when the rule above
-  /// makes no decision. The `with` scheduler plays no part.
+  /// makes no decision.
   std::optional<double> chance_to_beat_best(const Trial& trial, const std::vector<Trial>& history,
                                             Direction direction) const;
 
@@ -82,4 +76,4 @@ class LearningCurveStopping final : public Scheduler {
   LearningCurveOptions options_;
 };
 
-}  // namespace quarry::schedulers
+}  // namespace quarry::pruners

@@ -1,4 +1,4 @@
-#include "quarry/runner/process.hpp"
+#include "quarry/process/process.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include <future>
 #include <thread>
 
-namespace quarry::runner {
+namespace quarry::process {
 namespace {
 
 using ::testing::ElementsAre;
@@ -259,4 +259,4 @@ TEST(Process, KillAllChildrenEndsEveryRunningProgram) {
 }
 
 }  // namespace
-}  // namespace quarry::runner
+}  // namespace quarry::process

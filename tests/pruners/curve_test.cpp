@@ -1,4 +1,4 @@
-#include "quarry/schedulers/curve.hpp"
+#include "quarry/pruners/curve.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,13 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "quarry/core/rng.hpp"
+#include "quarry/pruners/registry.hpp"
 #include "quarry/runner/runner.hpp"
 #include "quarry/schedulers/registry.hpp"
 #include "quarry/storage/memory.hpp"
 #include "quarry/study/study.hpp"
 #include "tests/test_util.hpp"
 
-namespace quarry::schedulers {
+namespace quarry::pruners {
 namespace {
 
 using quarry::testing::error_of;
@@ -55,7 +56,7 @@ TEST(LearningCurve, StopsACurveThatPlateausFarBelowTheBest) {
   LearningCurveStopping scheduler;
   const Trial bad = trial(2, TrialState::Running, steps(kPlateau, 1, 6));
   const auto history = history_with(bad);
-  EXPECT_TRUE(scheduler.should_stop(bad, history, Direction::Maximize));
+  EXPECT_TRUE(scheduler.should_prune(bad, history, Direction::Maximize));
   EXPECT_LT(*scheduler.chance_to_beat_best(bad, history, Direction::Maximize), 1e-3);
 }
 
@@ -65,7 +66,7 @@ TEST(LearningCurve, KeepsACurveHeadingAboveTheBest) {
   for (std::int64_t seen = 4; seen <= 10; ++seen) {
     const Trial good = trial(2, TrialState::Running, steps(kGood, 1, seen));
     const auto history = history_with(good);
-    EXPECT_FALSE(scheduler.should_stop(good, history, Direction::Maximize)) << seen;
+    EXPECT_FALSE(scheduler.should_prune(good, history, Direction::Maximize)) << seen;
     EXPECT_GT(*scheduler.chance_to_beat_best(good, history, Direction::Maximize), 0.2) << seen;
   }
 }
@@ -76,9 +77,9 @@ TEST(LearningCurve, DecidesNothingBeforeMinSteps) {
     LearningCurveStopping scheduler({.min_steps = min_steps});
     const Trial noisy = trial(2, TrialState::Running, steps(kPlateau, 1, min_steps - 1, 0.05));
     EXPECT_FALSE(scheduler.chance_to_beat_best(noisy, history_with(noisy), Direction::Maximize));
-    EXPECT_FALSE(scheduler.should_stop(noisy, history_with(noisy), Direction::Maximize));
+    EXPECT_FALSE(scheduler.should_prune(noisy, history_with(noisy), Direction::Maximize));
     const Trial more = trial(2, TrialState::Running, steps(kPlateau, 1, min_steps, 0.05));
-    EXPECT_TRUE(scheduler.should_stop(more, history_with(more), Direction::Maximize));
+    EXPECT_TRUE(scheduler.should_prune(more, history_with(more), Direction::Maximize));
   }
 }
 
@@ -88,10 +89,10 @@ TEST(LearningCurve, MinimizeFlipsTheValues) {
   LearningCurveStopping scheduler;
   std::vector<Trial> history = {trial(0, TrialState::Complete, steps(loss(kBest), 1, 30, 0.005, 7)),
                                 trial(2, TrialState::Running, steps(loss(kPlateau), 1, 6))};
-  EXPECT_TRUE(scheduler.should_stop(history[1], history, Direction::Minimize));
-  EXPECT_FALSE(scheduler.should_stop(history[1], history, Direction::Maximize));
+  EXPECT_TRUE(scheduler.should_prune(history[1], history, Direction::Minimize));
+  EXPECT_FALSE(scheduler.should_prune(history[1], history, Direction::Maximize));
   history[1] = trial(2, TrialState::Running, steps(loss(kGood), 1, 6));
-  EXPECT_FALSE(scheduler.should_stop(history[1], history, Direction::Minimize));
+  EXPECT_FALSE(scheduler.should_prune(history[1], history, Direction::Minimize));
 }
 
 TEST(LearningCurve, ATrialAlreadyAtTheBestIsNeverStopped) {
@@ -109,14 +110,14 @@ TEST(LearningCurve, TheTargetStep) {
   const Trial current = trial(2, TrialState::Running, steps(kPlateau, 1, 6));
   const std::vector<Trial> history = {trial(0, TrialState::Complete, steps(late, 1, 40, 0)),
                                       current};
-  EXPECT_TRUE(LearningCurveStopping().should_stop(current, history, Direction::Maximize));
+  EXPECT_TRUE(LearningCurveStopping().should_prune(current, history, Direction::Maximize));
   EXPECT_FALSE(
-      LearningCurveStopping({.max_step = 30}).should_stop(current, history, Direction::Maximize));
+      LearningCurveStopping({.max_step = 30}).should_prune(current, history, Direction::Maximize));
   // The trial's own budget comes before the finished trials' steps.
   Trial budgeted = current;
   budgeted.budget = 30;
   EXPECT_FALSE(
-      LearningCurveStopping().should_stop(budgeted, {history[0], budgeted}, Direction::Maximize));
+      LearningCurveStopping().should_prune(budgeted, {history[0], budgeted}, Direction::Maximize));
   // No target at all (no budget, nothing finished): no decision.
   const Trial running_best = trial(0, TrialState::Running, steps(kBest, 1, 20));
   EXPECT_FALSE(LearningCurveStopping().chance_to_beat_best(current, {running_best, current},
@@ -132,7 +133,7 @@ TEST(LearningCurve, StepsFromZeroAreShifted) {
   const Curve best = [](double t) { return kBest(t + 1); };
   const Trial bad = trial(2, TrialState::Running, steps(plateau, 0, 5));
   const std::vector<Trial> history = {trial(0, TrialState::Complete, steps(best, 0, 29)), bad};
-  EXPECT_TRUE(LearningCurveStopping().should_stop(bad, history, Direction::Maximize));
+  EXPECT_TRUE(LearningCurveStopping().should_prune(bad, history, Direction::Maximize));
 }
 
 TEST(LearningCurve, APromotedTrialUsesItsParentsSteps) {
@@ -144,110 +145,69 @@ TEST(LearningCurve, APromotedTrialUsesItsParentsSteps) {
   const std::vector<Trial> history = {trial(0, TrialState::Complete, steps(kBest, 1, 30)), parent,
                                       promoted};
   LearningCurveStopping scheduler({.min_steps = 5});
-  EXPECT_TRUE(scheduler.should_stop(promoted, history, Direction::Maximize));
+  EXPECT_TRUE(scheduler.should_prune(promoted, history, Direction::Maximize));
   promoted.parent.reset();
   EXPECT_FALSE(
-      scheduler.should_stop(promoted, {history[0], parent, promoted}, Direction::Maximize));
+      scheduler.should_prune(promoted, {history[0], parent, promoted}, Direction::Maximize));
 }
 
 // --- options and the registry -------------------------------------------------------------------
 
 TEST(LearningCurve, OptionsFromJson) {
-  const auto o = learning_curve_options_from_json(
-      {{"threshold", 0.1}, {"min_steps", 5}, {"max_step", 27}, {"with", "median"}});
+  const auto o =
+      learning_curve_options_from_json({{"threshold", 0.1}, {"min_steps", 5}, {"max_step", 27}});
   EXPECT_EQ(o.threshold, 0.1);
   EXPECT_EQ(o.min_steps, 5);
   EXPECT_EQ(o.max_step, 27);
-  ASSERT_TRUE(o.with);
-  EXPECT_EQ(o.with->name(), "median");
   const auto d = learning_curve_options_from_json(nullptr);
   EXPECT_EQ(d.threshold, 0.05);
   EXPECT_EQ(d.min_steps, 4);
   EXPECT_FALSE(d.max_step);
-  EXPECT_FALSE(d.with);
 }
 
 TEST(LearningCurve, BadOptionsAreOneLineErrors) {
   EXPECT_EQ(error_of([] {
-              make_scheduler("learning_curve", {{"treshold", 0.1}});
+              make_pruner("learning_curve", {{"treshold", 0.1}});
             }),
-            "scheduler 'learning_curve': unknown option 'treshold' (options: threshold, "
-            "min_steps, max_step, with)");
+            "pruner 'learning_curve': unknown option 'treshold' (options: threshold, "
+            "min_steps, max_step)");
   EXPECT_EQ(error_of([] {
-              make_scheduler("learning_curve", {{"threshold", 1.5}});
+              make_pruner("learning_curve", {{"threshold", 1.5}});
             }),
             "LearningCurveStopping: 0 < threshold < 1 must hold, got threshold=1.5");
   EXPECT_EQ(error_of([] {
-              make_scheduler("learning_curve", {{"min_steps", 0}});
+              make_pruner("learning_curve", {{"min_steps", 0}});
             }),
-            "scheduler 'learning_curve': option 'min_steps' must be >= 1, got 0");
+            "pruner 'learning_curve': option 'min_steps' must be >= 1, got 0");
   EXPECT_EQ(error_of([] {
-              make_scheduler("learning_curve", {{"max_step", 0}});
+              make_pruner("learning_curve", {{"max_step", 0}});
             }),
-            "scheduler 'learning_curve': option 'max_step' must be >= 1, got 0");
+            "pruner 'learning_curve': option 'max_step' must be >= 1, got 0");
   EXPECT_THAT(error_of([] {
-                make_scheduler("learning_curve", {{"with", 3}});
+                make_pruner("learning_curve", {{"with", "hyperband"}});
               }),
-              HasSubstr("option 'with' must be a scheduler's name or {name: options}"));
-  EXPECT_THAT(error_of([] {
-                make_scheduler("learning_curve", {{"with", {{"foo", nullptr}}}});
-              }),
-              HasSubstr("unknown scheduler 'foo'"));
-  EXPECT_EQ(
-      error_of([] {
-        make_scheduler("learning_curve", {{"with", {{"hyperband", nlohmann::json::object()}}}});
-      }),
-      "scheduler 'hyperband': option 'max_epochs' is required");
+              HasSubstr("pruner 'learning_curve': unknown option 'with'"));
   EXPECT_EQ(error_of([] { LearningCurveStopping({.max_step = -1}); }),
             "LearningCurveStopping: max_step >= 1 must hold, got max_step=-1");
 }
 
-// --- combined with another scheduler ------------------------------------------------------------
+// --- composed with a scheduler ------------------------------------------------------------------
 
-nlohmann::json with_hyperband() {
-  return {{"max_step", 9}, {"with", {{"hyperband", {{"max_epochs", 9}, {"factor", 3}}}}}};
-}
-
-TEST(LearningCurve, WithHyperbandAssignsTrialsAndStillStopsABadCurve) {
-  const std::shared_ptr<Scheduler> scheduler = make_scheduler("learning_curve", with_hyperband());
-  EXPECT_EQ(scheduler->name(), "learning_curve");
-  EXPECT_TRUE(scheduler->assigns_trials());
-  EXPECT_TRUE(scheduler->stops_trials());
-  Study study(std::make_shared<storage::MemoryStorage>(), "lc",
-              {.directions = {Direction::Maximize}, .scheduler = scheduler});
+TEST(LearningCurve, WithHyperbandRunsASearchToItsEndAndPrunesBadCurves) {
+  // Curves q(x) (0.9 - 0.5 t^-0.8), q falling from 1 at x = 0 to 0.2 at x = 1: the poor ones
+  // are stopped on their way to step 9. Hyperband assigns the trials, the pruner stops them.
+  Study study(
+      std::make_shared<storage::MemoryStorage>(), "lc-run",
+      {.directions = {Direction::Maximize},
+       .scheduler = schedulers::make_scheduler("hyperband", {{"max_epochs", 9}, {"factor", 3}}),
+       .pruner = make_pruner("learning_curve", {{"max_step", 9}})});
   Space space;
   space.add(space::Param::Float("x", 0, 1));
   study.register_space(space);
   const auto first = study.next("w");
-  ASSERT_EQ(first.kind, Assignment::Kind::Run);
+  ASSERT_EQ(first.kind, schedulers::Assignment::Kind::Run);
   EXPECT_EQ(first.trial->budget, 1.0);  // Hyperband's first bracket starts at 1 epoch
-  // A bad curve among finished good ones, predicted at max_step 9.
-  const Trial bad = trial(2, TrialState::Running, steps(kPlateau, 1, 5));
-  const std::vector<Trial> history = {trial(0, TrialState::Complete, steps(kBest, 1, 9)), bad};
-  EXPECT_TRUE(scheduler->should_stop(bad, history, Direction::Maximize));
-}
-
-TEST(LearningCurve, WithAnotherStopperEitherOneStops) {
-  // Three values: too few for the curve; the median rule alone stops the trial.
-  const auto scheduler =
-      make_scheduler("learning_curve", {{"with", {{"median", {{"min_trials", 1}}}}}});
-  EXPECT_FALSE(scheduler->assigns_trials());
-  const Trial short_bad = trial(2, TrialState::Running, steps(kPlateau, 1, 3));
-  const auto history = history_with(short_bad);
-  EXPECT_TRUE(scheduler->should_stop(short_bad, history, Direction::Maximize));
-  EXPECT_FALSE(make_scheduler("learning_curve", nullptr)
-                   ->should_stop(short_bad, history, Direction::Maximize));
-}
-
-TEST(LearningCurve, WithHyperbandRunsASearchToItsEndAndPrunesBadCurves) {
-  // Curves q(x) (0.9 - 0.5 t^-0.8), q falling from 1 at x = 0 to 0.2 at x = 1: the poor ones
-  // are stopped on their way to step 9.
-  Study study(std::make_shared<storage::MemoryStorage>(), "lc-run",
-              {.directions = {Direction::Maximize},
-               .scheduler = make_scheduler("learning_curve", with_hyperband())});
-  Space space;
-  space.add(space::Param::Float("x", 0, 1));
-  study.register_space(space);
+  study.requeue(*first.trial, "handed back to the search below");
   objectives::FunctionObjective objective("curve", [](TrialContext& c) {
     const double q = 1.0 - 0.8 * std::get<double>(c.params().at("x"));
     const auto budget = static_cast<std::int64_t>(c.budget());
@@ -269,4 +229,4 @@ TEST(LearningCurve, WithHyperbandRunsASearchToItsEndAndPrunesBadCurves) {
 }
 
 }  // namespace
-}  // namespace quarry::schedulers
+}  // namespace quarry::pruners

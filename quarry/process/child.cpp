@@ -1,15 +1,14 @@
-#include "quarry/runner/process.hpp"
+// Supervising a running child: its output line by line, stop requests, timeouts, a clean end.
+#include "quarry/process/process.hpp"
 
-#include <fcntl.h>
+#include "quarry/process/spawn.hpp"
+
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -17,122 +16,11 @@
 #include <sstream>
 #include <utility>
 
-extern char** environ;
-
-namespace quarry::runner {
+namespace quarry::process {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// ---- The live process groups, for kill_all_children() (lock-free, signal-safe). ----
-
-constexpr int kMaxLive = 256;
-std::atomic<pid_t> g_live[kMaxLive];
-
-int register_group(pid_t pgid) {
-  for (int i = 0; i < kMaxLive; ++i) {
-    pid_t expected = 0;
-    if (g_live[i].compare_exchange_strong(expected, pgid)) return i;
-  }
-  return -1;  // full: the run still works, it just cannot be killed from a signal handler
-}
-
-void unregister_group(int slot) {
-  if (slot >= 0) g_live[slot].store(0);
-}
-
-std::string error_text(int err) {
-  char buf[256];
-  return strerror_r(err, buf, sizeof buf);  // GNU variant: returns the message
-}
-
-// ---- Spawning. Everything the child needs is built before fork(). ----
-
-enum class Stage : int { kChdir = 1, kExec = 2 };
-struct ChildError {
-  Stage stage;
-  int err;
-};
-
-struct ExecPlan {
-  std::vector<std::string> env_strings;
-  std::vector<char*> argv, envp;
-  const char* cwd = nullptr;
-  pid_t parent = 0;
-  int null_fd = -1, out_w = -1, err_w = -1, report_w = -1;
-};
-
-std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
-  std::vector<std::string> out;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    const std::string_view entry(*e);
-    if (!extra.contains(std::string(entry.substr(0, entry.find('='))))) out.emplace_back(entry);
-  }
-  for (const auto& [name, value] : extra) out.push_back(name + "=" + value);
-  return out;
-}
-
-[[noreturn]] void report_and_exit(int fd, Stage stage) {
-  const ChildError e{stage, errno};
-  [[maybe_unused]] auto n = write(fd, &e, sizeof e);
-  _exit(127);
-}
-
-void move_fd(int from, int to) {
-  if (from == to)
-    fcntl(to, F_SETFD, 0);  // keep it across exec
-  else
-    dup2(from, to);
-}
-
-// Runs in the child between fork() and exec: async-signal-safe calls only.
-[[noreturn]] void exec_child(const ExecPlan& plan) {
-  setpgid(0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != plan.parent) _exit(127);  // the parent died before prctl
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);  // undo SIG_IGN inherited
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  move_fd(plan.null_fd, 0);
-  move_fd(plan.out_w, 1);
-  move_fd(plan.err_w, 2);
-#if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
-  syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);  // no fd of the parent leaks
-#endif
-  if (plan.cwd != nullptr && chdir(plan.cwd) != 0) report_and_exit(plan.report_w, Stage::kChdir);
-  execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
-  report_and_exit(plan.report_w, Stage::kExec);
-}
-
-std::string spawn_message(const ProcessOptions& o, const ChildError& e) {
-  const std::string& program = o.argv[0];
-  if (e.stage == Stage::kChdir)
-    return "cannot run '" + program + "': working directory '" + o.cwd + "': " + error_text(e.err);
-  if (e.err == ENOENT) return "command '" + program + "' not found";
-  return "cannot run '" + program + "': " + error_text(e.err);
-}
-
-struct Pipe {
-  int r = -1, w = -1;
-  Pipe() {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) throw SpawnError("cannot create a pipe: " + error_text(errno));
-    r = fds[0], w = fds[1];
-  }
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  ~Pipe() { close_read(), close_write(); }
-  void close_read() { close_fd(r); }
-  void close_write() { close_fd(w); }
-  static void close_fd(int& fd) {
-    if (fd >= 0) close(fd);
-    fd = -1;
-  }
-};
 
 // ---- Reading stdout and stderr line by line. ----
 
@@ -211,46 +99,11 @@ class ChildRun {
 };
 
 void ChildRun::spawn() {
-  ExecPlan plan;
-  plan.env_strings = merged_environment(options_.env);
-  for (const auto& a : options_.argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
-  plan.argv.push_back(nullptr);
-  for (auto& e : plan.env_strings) plan.envp.push_back(e.data());
-  plan.envp.push_back(nullptr);
-  if (!options_.cwd.empty()) plan.cwd = options_.cwd.c_str();
-  plan.parent = getpid();
-  Pipe out, err, report;
-  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0) throw SpawnError("cannot open /dev/null: " + error_text(errno));
-  plan.null_fd = null_fd, plan.out_w = out.w, plan.err_w = err.w, plan.report_w = report.w;
-
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);  // no parent handler runs in the child
-  pid_ = fork();
-  if (pid_ == 0) exec_child(plan);
-  const int fork_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  close(null_fd);
-  if (pid_ < 0)
-    throw SpawnError("cannot start '" + options_.argv[0] +
-                     "': fork failed: " + error_text(fork_errno));
-  setpgid(pid_, pid_);  // also here, so the group exists before anyone signals it
+  const Spawned child = spawn_child(options_);
+  pid_ = child.pid;
   slot_ = register_group(pid_);
-  out.close_write(), err.close_write(), report.close_write();
-
-  ChildError e{};
-  ssize_t n;
-  while ((n = read(report.r, &e, sizeof e)) < 0 && errno == EINTR) {
-  }
-  if (n == static_cast<ssize_t>(sizeof e)) {
-    finish(false);
-    throw SpawnError(spawn_message(options_, e));
-  }
-  out_.fd = std::exchange(out.r, -1);
-  err_.fd = std::exchange(err.r, -1);
-  fcntl(out_.fd, F_SETFL, O_NONBLOCK);
-  fcntl(err_.fd, F_SETFL, O_NONBLOCK);
+  out_.fd = child.out_fd;
+  err_.fd = child.err_fd;
 }
 
 // True once the child has exited; it stays a zombie (not reaped) so its pgid cannot be reused.
@@ -400,19 +253,4 @@ ProcessResult run_process(const ProcessOptions& options, const ProcessCallbacks&
   return child.run();
 }
 
-int kill_all_children() noexcept {
-  int n = 0;
-  for (auto& slot : g_live) {
-    const pid_t pgid = slot.load();
-    if (pgid > 0 && kill(-pgid, SIGKILL) == 0) ++n;
-  }
-  return n;
-}
-
-int live_children() noexcept {
-  int n = 0;
-  for (const auto& slot : g_live) n += slot.load() > 0 ? 1 : 0;
-  return n;
-}
-
-}  // namespace quarry::runner
+}  // namespace quarry::process

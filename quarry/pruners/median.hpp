@@ -2,7 +2,7 @@
 // the other trials at the same step (Optuna's MedianPruner, i.e. PercentilePruner(50); Golovin et
 // al. 2017, "Google Vizier", section 3.2.2 "median stopping rule").
 //
-//   MedianStopping scheduler({.min_trials = 5, .warmup_steps = 0});
+//   MedianStopping pruner({.min_trials = 5, .warmup_steps = 0});  // YAML: pruner: median
 //
 // After a trial reports step s (its last step), it is stopped when all of these hold:
 //   - s >= warmup_steps;
@@ -25,22 +25,22 @@
 #include <string>
 #include <vector>
 
-#include "quarry/schedulers/scheduler.hpp"
+#include "quarry/pruners/pruner.hpp"
 
-namespace quarry::schedulers {
+namespace quarry::pruners {
 
 struct MedianOptions {
   std::int64_t min_trials = 5;    ///< other finished trials needed at a step
   std::int64_t warmup_steps = 0;  ///< first step that may be stopped
 };
 
-class MedianStopping final : public Scheduler {
+class MedianStopping final : public Pruner {
  public:
   explicit MedianStopping(MedianOptions options = {});
 
   std::string name() const override { return "median"; }
-  bool should_stop(const Trial& trial, const std::vector<Trial>& history,
-                   Direction direction) override;
+  bool should_prune(const Trial& trial, const std::vector<Trial>& history,
+                    Direction direction) override;
 
   const MedianOptions& options() const { return options_; }
 
@@ -52,4 +52,4 @@ class MedianStopping final : public Scheduler {
 /// `values` is empty. Reorders `values`.
 double percentile(std::vector<double>& values, double q);
 
-}  // namespace quarry::schedulers
+}  // namespace quarry::pruners

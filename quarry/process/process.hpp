@@ -31,7 +31,7 @@
 
 #include "quarry/core/error.hpp"
 
-namespace quarry::runner {
+namespace quarry::process {
 
 /// The program could not be started (not found, not executable, bad cwd, fork failed).
 class SpawnError : public Error {
@@ -84,4 +84,4 @@ int kill_all_children() noexcept;
 /// How many programs run_process() is running now (for tests and progress output).
 int live_children() noexcept;
 
-}  // namespace quarry::runner
+}  // namespace quarry::process

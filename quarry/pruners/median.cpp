@@ -1,4 +1,4 @@
-#include "quarry/schedulers/median.hpp"
+#include "quarry/pruners/median.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "quarry/core/error.hpp"
 
-namespace quarry::schedulers {
+namespace quarry::pruners {
 
 namespace {
 
@@ -61,8 +61,8 @@ MedianStopping::MedianStopping(MedianOptions options) : options_(options) {
                           std::to_string(options_.warmup_steps));
 }
 
-bool MedianStopping::should_stop(const Trial& trial, const std::vector<Trial>& history,
-                                 Direction direction) {
+bool MedianStopping::should_prune(const Trial& trial, const std::vector<Trial>& history,
+                                  Direction direction) {
   if (trial.intermediate.empty()) return false;
   const std::int64_t step = trial.intermediate.rbegin()->first;
   if (step < options_.warmup_steps) return false;
@@ -75,4 +75,4 @@ bool MedianStopping::should_stop(const Trial& trial, const std::vector<Trial>& h
   return better(median, own, direction);
 }
 
-}  // namespace quarry::schedulers
+}  // namespace quarry::pruners

@@ -1,12 +1,12 @@
-#include "quarry/schedulers/state_lock.hpp"
+#include "quarry/storage/lease.hpp"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "quarry/study/study.hpp"
+#include "quarry/process/worker.hpp"
 
-namespace quarry::schedulers {
+namespace quarry::storage {
 
 namespace {
 
@@ -17,13 +17,13 @@ bool takeable(const std::optional<std::string>& value, double expire_after) {
   if (!lease.is_object()) return true;
   const auto holder = lease.value("worker", std::string());
   const double at = lease.value("at", 0.0);
-  return study::now_seconds() - at > expire_after || study::local_worker_is_dead(holder);
+  return study::now_seconds() - at > expire_after || process::local_worker_is_dead(holder);
 }
 
 }  // namespace
 
-StateLock::StateLock(storage::Storage& storage, std::int64_t study, std::string key,
-                     std::string worker, double expire_after)
+Lease::Lease(Storage& storage, std::int64_t study, std::string key, const std::string& worker,
+             double expire_after)
     : storage_(storage), study_(study), key_(std::move(key)) {
   for (int attempt = 0;; ++attempt) {
     const auto current = storage_.get_attr(study_, key_);
@@ -35,7 +35,7 @@ StateLock::StateLock(storage::Storage& storage, std::int64_t study, std::string 
   }
 }
 
-StateLock::~StateLock() {
+Lease::~Lease() {
   try {
     storage_.compare_and_set_attr(study_, key_, held_, "");
   } catch (const std::exception&) {
@@ -43,4 +43,4 @@ StateLock::~StateLock() {
   }
 }
 
-}  // namespace quarry::schedulers
+}  // namespace quarry::storage

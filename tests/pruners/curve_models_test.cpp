@@ -1,4 +1,4 @@
-#include "quarry/schedulers/curve_models.hpp"
+#include "quarry/pruners/curve_models.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include "quarry/core/rng.hpp"
 #include "tests/test_util.hpp"
 
-namespace quarry::schedulers {
+namespace quarry::pruners {
 namespace {
 
 using quarry::testing::error_of;
@@ -179,4 +179,4 @@ TEST(CurveModels, RefusesBadInput) {
 }
 
 }  // namespace
-}  // namespace quarry::schedulers
+}  // namespace quarry::pruners

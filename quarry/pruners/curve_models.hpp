@@ -46,7 +46,7 @@
 #include <utility>
 #include <vector>
 
-namespace quarry::schedulers {
+namespace quarry::pruners {
 
 /// The ensemble's prediction of a curve's value at a later step.
 struct CurvePrediction {
@@ -84,4 +84,4 @@ std::optional<FamilyFit> fit_family(const std::string& family,
 std::optional<CurvePrediction> extrapolate(const std::vector<std::pair<double, double>>& points,
                                            double target_step);
 
-}  // namespace quarry::schedulers
+}  // namespace quarry::pruners
