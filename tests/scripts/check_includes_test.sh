@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# scripts/check-includes passes on the repository and catches each kind of forbidden include.
+set -euo pipefail
+src=$1
+"$src/scripts/check-includes" "$src"
+tree=$(mktemp -d)
+trap 'rm -rf "$tree"' EXIT
+mkdir -p "$tree/quarry/samplers" "$tree/quarry/schedulers" "$tree/quarry/config" "$tree/quarry/space"
+printf '#include "quarry/storage/storage.hpp"\n' >"$tree/quarry/samplers/a.cpp"
+printf '#include "quarry/study/study.hpp"\n' >"$tree/quarry/schedulers/b.hpp"
+printf '#include "quarry/nn/model.hpp"\n#include <torch/torch.h>\n' >"$tree/quarry/config/c.cpp"
+printf '#include "quarry/study/trial.hpp"\n' >"$tree/quarry/space/d.hpp"
+if out=$("$src/scripts/check-includes" "$tree"); then
+  echo "check-includes passed a tree with forbidden includes"
+  exit 1
+fi
+expected=(
+  "quarry/config/c.cpp:1: config/ must not include quarry/nn/model.hpp (it needs LibTorch)"
+  "quarry/config/c.cpp:2: includes <torch/torch.h>: LibTorch belongs to nn/ and tuners/ only"
+  "quarry/samplers/a.cpp:1: samplers/ must not include quarry/storage/storage.hpp"
+  "quarry/schedulers/b.hpp:1: schedulers/ must not include quarry/study/study.hpp (use the history or the context)"
+  "quarry/space/d.hpp:1: space/ must not include quarry/study/trial.hpp"
+)
+for line in "${expected[@]}"; do
+  grep -qxF "check-includes: $line" <<<"$out" || { echo "missing: $line"; echo "$out"; exit 1; }
+done
+[ "$(wc -l <<<"$out")" -eq ${#expected[@]} ] || { echo "unexpected lines:"; echo "$out"; exit 1; }
+echo "check-includes: ${#expected[@]} offences caught, the repository is clean"
