@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/parallel_search.hpp"
 #include "tests/test_util.hpp"
 
 #include <algorithm>
@@ -107,32 +108,11 @@ TEST_P(PrunerConformance, DrivesAParallelSearchToItsEnd) {
   // Every pruner, alone and under Hyperband, with three workers sharing one store: the search ends
   // on its own, every trial ends, and no trial is run by two workers.
   for (const bool hyperband : {false, true}) {
-    Study study(
-        std::make_shared<storage::MemoryStorage>(), "conformance",
-        {.directions = {Direction::Minimize},
-         .scheduler =
+    SCOPED_TRACE(hyperband ? "with hyperband" : "alone");
+    quarry::testing::expect_parallel_search_ends(
+        {.scheduler =
              hyperband ? schedulers::make_scheduler("hyperband", {{"max_epochs", 9}}) : nullptr,
          .pruner = GetParam().make()});
-    Space space;
-    space.add(space::Param::Float("x", -1, 1));
-    study.register_space(space);
-    objectives::FunctionObjective objective("curve", [](TrialContext& c) {
-      const double x = std::get<double>(c.params().at("x"));
-      const auto steps = std::max<std::int64_t>(1, static_cast<std::int64_t>(c.budget()));
-      for (std::int64_t step = 1; step <= steps; ++step)
-        if (c.report(step, x * x + 1.0 / double(step))) throw TrialPruned("pruned");
-      return std::vector<double>{x * x + 1.0 / double(steps)};
-    });
-    const auto summary = runner::run(study, objective, {.workers = 3, .max_trials = 40});
-    EXPECT_FALSE(summary.stopped);
-    const auto trials = study.trials();
-    ASSERT_FALSE(trials.empty());
-    EXPECT_LE(trials.size(), 40u);
-    for (const auto& t : trials) {
-      EXPECT_TRUE(t.finished()) << "trial " << t.number;
-      EXPECT_EQ(t.attempts, 1) << "trial " << t.number;
-    }
-    EXPECT_EQ(summary.complete + summary.pruned, static_cast<std::int64_t>(trials.size()));
   }
 }
 
