@@ -15,6 +15,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/core/options.hpp"
 #include "quarry/core/rng.hpp"
+#include "quarry/samplers/encoder.hpp"
 #include "quarry/samplers/gaussian_process.hpp"
 
 namespace quarry::samplers {
@@ -22,99 +23,13 @@ namespace quarry::samplers {
 namespace {
 
 using Point = std::vector<double>;
+using Kind = Encoder::Kind;
 
 /// Ordinal parameters with more values than this are climbed as continuous columns (and rounded),
 /// the others enumerated value by value.
 constexpr std::size_t kEnumerated = 16;
 /// Incumbents whose neighbourhoods seed half the candidates.
 constexpr std::size_t kIncumbents = 5;
-constexpr double kInactive = 0.5;
-
-// ---- Encoding: parameters <-> unit-cube columns ----------------------------------------------
-
-enum class ColumnKind { None, Continuous, Ordinal, OneHot };
-
-struct Block {
-  ColumnKind kind = ColumnKind::None;
-  std::size_t offset = 0, width = 0;
-  std::size_t levels = 0;  // discrete values (0: continuous)
-};
-
-class Encoder {
- public:
-  explicit Encoder(const Space& space) : params_(space.params()) {
-    for (const Param& p : params_) {
-      Block b;
-      b.offset = dims_;
-      b.levels = p.discrete_values().size();
-      const bool choice = p.kind() == space::ParamKind::Choice;
-      if (p.kind() == space::ParamKind::Fixed || (p.is_discrete() && b.levels < 2))
-        b.kind = ColumnKind::None;
-      else if (!p.is_discrete())
-        b.kind = ColumnKind::Continuous, b.width = 1;
-      else if (choice && !p.ordered() && b.levels > 2)
-        b.kind = ColumnKind::OneHot, b.width = b.levels;
-      else
-        b.kind = ColumnKind::Ordinal, b.width = 1;
-      dims_ += b.width;
-      blocks_.push_back(b);
-    }
-  }
-
-  std::size_t dims() const { return dims_; }
-  const std::vector<Param>& params() const { return params_; }
-  const std::vector<Block>& blocks() const { return blocks_; }
-
-  /// Missing, inactive or illegal values take the fixed inactive encoding.
-  Point encode(const Params& values) const {
-    Point x(dims_, kInactive);
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-      const Block& b = blocks_[i];
-      if (b.kind == ColumnKind::None) continue;
-      const auto it = values.find(params_[i].name());
-      const bool legal = it != values.end() && params_[i].contains(it->second);
-      if (b.kind == ColumnKind::OneHot) {
-        std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(b.offset), b.width, 0.0);
-        if (legal) x[b.offset + level_of(params_[i], it->second)] = 1.0;
-      } else if (legal) {
-        x[b.offset] = params_[i].to_unit(it->second);
-      }
-    }
-    return x;
-  }
-
-  /// The legal assignment a point stands for (one-hot blocks: their largest column).
-  Params decode(std::span<const double> x) const {
-    Params out;
-    for (std::size_t i = 0; i < params_.size(); ++i) {
-      const Param& p = params_[i];
-      if (!Space::is_active(p, out)) continue;
-      const Block& b = blocks_[i];
-      if (b.kind == ColumnKind::OneHot) {
-        const auto first = x.begin() + static_cast<std::ptrdiff_t>(b.offset);
-        const auto level = std::max_element(first, first + static_cast<std::ptrdiff_t>(b.width));
-        out[p.name()] = p.choices()[static_cast<std::size_t>(level - first)];
-      } else {
-        out[p.name()] = p.from_unit(b.kind == ColumnKind::None ? 0.5 : x[b.offset]);
-      }
-    }
-    return out;
-  }
-
-  /// The point the kernel sees for x: rounded, one-hot, inactive columns fixed.
-  Point project(std::span<const double> x) const { return encode(decode(x)); }
-
- private:
-  static std::size_t level_of(const Param& p, const Value& v) {
-    for (std::size_t k = 0; k < p.choices().size(); ++k)
-      if (space::same_value(p.choices()[k], v)) return k;
-    return 0;
-  }
-
-  std::vector<Param> params_;
-  std::vector<Block> blocks_;
-  std::size_t dims_ = 0;
-};
 
 // ---- The data the model sees -------------------------------------------------------------------
 
@@ -281,9 +196,9 @@ class Maximiser {
     std::vector<std::size_t> free;
     const Params active = encoder_.decode(x);
     for (std::size_t i = 0; i < encoder_.params().size(); ++i) {
-      const Block& b = encoder_.blocks()[i];
-      const bool climbable = b.kind == ColumnKind::Continuous ||
-                             (b.kind == ColumnKind::Ordinal && b.levels > kEnumerated);
+      const Encoder::Block& b = encoder_.blocks()[i];
+      const bool climbable =
+          b.kind == Kind::Continuous || (b.kind == Kind::Ordinal && b.levels > kEnumerated);
       if (climbable && active.count(encoder_.params()[i].name())) free.push_back(b.offset);
     }
     return free;
@@ -318,12 +233,12 @@ class Maximiser {
   /// Tries every value of each enumerable discrete parameter (neighbours for long ranges).
   Scored coordinate_pass(Scored best) const {
     for (std::size_t i = 0; i < encoder_.params().size(); ++i) {
-      const Block& b = encoder_.blocks()[i];
-      if (b.kind != ColumnKind::Ordinal && b.kind != ColumnKind::OneHot) continue;
+      const Encoder::Block& b = encoder_.blocks()[i];
+      if (b.kind != Kind::Ordinal && b.kind != Kind::OneHot) continue;
       std::vector<Point> tries;
       for (std::size_t level = 0; level < b.levels; ++level) {
         Point x = best.x;
-        if (b.kind == ColumnKind::OneHot) {
+        if (b.kind == Kind::OneHot) {
           std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(b.offset), b.width, 0.0);
           x[b.offset + level] = 1.0;
         } else {

@@ -5,10 +5,11 @@
 //   GpSampler sampler({.seed = 3, .acquisition = "ucb", .beta = 4});
 //
 // Each proposal, once `n_startup` trials are complete:
-//  1. Encodes the history on the unit cube through Param::to_unit (log scales included):
-//     Float, Int and ordered choices are one column each; an unordered choice of k > 2 values is
-//     k one-hot columns; Fixed parameters are left out. An inactive conditional parameter (or one
-//     a trial lacks) is encoded as a fixed value: 0.5 for a column, all zeros for a one-hot.
+//  1. Encodes the history on the unit cube with the encoder every model-based sampler shares
+//     (quarry/samplers/encoder.hpp; Param::to_unit, log scales included): an unordered choice of
+//     k > 2 values is k one-hot columns, every other parameter one column, Fixed parameters none;
+//     an inactive conditional parameter (or one a trial lacks) is encoded as a fixed value: 0.5
+//     for a column, all zeros for a one-hot block.
 //  2. Keeps at most `max_points` complete trials: the best half and the most recent rest, so a
 //     proposal after 1,000 trials costs no more than one after `max_points`.
 //  3. Warps the losses (warp = "log", the default) with log_warp (log(y - min + delta): heavy tails
