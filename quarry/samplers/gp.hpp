@@ -5,12 +5,14 @@
 //   GpSampler sampler({.seed = 3, .acquisition = "ucb", .beta = 4});
 //
 // Each proposal, once `n_startup` trials are complete:
-//  1. Encodes the history on the unit cube through Param::to_unit (log scales included):
-//     Float, Int and ordered choices are one column each; an unordered choice of k > 2 values is
-//     k one-hot columns; Fixed parameters are left out. An inactive conditional parameter (or one
-//     a trial lacks) is encoded as a fixed value: 0.5 for a column, all zeros for a one-hot.
+//  1. Encodes the history on the unit cube with the encoder every model-based sampler shares
+//     (quarry/samplers/encoder.hpp; Param::to_unit, log scales included): an unordered choice of
+//     k > 2 values is k one-hot columns, every other parameter one column, Fixed parameters none;
+//     an inactive conditional parameter (or one a trial lacks) is encoded as a fixed value: 0.5
+//     for a column, all zeros for a one-hot block.
 //  2. Keeps at most `max_points` complete trials: the best half and the most recent rest, so a
-//     proposal after 1,000 trials costs no more than one after `max_points`.
+//     proposal after 1,000 trials costs no more than one after `max_points`
+//     (quarry/samplers/gp_points.hpp, as step 4).
 //  3. Warps the losses (warp = "log", the default) with log_warp (log(y - min + delta): heavy tails
 //     stop dominating the fit; the order of the losses is kept), standardises them and fits the
 //     kernel by maximum a posteriori marginal likelihood (L-BFGS-B, `fit_restarts` starts).
@@ -26,7 +28,7 @@
 //     and choices are handled as in Garrido-Merchán & Hernández-Lobato 2020 ("Dealing with
 //     categorical and integer-valued variables in Bayesian optimization with Gaussian processes"):
 //     every point is decoded to a legal assignment and re-encoded before the GP sees it, so the
-//     kernel only ever compares legal (rounded, one-hot) values.
+//     kernel only ever compares legal (rounded, one-hot) values (gp_acquisition.hpp).
 // sample_relative proposes every active parameter of the space; sample_independent (parameters
 // met while the trial runs, and every parameter during the start-up phase) draws like
 // RandomSampler: param.from_unit(u), u from Rng::stream(seed, {number, hash_name(name), 0}).

@@ -8,6 +8,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/core/options.hpp"
 #include "quarry/core/rng.hpp"
+#include "quarry/samplers/encoder.hpp"
 
 namespace quarry::samplers {
 
@@ -130,7 +131,7 @@ std::vector<SurrogateSampler::Scored> SurrogateSampler::rank(const Space& space,
                                                              std::int64_t number) const {
   const auto done = complete(history, number);
   if (space.empty() || done.size() < static_cast<std::size_t>(options_.min_trials)) return {};
-  const SurrogateEncoder encoder(space);
+  const Encoder encoder(space);
   std::vector<std::vector<double>> x;
   std::vector<double> y;
   for (const Trial* t : done) x.push_back(encoder.encode(t->params)), y.push_back(*loss(*t));

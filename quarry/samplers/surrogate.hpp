@@ -2,7 +2,8 @@
 // "Progressive Neural Architecture Search", ECCV 2018): a regressor learns the metric from the
 // evaluated configurations, ranks many unevaluated candidates, and only the most promising one is
 // trained. The regressor is SurrogateModel (quarry/samplers/surrogate_model.hpp): an ensemble of 5
-// small MLPs on a one-hot / unit-cube encoding of the parameters.
+// small MLPs on the unit-cube encoding every model-based sampler shares
+// (quarry/samplers/encoder.hpp: unordered choices of more than two values one-hot).
 //
 //   SurrogateSampler sampler({.seed = 3, .candidates = 2000, .kappa = 1});
 //

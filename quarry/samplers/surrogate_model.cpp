@@ -13,20 +13,12 @@ namespace quarry::samplers {
 
 namespace {
 
-constexpr double kInactive = 0.5;
 constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kEpsilon = 1e-8;
 
 using Matrix = Eigen::MatrixXd;
 using Vector = Eigen::VectorXd;
 using MatrixMap = Eigen::Map<Matrix>;
 using VectorMap = Eigen::Map<Vector>;
-
-std::size_t level_of(const Param& p, const Value& v) {
-  const auto values = p.discrete_values();
-  for (std::size_t k = 0; k < values.size(); ++k)
-    if (space::same_value(values[k], v)) return k;
-  return 0;
-}
 
 /// Rows as an n x dims matrix; InvalidArgument for a row of another dimension.
 Matrix to_matrix(const std::vector<std::vector<double>>& rows, std::size_t dims) {
@@ -68,44 +60,6 @@ void gradient(Vector& theta, const Matrix& x, const Vector& y, double decay, Eig
 }
 
 }  // namespace
-
-// ---- Encoder ---------------------------------------------------------------------------------
-
-SurrogateEncoder::SurrogateEncoder(const Space& space) : params_(space.params()) {
-  for (const Param& p : params_) {
-    Block b;
-    b.offset = dims_;
-    const std::size_t levels = p.discrete_values().size();
-    const bool categorical = (p.kind() == space::ParamKind::Choice && !p.ordered()) ||
-                             p.kind() == space::ParamKind::Boolean;
-    if (p.kind() == space::ParamKind::Fixed || (p.is_discrete() && levels < 2))
-      b.width = 0;
-    else if (categorical)
-      b.width = levels, b.one_hot = true;
-    else
-      b.width = 1;
-    dims_ += b.width;
-    blocks_.push_back(b);
-  }
-}
-
-std::vector<double> SurrogateEncoder::encode(const Params& values) const {
-  std::vector<double> x(dims_, kInactive);
-  for (std::size_t i = 0; i < params_.size(); ++i) {
-    const Block& b = blocks_[i];
-    if (b.width == 0) continue;
-    const auto it = values.find(params_[i].name());
-    const bool legal = it != values.end() && params_[i].contains(it->second) &&
-                       Space::is_active(params_[i], values);
-    if (b.one_hot) {
-      std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(b.offset), b.width, 0.0);
-      if (legal) x[b.offset + level_of(params_[i], it->second)] = 1.0;
-    } else if (legal) {
-      x[b.offset] = params_[i].to_unit(it->second);
-    }
-  }
-  return x;
-}
 
 // ---- Model -----------------------------------------------------------------------------------
 

@@ -4,17 +4,14 @@
 // validation metric, trained on the architectures already evaluated, cheap enough to rank thousands
 // of unseen ones.
 //
-//   const SurrogateEncoder encoder(space);
+//   const Encoder encoder(space);                            // quarry/samplers/encoder.hpp
 //   SurrogateModel model({.seed = 3});
 //   model.fit(xs, losses);                                   // rows of encoder.encode(params)
 //   const std::vector<SurrogatePrediction> p = model.predict(candidates);
 //
-// Encoding (SurrogateEncoder), one row per assignment:
-//   - an unordered Choice or a Boolean is one-hot: one column per value;
-//   - Float, Int and an ordered Choice are one column, Param::to_unit(value) in [0, 1);
-//   - Fixed parameters (and choices of one value) have no column;
-//   - an inactive conditional parameter (or one the assignment lacks or holds illegally) takes a
-//     fixed value: 0.5 for a column, all zeros for a one-hot block (so no value is implied).
+// Rows are any fixed-width vectors of numbers; SurrogateSampler gives it the shared encoding of
+// the model-based samplers (Encoder: unordered choices of more than two values one-hot, every
+// other parameter one unit-cube column, fixed values for inactive parameters).
 //
 // Model: an ensemble of `networks` multilayer perceptrons, each one hidden layer of `hidden` ReLU
 // units and a linear output (PNAS used an ensemble of 5 MLPs / LSTMs; Lakshminarayanan et al.
@@ -50,28 +47,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "quarry/samplers/sampler.hpp"
-
 namespace quarry::samplers {
-
-/// Parameters -> a row of numbers for the surrogate (see the encoding above).
-class SurrogateEncoder {
- public:
-  explicit SurrogateEncoder(const Space& space);
-
-  /// Columns of a row.
-  std::size_t dims() const { return dims_; }
-  std::vector<double> encode(const Params& values) const;
-
- private:
-  struct Block {
-    std::size_t offset = 0, width = 0;  ///< width 0: no column; > 1 (or Boolean): one-hot
-    bool one_hot = false;
-  };
-  std::vector<Param> params_;
-  std::vector<Block> blocks_;
-  std::size_t dims_ = 0;
-};
 
 struct SurrogateModelOptions {
   std::uint64_t seed = 0;

@@ -92,6 +92,8 @@ class Param {
 
   /// Every value, in order, for discrete parameters; empty for a Float without a step.
   std::vector<Value> discrete_values() const;
+  /// How many values discrete_values() lists, without listing them (0 for a Float without a step).
+  std::size_t count() const;
   bool is_discrete() const;
 
   /// "Int('units', 16, 512, step=16)".
@@ -106,7 +108,6 @@ class Param {
  private:
   Param(std::string name, ParamKind kind) : name_(std::move(name)), kind_(kind) {}
   [[noreturn]] void fail(const std::string& rule) const;
-  std::size_t count() const;  // number of discrete values (0 for continuous)
 
   std::string name_;
   ParamKind kind_;

@@ -14,17 +14,14 @@
 
 #include "quarry/core/rng.hpp"
 #include "quarry/objectives/table.hpp"
+#include "quarry/samplers/encoder.hpp"
 
 namespace quarry::samplers {
 namespace {
 
 using quarry::testing::error_of;
-using ::testing::ElementsAre;
+using space::Param;
 using ::testing::HasSubstr;
-
-Value str(const char* s) {
-  return Value{std::string(s)};
-}
 
 // ---- Statistics --------------------------------------------------------------------------------
 
@@ -108,32 +105,7 @@ std::vector<double> ridge_predict(const std::vector<std::vector<double>>& x,
   return out;
 }
 
-// ---- Encoder and model -------------------------------------------------------------------------
-
-TEST(SurrogateEncoder, OneHotChoicesUnitNumbersAndFixedInactiveValues) {
-  const Space space(
-      {Param::Choice("act", {str("relu"), str("tanh"), str("gelu")}), Param::Boolean("bn"),
-       Param::Choice("width", {Value{std::int64_t{8}}, Value{std::int64_t{16}}}, {.ordered = true}),
-       Param::Float("momentum", 0.0, 1.0).with_condition({"act", {str("tanh")}}),
-       Param::Choice("pool", {str("max"), str("avg")}).with_condition({"act", {str("relu")}}),
-       Param::Fixed("epochs", Value{std::int64_t{10}})});
-  const SurrogateEncoder encoder(space);
-  // act: 3 one-hot columns, bn: 2, width: 1 (ordered), momentum: 1, pool: 2, epochs: none.
-  ASSERT_EQ(encoder.dims(), 9u);
-  const Params tanh = {{"act", str("tanh")},
-                       {"bn", Value{true}},
-                       {"width", Value{std::int64_t{16}}},
-                       {"momentum", Value{0.25}},
-                       {"epochs", Value{std::int64_t{10}}}};
-  EXPECT_THAT(encoder.encode(tanh), ElementsAre(0, 1, 0, 0, 1, 0.75, 0.25, 0, 0));
-  const Params relu = {{"act", str("relu")},
-                       {"bn", Value{false}},
-                       {"width", Value{std::int64_t{8}}},
-                       {"pool", str("avg")},
-                       {"momentum", Value{0.9}}};  // inactive under relu: encoded as 0.5
-  EXPECT_THAT(encoder.encode(relu), ElementsAre(1, 0, 0, 1, 0, 0.25, 0.5, 0, 1));
-  EXPECT_THAT(encoder.encode({}), ElementsAre(0, 0, 0, 0, 0, 0.5, 0.5, 0, 0));
-}
+// ---- Model -------------------------------------------------------------------------------------
 
 /// y = sin(3 x0) + 2 x1 x2 on 80 random points of the unit cube, and 200 more to test on.
 std::pair<std::vector<std::vector<double>>, std::vector<double>> smooth_data(std::size_t n,
@@ -225,7 +197,7 @@ struct Sample {
 /// without replacement by `seed` (the first `train` for training).
 std::pair<Sample, Sample> nb201_split(const objectives::TableObjective& table, std::size_t train,
                                       std::size_t test, std::uint64_t seed) {
-  const SurrogateEncoder encoder(table.space());
+  const Encoder encoder(table.space());
   std::vector<Params> all = {Params{}};
   for (const Param& p : table.space().params()) {
     std::vector<Params> next;
