@@ -1,4 +1,6 @@
-#include "quarry/nn/tuner.hpp"
+// The tuners: a study per project folder, each trial's model built by the user's function and
+// trained by the trainer's train_trial (nn/trial_training.hpp).
+#include "quarry/tuners/tuner.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -12,7 +14,10 @@
 #include "quarry/schedulers/hyperband.hpp"
 #include "quarry/storage/sqlite.hpp"
 
-namespace quarry::nn {
+namespace quarry::tuners {
+
+using nn::Model;
+using nn::TrainingData;
 
 namespace {
 
@@ -70,8 +75,7 @@ Tuner::Tuner(Builder builder, const Common& common, std::shared_ptr<samplers::Sa
     : hypermodel_(std::move(builder), {}),
       common_(common),
       project_dir_(common.directory / common.project_name) {
-  if (common_.workers < 1)
-    throw InvalidArgument("tuner: workers >= 1 must hold, got " + std::to_string(common_.workers));
+  require(common_.workers >= 1, "tuner", "workers >= 1", common_.workers);
   if (common_.overwrite) std::filesystem::remove_all(project_dir_);
   std::filesystem::create_directories(project_dir_);
   auto store = std::make_shared<storage::SqliteStorage>((project_dir_ / "quarry.db").string());
@@ -88,28 +92,28 @@ void Tuner::search(const data::Dataset& train, const SearchOptions& options) {
   hypermodel_.set_input_shape(train.shape);
   populate_space(hypermodel_, *study_);
   const TrainingData data = split_tail(train, options);
-  TrainingOptions training{.objective = common_.objective,
-                           .epochs = options.epochs,
-                           .batch_size = options.batch_size,
-                           .shuffle = options.shuffle,
-                           .checkpoints = project_dir_ / "checkpoints",
-                           .seed = common_.seed};
+  nn::TrainingOptions training{.objective = common_.objective,
+                               .epochs = options.epochs,
+                               .batch_size = options.batch_size,
+                               .shuffle = options.shuffle,
+                               .checkpoints = project_dir_ / "checkpoints",
+                               .seed = common_.seed};
   if (!options.callbacks.empty()) {
     const auto& e = options.callbacks.front().options();
-    training.early_stopping =
-        EarlyStoppingSettings{e.monitor, e.mode, e.patience, e.min_delta, e.restore_best_weights};
+    training.early_stopping = nn::EarlyStoppingSettings{e.monitor, e.mode, e.patience, e.min_delta,
+                                                        e.restore_best_weights};
   }
   Study& study = *study_;
   objectives::FunctionObjective objective(
       "model builder", [&](objectives::TrialContext& context) -> std::vector<double> {
-        pin_math_threads();
+        nn::pin_math_threads();
         Trial trial;
         trial.number = context.number();
         trial.params = context.params();
         HyperParameters hp = study.hyperparameters(trial);
         Model model = hypermodel_.build(hp);
         study.record(trial.number, hp);
-        return train_trial(model, context, data, training);
+        return nn::train_trial(model, context, data, training);
       });
   runner::RunOptions run_options{.workers = common_.workers, .max_trials = common_.max_trials};
   if (options.verbose)
@@ -149,7 +153,7 @@ std::vector<Model> Tuner::get_best_models(std::size_t n) const {
   for (const auto& t : best_trials(n)) {
     HyperParameters hp(t.params);
     Model model = hypermodel_.build(hp);
-    const auto path = checkpoint_path(project_dir_ / "checkpoints", t.number);
+    const auto path = nn::checkpoint_path(project_dir_ / "checkpoints", t.number);
     if (!std::filesystem::exists(path))
       throw InvalidArgument("get_best_models: trial " + std::to_string(t.number) +
                             " has no checkpoint at " + path.string());
@@ -199,4 +203,4 @@ Hyperband::Hyperband(Builder builder, HyperbandTunerOptions o)
                                            .factor = o.factor,
                                            .hyperband_iterations = o.hyperband_iterations})) {}
 
-}  // namespace quarry::nn
+}  // namespace quarry::tuners
