@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "quarry/core/error.hpp"
+#include "quarry/nn/metrics.hpp"
 #include "quarry/nn/trial_training.hpp"
 #include "quarry/runner/runner.hpp"
 #include "quarry/samplers/grid.hpp"
@@ -22,7 +23,7 @@ using nn::TrainingData;
 namespace {
 
 Direction direction_of(const std::string& objective) {
-  return objective.find("acc") != std::string::npos ? Direction::Maximize : Direction::Minimize;
+  return nn::higher_is_better(objective) ? Direction::Maximize : Direction::Minimize;
 }
 
 /// Keras' validation_split: the last `fraction` of the rows, in order.
@@ -98,11 +99,7 @@ void Tuner::search(const data::Dataset& train, const SearchOptions& options) {
                                .shuffle = options.shuffle,
                                .checkpoints = project_dir_ / "checkpoints",
                                .seed = common_.seed};
-  if (!options.callbacks.empty()) {
-    const auto& e = options.callbacks.front().options();
-    training.early_stopping = nn::EarlyStoppingSettings{e.monitor, e.mode, e.patience, e.min_delta,
-                                                        e.restore_best_weights};
-  }
+  if (!options.callbacks.empty()) training.early_stopping = options.callbacks.front().options();
   Study& study = *study_;
   objectives::FunctionObjective objective(
       "model builder", [&](objectives::TrialContext& context) -> std::vector<double> {

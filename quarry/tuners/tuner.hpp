@@ -21,7 +21,8 @@
 //
 // The study lives in <directory>/<project_name>/ (quarry.db, checkpoints/): a search run again
 // resumes it (finished trials stay; Hyperband continues its bracket) unless `overwrite` is set.
-// The objective's direction follows Keras Tuner: maximise names containing "acc", else minimise.
+// The objective's direction follows Keras Tuner: maximise names containing "acc", else minimise
+// (nn::higher_is_better).
 // Trials run `workers` at a time, each with one math thread (nn::pin_math_threads).
 #pragma once
 
