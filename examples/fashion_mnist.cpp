@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "quarry/data/dataset.hpp"
-#include "quarry/nn/tuner.hpp"
+#include "quarry/tuners/tuner.hpp"
 
 int main(int argc, char** argv) {
   const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;

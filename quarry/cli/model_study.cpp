@@ -10,6 +10,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/data/csv.hpp"
+#include "quarry/nn/metrics.hpp"
 #include "quarry/report/export.hpp"
 
 namespace quarry::cli {
@@ -29,10 +30,10 @@ data::TrainTest load_rows(const config::DataSection& d) {
 
 std::string format_logs(const std::map<std::string, double>& logs) {
   std::string out;
-  for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
+  for (const std::string& key : nn::training_metrics()) {
     const auto it = logs.find(key);
     if (it == logs.end()) continue;
-    out += std::string(out.empty() ? "" : " ") + key + " " + report::format_number(it->second);
+    out += (out.empty() ? "" : " ") + key + " " + report::format_number(it->second);
   }
   return out;
 }
@@ -47,6 +48,7 @@ nn::TrainingOptions training_options(const config::StudyFile& file, bool quiet) 
                         .epochs = fit.epochs,
                         .batch_size = fit.batch_size,
                         .shuffle = fit.shuffle,
+                        .early_stopping = fit.early_stopping,
                         .checkpoints = file.directory / file.study / "checkpoints",
                         .seed = file.seed};
   if (file.objectives.size() > 1)
@@ -55,11 +57,6 @@ nn::TrainingOptions training_options(const config::StudyFile& file, bool quiet) 
     o.architecture = [model = *file.model](const Params& params) {
       return config::architecture_string(model, params);
     };
-  if (fit.early_stopping) {
-    const auto& e = *fit.early_stopping;
-    o.early_stopping = nn::EarlyStoppingSettings{e.monitor, e.mode, e.patience, e.min_delta,
-                                                 e.restore_best_weights};
-  }
   if (!quiet) {
     auto lock = std::make_shared<std::mutex>();
     o.on_epoch = [lock](std::int64_t trial, std::int64_t epoch, std::int64_t epochs,

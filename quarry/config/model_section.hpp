@@ -7,6 +7,12 @@
 // dropout rate...) or by a `name:` inside the definition; an automatic name already taken becomes
 // "units_2", "units_3"... The model is kept as a ModelTemplate: the spec with every searched value
 // at its parameter's default, plus the slots where a trial's values go; resolve() fills them.
+//
+// Every field follows its rule in nn/spec_rules.hpp, the table the trainer checks too: a literal
+// when it is read, every value a searched parameter can take when it is defined, a trial's values
+// in resolve(). The rules between fields (SGD's nesterov needs momentum > 0; accuracy needs a loss
+// that has one) are checked on the spec at the parameters' defaults when the file is read, and on
+// each trial's spec in resolve().
 #pragma once
 
 #include <cstddef>
@@ -49,7 +55,9 @@ struct ModelTemplate {
 /// The spec for one trial: each slot takes its parameter's value from `params`; a parameter that
 /// is absent (inactive under a `when`) keeps its default. Throws InvalidArgument naming the key,
 /// the parameter and the rule when a value does not fit its field ("model.layers[1].dense.units:
-/// expected an integer >= 1, got 0 (parameter 'units')"). With a `nas:` section the layers are the
+/// expected an integer >= 1, got 0 (parameter 'units')") or the optimizer's values break a rule
+/// between fields ("model.optimizer: nesterov needs momentum > 0, got momentum 0"); the rules are
+/// nn/spec_rules.hpp's, the trainer's own. With a `nas:` section the layers are the
 /// architecture's for inputs of `input_shape`, with `cells` times the normal cells per stage
 /// (rounded, at least one; the "cells" fidelity of a micro space).
 nn::ModelSpec resolve(const ModelTemplate& model, const space::Params& params,
@@ -73,21 +81,14 @@ struct DataSection {
   std::optional<std::int64_t> max_rows;  ///< use only the first N training rows
 };
 
-/// `fit.early_stopping`: Keras' EarlyStopping (nn::EarlyStoppingOptions).
-struct EarlyStoppingSection {
-  std::string monitor = "val_loss";  ///< loss, accuracy, val_loss or val_accuracy
-  std::int64_t patience = 0;         ///< >= 0
-  double min_delta = 0;              ///< >= 0
-  std::string mode = "auto";         ///< min, max or auto
-  bool restore_best_weights = false;
-};
-
 /// A `fit:` section (nn::FitOptions).
 struct FitSection {
   std::int64_t epochs = 10;      ///< > 0
   std::int64_t batch_size = 32;  ///< > 0
   bool shuffle = true;
-  std::optional<EarlyStoppingSection> early_stopping;  ///< none unless given
+  /// `fit.early_stopping`: Keras' EarlyStopping, none unless given. Its monitor is one of
+  /// nn::training_metrics(); the other fields follow nn::early_stopping_fields().
+  std::optional<nn::EarlyStoppingOptions> early_stopping;
   /// What a multi-fidelity scheduler's budget buys (nn::Fidelity): epochs (default), rows,
   /// resolution, filters or cells; the last four read budget / max_budget as a fraction.
   std::string fidelity = "epochs";
@@ -96,18 +97,5 @@ struct FitSection {
   /// Start a new trial from the best finished trial whose network morphs into it (nn::morphism).
   bool inherit_weights = false;
 };
-
-/// The metrics a model study can name as objectives and early-stopping monitors.
-inline const std::vector<std::string>& model_metrics() {
-  static const std::vector<std::string> kMetrics = {"loss", "accuracy", "val_loss", "val_accuracy"};
-  return kMetrics;
-}
-/// What a model study measures about each trial's model besides its training metrics: objectives
-/// and constraints may name these (nn/training.hpp).
-inline const std::vector<std::string>& complexity_metrics() {
-  static const std::vector<std::string> kMetrics = {"params", "flops", "latency_b1_ms",
-                                                    "latency_b256_ms", "train_time"};
-  return kMetrics;
-}
 
 }  // namespace quarry::config

@@ -8,6 +8,9 @@
 #include "quarry/data/dataset.hpp"
 #include "quarry/nas/macro.hpp"
 #include "quarry/nas/micro.hpp"
+#include "quarry/nn/fidelity.hpp"
+#include "quarry/nn/metrics.hpp"
+#include "quarry/nn/spec_rules.hpp"
 
 namespace quarry::config::detail {
 
@@ -56,48 +59,41 @@ DataSection read_data(const Field& f, const StudyFile& study) {
   return out;
 }
 
-bool is_complexity_metric(const std::string& name) {
-  const auto& known = complexity_metrics();
-  return std::find(known.begin(), known.end(), name) != known.end();
+/// "a, b, c<last>d".
+std::string listed(const std::vector<std::string>& names, const std::string& last) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? last : ", ") + names[i];
+  return out;
 }
 
 /// `name` is a metric a model study reports, and the model computes it.
 void check_metric(const Field& f, const std::string& name, const nn::ModelSpec& spec) {
-  const auto& known = model_metrics();
+  const auto& known = nn::training_metrics();
   if (std::find(known.begin(), known.end(), name) == known.end())
-    f.fail("a model study reports loss, accuracy, val_loss or val_accuracy, got '" + name + "'");
+    f.fail("a model study reports " + listed(known, " or ") + ", got '" + name + "'");
   const bool accuracy = name.find("accuracy") != std::string::npos;
   if (accuracy &&
       std::find(spec.metrics.begin(), spec.metrics.end(), "accuracy") == spec.metrics.end())
     f.fail(name + " needs 'accuracy' in model.metrics");
 }
 
-std::int64_t non_negative_int(const Field& f) {
-  const std::int64_t n = int_of(f);
-  if (n < 0) f.fail("expected an integer >= 0, got " + show(f.node));
-  return n;
-}
-
-EarlyStoppingSection read_early_stopping(const Field& f, const nn::ModelSpec& spec) {
-  EarlyStoppingSection out;
+/// `fit.early_stopping`: the monitor is a metric the model reports; the other fields follow
+/// nn::early_stopping_fields(), the rules EarlyStopping checks.
+nn::EarlyStoppingOptions read_early_stopping(const Field& f, const nn::ModelSpec& spec) {
+  nn::EarlyStoppingOptions out;
   if (f.node.IsNull()) return out;
-  const Entries es =
-      entries(f, {"monitor", "patience", "min_delta", "mode", "restore_best_weights"});
-  if (const Field* m = find(es, "monitor")) {
-    out.monitor = text_of(*m);
-    check_metric(*m, out.monitor, spec);
+  Keys keys = {"monitor"};
+  for (const auto& field : nn::early_stopping_fields()) keys.push_back(field.key);
+  for (const auto& [key, field] : entries(f, keys)) {
+    if (key == "monitor") {
+      out.monitor = text_of(field);
+      check_metric(field, out.monitor, spec);
+    } else {
+      nn::set_field(out, key,
+                    literal(field, nn::find_field(nn::early_stopping_fields(), key)->rule));
+    }
   }
-  if (const Field* p = find(es, "patience")) out.patience = non_negative_int(*p);
-  if (const Field* d = find(es, "min_delta")) {
-    out.min_delta = number_of(*d);
-    if (!(out.min_delta >= 0)) d->fail("expected a number >= 0, got " + show(d->node));
-  }
-  if (const Field* m = find(es, "mode")) {
-    out.mode = text_of(*m);
-    if (out.mode != "min" && out.mode != "max" && out.mode != "auto")
-      m->fail("expected min, max or auto, got " + show(m->node));
-  }
-  if (const Field* r = find(es, "restore_best_weights")) out.restore_best_weights = bool_of(*r);
   return out;
 }
 
@@ -116,9 +112,13 @@ void read_fidelity(const Entries& es, const StudyFile& study, FitSection& out) {
   }
   if (f == nullptr) return;
   out.fidelity = text_of(*f);
-  const Keys kinds = {"epochs", "rows", "resolution", "filters", "cells"};
-  if (std::find(kinds.begin(), kinds.end(), out.fidelity) == kinds.end())
-    f->fail("expected one of " + joined(kinds) + ", got " + show(f->node));
+  try {
+    nn::fidelity_from_string(out.fidelity);
+  } catch (const InvalidArgument&) {
+    std::string kinds;
+    for (nn::Fidelity k : nn::fidelities()) kinds += (kinds.empty() ? "" : ", ") + to_string(k);
+    f->fail("expected one of " + kinds + ", got " + show(f->node));
+  }
   if (out.fidelity == "epochs") return;
   if (!out.max_budget) out.max_budget = scheduler_max_budget(study.scheduler_options);
   if (!out.max_budget)
@@ -155,7 +155,7 @@ Field metric_field(const Field& objective) {
 }
 
 /// The first objective is reported every epoch (a training metric); the others may also be
-/// measured on the trained model (complexity_metrics).
+/// measured on the trained model (nn::complexity_metrics).
 void check_objectives(const Entries& es, const nn::ModelSpec& spec) {
   std::vector<Field> metrics;
   if (const Field* one = find(es, "objective")) metrics.push_back(metric_field(*one));
@@ -164,12 +164,12 @@ void check_objectives(const Entries& es, const nn::ModelSpec& spec) {
       metrics.push_back(metric_field(many->item(i, many->node[i])));
   for (std::size_t i = 0; i < metrics.size(); ++i) {
     const std::string name = text_of(metrics[i]);
-    if (i > 0 && is_complexity_metric(name)) continue;
-    if (i == 0 && is_complexity_metric(name))
+    if (i > 0 && nn::is_complexity_metric(name)) continue;
+    if (i == 0 && nn::is_complexity_metric(name))
       metrics[i].fail(
           "the first objective of a model study is reported every epoch: name a "
-          "training metric (loss, accuracy, val_loss, val_accuracy) first, then '" +
-          name + "'");
+          "training metric (" +
+          listed(nn::training_metrics(), ", ") + ") first, then '" + name + "'");
     check_metric(metrics[i], name, spec);
   }
 }
@@ -187,7 +187,7 @@ std::vector<study::Constraint> read_constraints(const Field& f, const nn::ModelS
     } catch (const InvalidArgument& e) {
       item.fail(e.what());
     }
-    if (!is_complexity_metric(out.back().metric)) check_metric(item, out.back().metric, spec);
+    if (!nn::is_complexity_metric(out.back().metric)) check_metric(item, out.back().metric, spec);
   }
   return out;
 }

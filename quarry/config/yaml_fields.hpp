@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "quarry/nn/spec_rules.hpp"
 #include "quarry/space/space.hpp"
 
 namespace quarry::config {
@@ -120,6 +121,9 @@ space::Space read_space(const Field& f);
 
 // Sections read in their own files.
 
+/// model_section.cpp: the value of `f`, a literal that must follow `rule` (nn/spec_rules.hpp);
+/// fails with "KEY: expected <rule>, got <node>".
+space::Value literal(const Field& f, nn::Rule rule);
 /// model_section.cpp: a `model:` mapping; its searched values are added to `space`. With `nas`
 /// (the layers come from a `nas:` section) it must not list layers and may be empty.
 ModelTemplate read_model(const Field& f, space::Space& space, bool nas = false);

@@ -2,11 +2,14 @@
 //
 // One root (`quarry::Error`) with a few children for fatal conditions, and trial outcomes kept
 // apart: `TrialFailed` and `TrialPruned` end one trial (recorded, the search goes on), everything
-// else derived from `Error` stops the operation that raised it.
+// else derived from `Error` stops the operation that raised it. `require` is the one way an
+// options constructor checks a rule: "Hyperband: factor >= 2 must hold, got 1".
 #pragma once
 
+#include <concepts>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace quarry {
 
@@ -67,5 +70,16 @@ class TrialInterrupted : public std::runtime_error {
  public:
   TrialInterrupted() : std::runtime_error("trial interrupted") {}
 };
+
+/// Throws InvalidArgument("<who>: <rule> must hold, got <got>") unless `ok`:
+///   require(o.factor >= 2, "Hyperband", "factor >= 2", o.factor);
+/// `got` is the text shown after "got": the offending value, or several ("low=5, high=1").
+void require(bool ok, std::string_view who, std::string_view rule, std::string_view got);
+/// The same with a real shown in its shortest exact form ("0.1", "1e-05", "2"; "nan", "inf").
+void require(bool ok, std::string_view who, std::string_view rule, double got);
+/// The same with an integer shown in full.
+void require(bool ok, std::string_view who, std::string_view rule, std::integral auto got) {
+  if (!ok) require(false, who, rule, std::string_view(std::to_string(got)));
+}
 
 }  // namespace quarry

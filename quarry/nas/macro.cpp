@@ -64,15 +64,12 @@ void check_list(const std::vector<T>& values, const std::string& name) {
 }
 
 void check(const MacroOptions& o) {
-  if (o.min_layers < 0 || o.max_layers < std::max<std::int64_t>(o.min_layers, 1)) {
-    throw InvalidArgument(kWho + ": 0 <= min_layers <= max_layers and max_layers >= 1 must hold, " +
-                          "got min_layers=" + std::to_string(o.min_layers) +
-                          ", max_layers=" + std::to_string(o.max_layers));
-  }
-  if (o.max_dense_layers < 0 || o.classes < 1) {
-    throw InvalidArgument(kWho + ": max_dense_layers >= 0 and classes >= 1 must hold, got " +
-                          std::to_string(o.max_dense_layers) + " and " + std::to_string(o.classes));
-  }
+  require(o.min_layers >= 0 && o.max_layers >= std::max<std::int64_t>(o.min_layers, 1), kWho,
+          "0 <= min_layers <= max_layers and max_layers >= 1",
+          "min_layers=" + std::to_string(o.min_layers) +
+              ", max_layers=" + std::to_string(o.max_layers));
+  require(o.max_dense_layers >= 0 && o.classes >= 1, kWho, "max_dense_layers >= 0 and classes >= 1",
+          std::to_string(o.max_dense_layers) + " and " + std::to_string(o.classes));
   check_list(o.operations, "operations");
   for (const auto& op : o.operations) op_info(op);
   check_list(o.activations, "activations");

@@ -9,18 +9,11 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/nn/fit.hpp"
+#include "quarry/nn/metrics.hpp"
+#include "quarry/nn/spec_rules.hpp"
 
 namespace quarry::nn {
 namespace {
-
-/// Whether larger is better: "max", "min", or "auto" (max when the name contains "acc", as
-/// Keras' EarlyStopping and ModelCheckpoint decide).
-bool maximize(const std::string& component, const std::string& mode, const std::string& metric) {
-  if (mode == "max") return true;
-  if (mode == "min") return false;
-  if (mode == "auto") return metric.find("acc") != std::string::npos;
-  throw InvalidArgument(component + ": mode '" + mode + "' is not one of min, max, auto");
-}
 
 /// The logged names in Keras' order: loss first, then the other metrics, then the same for val_.
 std::string logged_names(const Logs& logs) {
@@ -66,7 +59,7 @@ void restore(Model& model, const std::vector<torch::Tensor>& weights) {
 }  // namespace
 
 std::optional<std::size_t> History::best(const std::string& metric, const std::string& mode) const {
-  const bool max = maximize("History::best", mode, metric);
+  const bool max = higher_is_better(metric, mode, "History::best");
   std::optional<std::size_t> best;
   double best_value = 0;
   for (std::size_t i = 0; i < epochs.size(); ++i) {
@@ -81,20 +74,12 @@ std::optional<std::size_t> History::best(const std::string& metric, const std::s
 }
 
 EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : options_(std::move(options)) {
-  if (options_.monitor.empty()) throw InvalidArgument("EarlyStopping: monitor must not be empty");
-  maximize("EarlyStopping", options_.mode, options_.monitor);
-  if (options_.patience < 0) {
-    throw InvalidArgument("EarlyStopping: patience must be >= 0, got " +
-                          std::to_string(options_.patience));
-  }
-  if (!(options_.min_delta >= 0)) {
-    throw InvalidArgument("EarlyStopping: min_delta must be >= 0, got " +
-                          std::to_string(options_.min_delta));
-  }
+  if (const auto problem = early_stopping_problem(options_))  // the study-file reader's rules too
+    throw InvalidArgument("EarlyStopping: " + *problem);
 }
 
 void EarlyStopping::on_train_begin(FitState&) {
-  const bool max = maximize("EarlyStopping", options_.mode, options_.monitor);
+  const bool max = higher_is_better(options_.monitor, options_.mode, "EarlyStopping");
   best_ = max ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
   wait_ = 0;
   stopped_epoch_.reset();
@@ -107,7 +92,7 @@ void EarlyStopping::on_train_begin(FitState&) {
 // (not at the first epoch).
 void EarlyStopping::on_epoch_end(std::int64_t epoch, const Logs& logs, FitState& state) {
   const double current = monitored("EarlyStopping", "monitor", options_.monitor, logs);
-  const bool max = maximize("EarlyStopping", options_.mode, options_.monitor);
+  const bool max = higher_is_better(options_.monitor, options_.mode, "EarlyStopping");
   if (options_.restore_best_weights && !has_best_) {  // no improvement ever: the first epoch's
     best_weights_ = snapshot(state.model);
     has_best_ = true;
@@ -153,7 +138,7 @@ Checkpoint::Checkpoint(CheckpointOptions options) : options_(std::move(options))
   if (options_.save_best_only && options_.monitor.empty()) {
     throw InvalidArgument("Checkpoint: save_best_only needs a monitor");
   }
-  maximize("Checkpoint", options_.mode, options_.monitor);
+  higher_is_better(options_.monitor, options_.mode, "Checkpoint");
 }
 
 // Keras' ModelCheckpoint: with save_best_only, save when the value is strictly better than the
@@ -161,7 +146,7 @@ Checkpoint::Checkpoint(CheckpointOptions options) : options_(std::move(options))
 void Checkpoint::on_epoch_end(std::int64_t epoch, const Logs& logs, FitState& state) {
   if (options_.save_best_only) {
     const double current = monitored("Checkpoint", "monitor", options_.monitor, logs);
-    const bool max = maximize("Checkpoint", options_.mode, options_.monitor);
+    const bool max = higher_is_better(options_.monitor, options_.mode, "Checkpoint");
     if (std::isnan(current) || (best_ && !(max ? current > *best_ : current < *best_))) return;
     best_ = current;
   }

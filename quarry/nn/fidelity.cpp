@@ -5,7 +5,6 @@
 #include <string>
 
 #include "quarry/core/error.hpp"
-#include "quarry/nn/training.hpp"
 
 namespace quarry::nn {
 
@@ -46,12 +45,19 @@ std::string to_string(Fidelity f) {
   return "";
 }
 
+const std::vector<Fidelity>& fidelities() {
+  static const std::vector<Fidelity> kAll = {Fidelity::epochs, Fidelity::rows, Fidelity::resolution,
+                                             Fidelity::filters, Fidelity::cells};
+  return kAll;
+}
+
 Fidelity fidelity_from_string(const std::string& s) {
-  for (Fidelity f :
-       {Fidelity::epochs, Fidelity::rows, Fidelity::resolution, Fidelity::filters, Fidelity::cells})
+  std::string known;
+  for (Fidelity f : fidelities()) {
     if (to_string(f) == s) return f;
-  throw InvalidArgument("unknown fidelity '" + s +
-                        "' (known: epochs, rows, resolution, filters, cells)");
+    known += (known.empty() ? "" : ", ") + to_string(f);
+  }
+  throw InvalidArgument("unknown fidelity '" + s + "' (known: " + known + ")");
 }
 
 double budget_fraction(double budget, double max_budget) {

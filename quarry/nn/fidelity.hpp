@@ -1,14 +1,26 @@
-// Lower-fidelity views of a model and its data, for budgets that are not epochs (training.hpp's
-// Fidelity): a fraction of the width, a lower image resolution. Torch-free (core library).
+// Lower fidelities: what a multi-fidelity scheduler's budget buys when it is not epochs (Fidelity),
+// and the views of a model and its data at a fraction of the full budget (a fraction of the width,
+// a lower image resolution). Torch-free (core library).
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "quarry/data/dataset.hpp"
 #include "quarry/nn/spec.hpp"
 
 namespace quarry::nn {
+
+/// What a multi-fidelity scheduler's budget buys (training.hpp): epochs, or a fraction of the
+/// training rows, the image resolution, the filters or the cells.
+enum class Fidelity { epochs, rows, resolution, filters, cells };
+/// Every Fidelity, in that order.
+const std::vector<Fidelity>& fidelities();
+/// "epochs", "rows", "resolution", "filters", "cells".
+std::string to_string(Fidelity f);
+/// InvalidArgument "unknown fidelity 'x' (known: epochs, rows, ...)".
+Fidelity fidelity_from_string(const std::string& s);
 
 /// The fraction of the full model and data a budget buys: min(1, budget / max_budget); 1 when the
 /// budget is 0 (the full budget) or max_budget is not positive.

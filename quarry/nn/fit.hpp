@@ -58,14 +58,9 @@ class Callback {
 /// without improvement). restore_best_weights copies the parameters and buffers of the best epoch
 /// and puts them back when it stops training (as Keras 2.x does) and also at the end of a fit that
 /// ran every epoch or was stopped by another callback (as Keras 3 does). A monitor missing from the
-/// logs throws InvalidArgument listing the logged metrics.
-struct EarlyStoppingOptions {
-  std::string monitor = "val_loss";
-  std::string mode = "auto";  ///< "min", "max" or "auto" (max for names containing "acc")
-  std::int64_t patience = 0;
-  double min_delta = 0;
-  bool restore_best_weights = false;
-};
+/// logs throws InvalidArgument listing the logged metrics. Its options (EarlyStoppingOptions) are
+/// in spec.hpp; bad ones throw InvalidArgument "EarlyStopping: patience must be an integer >= 0,
+/// got -1".
 class EarlyStopping final : public Callback {
  public:
   explicit EarlyStopping(EarlyStoppingOptions options = {});

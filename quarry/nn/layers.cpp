@@ -6,7 +6,9 @@
 // (torch's 0.01) and epsilon 1e-3, and Dense / Conv2D start from Glorot-uniform weights and zero
 // biases. The architecture-search blocks: SepConv2d is a depthwise convolution (no bias) and a
 // pointwise 1x1 one (both Glorot-uniform), GlobalAvgPool an adaptive 1x1 average pool and a
-// flatten, Cell and ResidualReduce the NAS-Bench-201 modules of nn/blocks.hpp.
+// flatten, Cell and ResidualReduce the NAS-Bench-201 modules of nn/blocks.hpp. The rules of the
+// layers' fields (units >= 1, a rate in [0, 1)...) are spec_rules.hpp's, checked before each layer
+// is built; this file checks only that each layer fits its input.
 #include <algorithm>
 #include <sstream>
 #include <variant>
@@ -14,6 +16,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/nn/blocks.hpp"
 #include "quarry/nn/model.hpp"
+#include "quarry/nn/spec_rules.hpp"
 
 namespace quarry::nn {
 namespace {
@@ -90,7 +93,6 @@ struct Builder {
   }
 
   void operator()(const Dense& dense) {
-    if (dense.units < 1) fail("units must be >= 1");
     if (shape.size() != 1) {
       fail("dense needs a flat input, got " + shape_string(shape) +
            "; add a flatten layer before it");
@@ -116,8 +118,6 @@ struct Builder {
   }
 
   void operator()(const Conv2d& conv) {
-    if (conv.filters < 1) fail("filters must be >= 1");
-    if (conv.kernel_size < 1 || conv.stride < 1) fail("kernel_size and stride must be >= 1");
     need_image("conv2d");
     const std::int64_t k = conv.kernel_size, s = conv.stride;
     auto options = torch::nn::Conv2dOptions(shape[0], conv.filters, k).stride(s);
@@ -139,7 +139,6 @@ struct Builder {
 
   /// Output size of a "valid" pool; fails when the pool does not fit the image.
   std::int64_t pool_stride(std::int64_t pool_size, std::int64_t stride) {
-    if (pool_size < 1 || stride < 0) fail("pool_size must be >= 1 and stride >= 0");
     need_image("pooling");
     if (shape[1] < pool_size || shape[2] < pool_size) {
       fail("the pool is larger than the " + shape_string(shape) + " input");
@@ -157,10 +156,7 @@ struct Builder {
     net->push_back(torch::nn::AvgPool2d(torch::nn::AvgPool2dOptions(pool.pool_size).stride(s)));
   }
 
-  void operator()(const Dropout& dropout) {
-    if (!(dropout.rate >= 0 && dropout.rate < 1)) fail("rate must be in [0, 1)");
-    net->push_back(torch::nn::Dropout(dropout.rate));
-  }
+  void operator()(const Dropout& dropout) { net->push_back(torch::nn::Dropout(dropout.rate)); }
 
   void operator()(const BatchNorm&) {
     // Keras: running = 0.99 * running + 0.01 * batch; torch's momentum is the batch's weight.
@@ -181,8 +177,6 @@ struct Builder {
   // --- architecture-search blocks ---
 
   void operator()(const SepConv2d& conv) {
-    if (conv.filters < 1) fail("filters must be >= 1");
-    if (conv.kernel_size < 1 || conv.stride < 1) fail("kernel_size and stride must be >= 1");
     need_image("sepconv2d");
     const std::int64_t channels = shape[0], k = conv.kernel_size;
     auto options =
@@ -211,17 +205,11 @@ struct Builder {
   }
 
   void operator()(const Cell& cell) {
-    const std::size_t edges = cell_edges(cell.nodes).size();
-    if (cell.nodes < 2 || cell.edges.size() != edges) {
-      fail("nodes must be >= 2 and the edges nodes * (nodes - 1) / 2 = " + std::to_string(edges) +
-           ", got " + std::to_string(cell.edges.size()) + " edges");
-    }
     need_image("cell");
     net->push_back(CellModule(cell, shape[0]));
   }
 
   void operator()(const ResidualReduce& reduce) {
-    if (reduce.filters < 1) fail("filters must be >= 1");
     need_image("residual_reduce");
     net->push_back(ResidualReduceModule(shape[0], reduce.filters));
     shape = {reduce.filters, (shape[1] + 1) / 2, (shape[2] + 1) / 2};
@@ -242,7 +230,9 @@ torch::nn::Sequential build_layers(const std::vector<Layer>& layers,
   torch::nn::Sequential net;
   Shape shape = input_shape;
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    std::visit(Builder{net, shape, i, layers[i]}, layers[i]);
+    Builder builder{net, shape, i, layers[i]};
+    if (const auto problem = layer_problem(layers[i])) builder.fail(*problem);  // spec_rules.hpp
+    std::visit(builder, layers[i]);
   }
   return net;
 }

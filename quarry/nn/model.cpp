@@ -2,10 +2,10 @@
 // Checkpoints are in checkpoint.cpp, complexity and thread pinning in complexity.cpp.
 #include "quarry/nn/model.hpp"
 
-#include <cmath>
 #include <sstream>
 
 #include "quarry/core/error.hpp"
+#include "quarry/nn/spec_rules.hpp"
 
 namespace quarry::nn {
 namespace {
@@ -16,35 +16,15 @@ std::string num(double v) {
   return out.str();
 }
 
-/// Throws unless lo <= v < hi (or lo <= v <= hi when `closed`).
-void check_range(const OptimizerSpec& spec, const char* name, double v, double lo, double hi,
-                 bool closed = false) {
-  const bool ok = v >= lo && (closed ? v <= hi : v < hi);
-  if (!ok) {
-    throw InvalidArgument("make_optimizer: " + to_string(spec.kind) + " " + name + " must be in [" +
-                          num(lo) + ", " + num(hi) + (closed ? "]" : ")") + ", got " + num(v));
-  }
-}
-
-void check_positive(const OptimizerSpec& spec, const char* name, double v) {
-  if (!(v > 0) || !std::isfinite(v)) {
-    throw InvalidArgument("make_optimizer: " + to_string(spec.kind) + " " + name +
-                          " must be > 0, got " + num(v));
-  }
-}
-
 }  // namespace
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec,
                                                         std::vector<torch::Tensor> parameters) {
-  check_positive(spec, "learning_rate", spec.learning_rate);
+  if (const auto problem = optimizer_problem(spec))  // the study-file reader's rules too
+    throw InvalidArgument("make_optimizer: " + to_string(spec.kind) + " " + *problem);
   namespace optim = torch::optim;
   switch (spec.kind) {
     case OptimizerKind::sgd: {
-      check_range(spec, "momentum", spec.momentum, 0, 1);
-      if (spec.nesterov && spec.momentum == 0) {
-        throw InvalidArgument("make_optimizer: sgd nesterov needs momentum > 0, got momentum 0");
-      }
       // Keras' v = m v - lr g; w += v  is torch's  b = m b + g; w -= lr b  for a constant lr.
       return std::make_unique<optim::SGD>(
           std::move(parameters),
@@ -52,16 +32,12 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
     }
     case OptimizerKind::adam:
     case OptimizerKind::adamw: {
-      check_range(spec, "beta1", spec.beta1, 0, 1);
-      check_range(spec, "beta2", spec.beta2, 0, 1);
-      check_positive(spec, "epsilon", spec.epsilon);
       const auto betas = std::make_tuple(spec.beta1, spec.beta2);
       if (spec.kind == OptimizerKind::adam) {
         return std::make_unique<optim::Adam>(
             std::move(parameters),
             optim::AdamOptions(spec.learning_rate).betas(betas).eps(spec.epsilon));
       }
-      check_range(spec, "weight_decay", spec.weight_decay, 0, 1, true);
       // Decoupled decay (Loshchilov & Hutter): w -= lr * weight_decay * w, as Keras' AdamW.
       return std::make_unique<optim::AdamW>(std::move(parameters),
                                             optim::AdamWOptions(spec.learning_rate)
@@ -70,9 +46,6 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
                                                 .weight_decay(spec.weight_decay));
     }
     case OptimizerKind::rmsprop:
-      check_range(spec, "rho", spec.rho, 0, 1);
-      check_range(spec, "momentum", spec.momentum, 0, 1);
-      check_positive(spec, "epsilon", spec.epsilon);
       return std::make_unique<optim::RMSprop>(std::move(parameters),
                                               optim::RMSpropOptions(spec.learning_rate)
                                                   .alpha(spec.rho)
@@ -150,15 +123,8 @@ void check_model(const Compiled& compiled, const std::vector<std::int64_t>& inpu
   for (std::int64_t d : input_shape) {
     if (d < 1) throw InvalidArgument("Model: input shape sizes must be >= 1, got " + num(d));
   }
-  for (const std::string& metric : compiled.metrics) {
-    if (metric != "accuracy" && metric != "loss") {
-      throw InvalidArgument("Model: unknown metric '" + metric + "'; known: accuracy, loss");
-    }
-    if (metric == "accuracy" && compiled.loss == Loss::mean_squared_error) {
-      throw InvalidArgument(
-          "Model: accuracy is not defined for mean_squared_error; use metrics = {\"loss\"}");
-    }
-  }
+  if (const auto problem = metrics_problem(compiled.loss, compiled.metrics))
+    throw InvalidArgument("Model: " + *problem);
 }
 
 }  // namespace

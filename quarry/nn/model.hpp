@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "quarry/nn/metrics.hpp"
 #include "quarry/nn/spec.hpp"
 
 namespace quarry::nn {
@@ -29,13 +30,14 @@ struct Compiled {
 
 /// Builds the layers of `layers` for inputs of `input_shape` (one example, e.g. {1, 28, 28}),
 /// inferring each layer's input size. Throws InvalidArgument naming the layer (by index and
-/// describe()) when a layer does not fit its input (a conv after flatten, a pool larger than the
-/// image, units < 1...).
+/// describe()) when a layer breaks a rule of spec_rules.hpp (units < 1...) or does not fit its
+/// input (a conv after flatten, a pool larger than the image...).
 torch::nn::Sequential build_layers(const std::vector<Layer>& layers,
                                    const std::vector<std::int64_t>& input_shape);
 
 /// The optimizer of `spec` over `parameters` (Keras' semantics: AdamW decoupled decay, RMSprop
-/// with rho as alpha, SGD momentum/nesterov).
+/// with rho as alpha, SGD momentum/nesterov). Throws InvalidArgument when `spec` breaks a rule of
+/// spec_rules.hpp ("make_optimizer: adam epsilon must be a number > 0, got 0").
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spec,
                                                         std::vector<torch::Tensor> parameters);
 
@@ -44,15 +46,6 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
 torch::Tensor compute_loss(Loss loss, const torch::Tensor& output, const torch::Tensor& target);
 /// Correct predictions in a batch (argmax for several classes, logit > 0 for one output).
 std::int64_t count_correct(Loss loss, const torch::Tensor& output, const torch::Tensor& target);
-
-/// Parameter count, FLOPs of one forward pass (multiply-adds counted as 2), and measured
-/// inference latency (median of several timed runs, eval mode, no grad) at batch 1 and 256.
-struct Complexity {
-  std::int64_t parameters = 0;
-  std::int64_t flops = 0;
-  double latency_b1_ms = 0;
-  double latency_b256_ms = 0;
-};
 
 class Model {
  public:
@@ -74,7 +67,8 @@ class Model {
   void save_weights(const std::string& path);
   void load_weights(const std::string& path);
 
-  /// Parameters and FLOPs counted from the layers; latency measured with `repeats` timed runs.
+  /// Parameters and FLOPs counted from the layers; latency measured with `repeats` timed runs
+  /// (Complexity: metrics.hpp).
   Complexity complexity(int repeats = 5);
 
  private:

@@ -25,7 +25,9 @@
 //    discussion of batch normalisation).
 // Every other child layer must equal its parent layer (same type and settings, describe() for
 // the types this file does not know, which must also see the parent's input size). The output
-// width cannot change. Includes <torch/torch.h>: keep it out of the search core.
+// width cannot change. Planning (plan_morphism, widen, deepen) is in morphism_plan.cpp, the weight
+// surgery (apply_morphism, inherit_weights) in morphism.cpp. Includes <torch/torch.h>: keep it
+// out of the search core.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
-// A model described as data: layers, optimizer, loss, metrics. No LibTorch here, so the YAML
-// reader and the command line can build specs without including <torch/torch.h>; nn/model.hpp
-// turns a spec into torch modules.
+// A model described as data: layers, optimizer, loss, metrics, and the early-stopping settings
+// of its training. No LibTorch here, so the YAML reader and the command line can build specs
+// without including <torch/torch.h>; nn/model.hpp turns a spec into torch modules. The rules each
+// field follows are in spec_rules.hpp.
 //
 // Names follow Keras: Dense(units, activation), Conv2D(filters, kernel_size, strides, padding),
 // MaxPooling2D, Dropout(rate), BatchNormalization; optimizers SGD / Adam / AdamW / RMSprop with
@@ -123,6 +124,18 @@ struct ModelSpec {
   OptimizerSpec optimizer;
   Loss loss = Loss::sparse_categorical_crossentropy;
   std::vector<std::string> metrics = {"accuracy"};  ///< "accuracy" and/or "loss" (always computed)
+};
+
+/// Keras' EarlyStopping settings: stop when `monitor` has not improved by more than `min_delta`
+/// for `patience` epochs (the callback, nn::EarlyStopping, is in fit.hpp; a study file's
+/// `fit.early_stopping` reads into this). Rules: patience >= 0, min_delta >= 0, mode min / max /
+/// auto (spec_rules.hpp).
+struct EarlyStoppingOptions {
+  std::string monitor = "val_loss";
+  std::string mode = "auto";  ///< "min", "max" or "auto" (max for names containing "acc")
+  std::int64_t patience = 0;
+  double min_delta = 0;
+  bool restore_best_weights = false;
 };
 
 // Names as they appear in YAML files and messages; *_from_string throw InvalidArgument listing

@@ -11,16 +11,13 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/nn/fidelity.hpp"
+#include "quarry/nn/metrics.hpp"
 #include "quarry/nn/morphism.hpp"
 #include "quarry/nn/trial_training.hpp"
 
 namespace quarry::nn {
 
 namespace {
-
-bool checked_before_training(const std::string& metric) {
-  return metric == "params" || metric == "flops";
-}
 
 std::string number(double x) {
   std::ostringstream out;
@@ -39,23 +36,16 @@ void check_before_training(Model& model, objectives::TrialContext& context,
                            const std::vector<study::Constraint>& constraints) {
   std::vector<study::Constraint> early;
   for (const auto& c : constraints)
-    if (checked_before_training(c.metric)) early.push_back(c);
+    if (measured_before_training(c.metric)) early.push_back(c);
   if (early.empty()) return;
   const Complexity size = model.complexity(1);
-  const auto value = [&](const std::string& metric) {
-    return static_cast<double>(metric == "params" ? size.parameters : size.flops);
-  };
+  const auto value = [&](const std::string& metric) { return *complexity_value(metric, size); };
   if (check_constraints(context, early, value)) return;
   std::string why;
   for (const auto& c : early)
     if (study::violation(c, value(c.metric)) > 0)
       why += (why.empty() ? "" : ", ") + broken(c, value(c.metric));
   throw TrialFailed("infeasible before training: " + why + " (not trained)");
-}
-
-/// The direction of the first objective's metric, Keras' "auto": higher is better for accuracies.
-bool higher_is_better(const std::string& metric) {
-  return metric.find("acc") != std::string::npos;
 }
 
 class SpecObjective final : public objectives::Objective {
@@ -164,7 +154,7 @@ class SpecObjective final : public objectives::Objective {
       if (t.state == study::TrialState::Complete && !t.values.empty() &&
           std::isfinite(t.values[0]) && study::is_feasible(t))
         out.push_back(&t);
-    const bool higher = higher_is_better(options_.objective);
+    const bool higher = higher_is_better(options_.objective);  // Keras' "auto" (metrics.hpp)
     std::stable_sort(out.begin(), out.end(), [&](const auto* a, const auto* b) {
       return higher ? a->values[0] > b->values[0] : a->values[0] < b->values[0];
     });

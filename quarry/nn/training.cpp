@@ -4,6 +4,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
+#include "quarry/nn/metrics.hpp"
 #include "quarry/nn/trial_training.hpp"
 
 namespace quarry::nn {
@@ -44,11 +45,7 @@ std::int64_t inherit(Model& model, objectives::TrialContext& context,
 /// One objective's value: a training metric at the chosen epoch, or a measure of the model.
 double metric_value(const std::string& name, const Logs& epoch, const Complexity& c,
                     double train_time) {
-  if (name == "params") return static_cast<double>(c.parameters);
-  if (name == "flops") return static_cast<double>(c.flops);
-  if (name == "latency_b1_ms") return c.latency_b1_ms;
-  if (name == "latency_b256_ms") return c.latency_b256_ms;
-  if (name == "train_time") return train_time;
+  if (const auto measured = complexity_value(name, c, train_time)) return *measured;
   const auto it = epoch.find(name);
   if (it == epoch.end()) throw TrialFailed("no epoch reported " + name);
   return it->second;
@@ -91,13 +88,7 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& folder, std::
 
 std::vector<std::shared_ptr<Callback>> early_stopping_callbacks(const TrainingOptions& options) {
   if (!options.early_stopping) return {};
-  const auto& e = *options.early_stopping;
-  return {std::make_shared<EarlyStopping>(
-      EarlyStoppingOptions{.monitor = e.monitor,
-                           .mode = e.mode,
-                           .patience = e.patience,
-                           .min_delta = e.min_delta,
-                           .restore_best_weights = e.restore_best_weights})};
+  return {std::make_shared<EarlyStopping>(*options.early_stopping)};
 }
 
 std::vector<double> train_trial(Model& model, objectives::TrialContext& context,

@@ -16,12 +16,12 @@
 // Several objectives: TrainingOptions::objectives names them in the study's order. The first is a
 // training metric (its best epoch decides the others' epoch); the rest may be training metrics
 // (at that epoch) or what the trained model measures: params, flops, latency_b1_ms,
-// latency_b256_ms (Model::complexity) and train_time (seconds).
+// latency_b256_ms (Model::complexity) and train_time (seconds): nn::complexity_metrics().
 //
-// Constraints: params and flops are checked on the built model BEFORE training: a trial breaking
-// one is never trained (it fails: "infeasible before training: params 250123 > 100000"); the rest
-// after training: a breaking trial completes with "feasible": false and is left out of the best
-// trial and the Pareto front.
+// Constraints: params and flops (nn::measured_before_training) are checked on the built model
+// BEFORE training: a trial breaking one is never trained (it fails: "infeasible before training:
+// params 250123 > 100000"); the rest after training: a breaking trial completes with "feasible":
+// false and is left out of the best trial and the Pareto front.
 //
 // Lower fidelity (Fidelity): with a multi-fidelity scheduler (Hyperband, ASHA, BOHB) the trial's
 // budget b is read as the fraction f = b / max_budget of the full model and data instead of
@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "quarry/data/dataset.hpp"
+#include "quarry/nn/fidelity.hpp"
 #include "quarry/nn/spec.hpp"
 #include "quarry/objectives/objective.hpp"
 #include "quarry/study/constraints.hpp"
@@ -50,28 +51,14 @@
 
 namespace quarry::nn {
 
-/// Keras' EarlyStopping settings (see fit.hpp).
-struct EarlyStoppingSettings {
-  std::string monitor = "val_loss";
-  std::string mode = "auto";
-  std::int64_t patience = 0;
-  double min_delta = 0;
-  bool restore_best_weights = false;
-};
-
-/// What a multi-fidelity scheduler's budget buys (see above).
-enum class Fidelity { epochs, rows, resolution, filters, cells };
-std::string to_string(Fidelity f);
-Fidelity fidelity_from_string(const std::string& s);  ///< InvalidArgument listing the names
-
 struct TrainingOptions {
   std::string objective = "val_accuracy";  ///< the trial's value: this metric at its best epoch
   /// Every objective's metric in the study's order (see above); empty: just `objective`.
   std::vector<std::string> objectives;
   std::vector<study::Constraint> constraints;
-  Fidelity fidelity = Fidelity::epochs;
-  double max_budget = 0;         ///< the full budget (fidelities other than epochs)
-  bool inherit_weights = false;  ///< start from a donor's weights by network morphism
+  Fidelity fidelity = Fidelity::epochs;  ///< what the budget buys (fidelity.hpp)
+  double max_budget = 0;                 ///< the full budget (fidelities other than epochs)
+  bool inherit_weights = false;          ///< start from a donor's weights by network morphism
   /// The study's trials (donors for inherit_weights and parents' budgets); empty: none.
   std::function<std::vector<study::Trial>()> trials;
   /// The compact architecture string of a trial's parameters (a `nas` space), recorded as attr
@@ -80,7 +67,7 @@ struct TrainingOptions {
   std::int64_t epochs = 10;  ///< when the trial has no budget of its own
   std::int64_t batch_size = 32;
   bool shuffle = true;
-  std::optional<EarlyStoppingSettings> early_stopping;
+  std::optional<EarlyStoppingOptions> early_stopping;  ///< Keras' EarlyStopping (spec.hpp)
   std::filesystem::path checkpoints;  ///< folder of trial_<n>.pt; empty: no checkpoints
   std::uint64_t seed = 0;             ///< shuffling order, derived per trial
   /// Progress: called after every epoch of every trial (from the trial's thread).

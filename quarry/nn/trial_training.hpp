@@ -1,5 +1,5 @@
 // The training of one trial, shared by the YAML model studies (training.cpp) and the C++ tuners
-// (tuner.cpp). Includes LibTorch.
+// (quarry/tuners/tuner.cpp). Includes LibTorch.
 #pragma once
 
 #include <functional>

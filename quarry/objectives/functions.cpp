@@ -81,8 +81,7 @@ std::vector<std::vector<double>> Hartmann6::optimal_points() const {
 
 namespace {
 int checked_dims(int dims) {
-  if (dims < 2)
-    throw InvalidArgument("Rosenbrock: dims >= 2 must hold, got " + std::to_string(dims));
+  require(dims >= 2, "Rosenbrock", "dims >= 2", dims);
   return dims;
 }
 }  // namespace

@@ -30,6 +30,16 @@ std::string with_line(int line, const std::string& text) {
   return out;
 }
 
+/// A model study whose optimizer is `optimizer` (line 6): the trainer's rules are checked when
+/// the file is read, so a setting every trial would fail on is an input error, not a search of
+/// failed trials.
+std::string model_study(const std::string& optimizer) {
+  const std::string lines_1_to_5 =
+      "study: demo\nobjective: val_loss\ndata: {idx: fashion-mnist}\nmodel:\n"
+      "  layers: [flatten, {dense: 10}]\n";
+  return lines_1_to_5 + "  optimizer: " + optimizer + "\n";
+}
+
 struct BadFile {
   const char* name;
   std::string yaml;
@@ -83,7 +93,13 @@ INSTANTIATE_TEST_SUITE_P(
                 ":6:", "give either 'command' or 'function', not both"},
         BadFile{"MissingType", with_line(4, "  x: {low: 1}"), ":4:", "space.x: missing the type"},
         BadFile{"BadMaxTrials", with_line(6, "max_trials: -3"),
-                ":6:", "max_trials: expected an integer > 0, got -3"}),
+                ":6:", "max_trials: expected an integer > 0, got -3"},
+        BadFile{"ZeroEpsilon", model_study("{adam: {epsilon: 0}}"),
+                ":6:", "model.optimizer.adam.epsilon: expected a number > 0, got 0"},
+        BadFile{"WeightDecayAboveOne", model_study("{adamw: {weight_decay: 2}}"),
+                ":6:", "model.optimizer.adamw.weight_decay: expected a number in [0, 1], got 2"},
+        BadFile{"NesterovWithoutMomentum", model_study("{sgd: {nesterov: true}}"),
+                ":6:", "model.optimizer: nesterov needs momentum > 0, got momentum 0"}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 // Mistakes found when the search builds the parts the file names (the sampler, the scheduler, the

@@ -142,21 +142,27 @@ TEST(ModelSection, EveryOptimizerWithItsFieldsAndDefaults) {
   EXPECT_EQ(adamw.weight_decay, 0.01);
   EXPECT_EQ(adamw.beta1, 0.85);
   EXPECT_EQ(adamw.learning_rate, 1e-3);
-  const nn::OptimizerSpec rms = optimizer("{rmsprop: {rho: 0.95, momentum: 0.5, epsilon: 0}}");
+  const nn::OptimizerSpec rms = optimizer("{rmsprop: {rho: 0.95, momentum: 0.5, epsilon: 1e-8}}");
   EXPECT_EQ(rms.kind, nn::OptimizerKind::rmsprop);
   EXPECT_EQ(rms.rho, 0.95);
   EXPECT_EQ(rms.momentum, 0.5);
-  EXPECT_EQ(rms.epsilon, 0.0);
+  EXPECT_EQ(rms.epsilon, 1e-8);
   // A bare name gets Keras' defaults, as the spec's factory functions give them.
   EXPECT_EQ(optimizer("sgd").learning_rate, 0.01);
   EXPECT_EQ(optimizer("adamw").weight_decay, 0.004);
   EXPECT_EQ(optimizer("{rmsprop: }").rho, 0.9);
   EXPECT_EQ(optimizer("Adam").kind, nn::OptimizerKind::adam);
   // Without an optimizer: Adam; loss and metrics as given.
-  const StudyFile plain = parse(with_model("  loss: mse\n  metrics: [loss, accuracy]\n"));
+  const StudyFile plain =
+      parse(with_model("  loss: binary_crossentropy\n  metrics: [loss, accuracy]\n"));
   EXPECT_EQ(plain.model->spec.optimizer.kind, nn::OptimizerKind::adam);
-  EXPECT_EQ(plain.model->spec.loss, nn::Loss::mean_squared_error);
+  EXPECT_EQ(plain.model->spec.loss, nn::Loss::binary_crossentropy);
   EXPECT_EQ(plain.model->spec.metrics, (std::vector<std::string>{"loss", "accuracy"}));
+  // A regression reports its loss only (accuracy is not defined for mean_squared_error).
+  const StudyFile regression = parse(
+      "study: s\nobjective: val_loss\ndata: {idx: fashion-mnist}\nmodel:\n"
+      "  layers: [flatten, {dense: 1}]\n  loss: mse\n  metrics: [loss]\n");
+  EXPECT_EQ(regression.model->spec.loss, nn::Loss::mean_squared_error);
 }
 
 TEST(ModelSection, AnyFieldMayBeSearched) {
@@ -251,6 +257,21 @@ TEST(ModelSection, ResolveRejectsValuesThatDoNotFitTheirField) {
   EXPECT_THROW(resolve(*f.model, {{"learning_rate", -1.0}}), InvalidArgument);
   const StudyFile act = parse(with_layers("    - {activation: {choice: [relu, tanh]}}\n"));
   EXPECT_THROW(resolve(*act.model, {{"activation", "relu6"}}), InvalidArgument);
+}
+
+TEST(ModelSection, ResolveChecksTheRulesBetweenOptimizerFields) {
+  // Both searched: the defaults (no Nesterov, momentum 0) load; a trial bringing Nesterov without
+  // momentum is refused by resolve, as the trainer would refuse it.
+  const StudyFile f = parse(
+      with_model("  optimizer: {sgd: {nesterov: {bool: false}, momentum: {float: [0, 0.9]}}}\n"));
+  EXPECT_TRUE(resolve(*f.model, {{"nesterov", true}, {"momentum", 0.5}}).optimizer.nesterov);
+  EXPECT_EQ(resolve(*f.model, {{"nesterov", false}, {"momentum", 0.0}}).optimizer.momentum, 0.0);
+  try {
+    resolve(*f.model, {{"nesterov", true}, {"momentum", 0.0}});
+    FAIL() << "no error";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "model.optimizer: nesterov needs momentum > 0, got momentum 0");
+  }
 }
 
 TEST(ModelSection, DataAndFitDefaults) {

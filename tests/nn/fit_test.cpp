@@ -430,11 +430,13 @@ TEST(EarlyStoppingTest, NamesAMissingMonitorAndBadOptions) {
             "EarlyStopping: monitor 'val_los' is not among the logged metrics: loss, accuracy, "
             "val_loss, val_accuracy");
   EXPECT_EQ(error_of([] { EarlyStopping({.mode = "up"}); }),
-            "EarlyStopping: mode 'up' is not one of min, max, auto");
-  EXPECT_THAT(error_of([] { EarlyStopping({.patience = -1}); }),
-              HasSubstr("patience must be >= 0"));
-  EXPECT_THAT(error_of([] { EarlyStopping({.min_delta = -0.1}); }),
-              HasSubstr("min_delta must be >= 0"));
+            "EarlyStopping: mode must be min, max or auto, got up");
+  EXPECT_EQ(error_of([] { EarlyStopping({.patience = -1}); }),
+            "EarlyStopping: patience must be an integer >= 0, got -1");
+  EXPECT_EQ(error_of([] { EarlyStopping({.min_delta = -0.1}); }),
+            "EarlyStopping: min_delta must be a number >= 0, got -0.1");
+  EXPECT_EQ(error_of([] { EarlyStopping({.monitor = ""}); }),
+            "EarlyStopping: monitor must not be empty");
 }
 
 // --- Reporter ----------------------------------------------------------------------------------
@@ -515,7 +517,7 @@ TEST(HistoryTest, BestIsTheFirstEpochWithTheBestValue) {
   EXPECT_EQ(history.best("loss"), std::nullopt);
   EXPECT_EQ(History{}.best("val_loss"), std::nullopt);
   EXPECT_EQ(error_of([&] { history.best("val_loss", "lowest"); }),
-            "History::best: mode 'lowest' is not one of min, max, auto");
+            "History::best: mode must be min, max or auto, got lowest");
 }
 
 }  // namespace

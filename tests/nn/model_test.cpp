@@ -117,18 +117,21 @@ TEST(LayersTest, ShapeErrorsNameTheLayer) {
         build_layers({pool}, {1, 3, 3});
       }),
       "build_layers: layer 0 " + describe(pool) + ": the pool is larger than the {1, 3, 3} input");
-  EXPECT_THAT(error_of([] {
-                build_layers({Flatten{}, Dense{0}}, {4});
-              }),
-              HasSubstr("layer 1 " + describe(Dense{0}) + ": units must be >= 1"));
+  EXPECT_THAT(
+      error_of([] {
+        build_layers({Flatten{}, Dense{0}}, {4});
+      }),
+      HasSubstr("layer 1 " + describe(Dense{0}) + ": units must be an integer >= 1, got 0"));
   EXPECT_THAT(error_of([] {
                 build_layers({Conv2d{.filters = 0}}, {1, 4, 4});
               }),
-              HasSubstr("layer 0 " + describe(Conv2d{.filters = 0}) + ": filters must be >= 1"));
-  EXPECT_THAT(error_of([] { build_layers({Dropout{1.0}}, {4}); }),
-              HasSubstr("layer 0 " + describe(Dropout{1.0}) + ": rate must be in [0, 1)"));
+              HasSubstr("layer 0 " + describe(Conv2d{.filters = 0}) +
+                        ": filters must be an integer >= 1, got 0"));
+  EXPECT_THAT(
+      error_of([] { build_layers({Dropout{1.0}}, {4}); }),
+      HasSubstr("layer 0 " + describe(Dropout{1.0}) + ": rate must be a number in [0, 1), got 1"));
   EXPECT_THAT(error_of([] { build_layers({Dropout{-0.1}}, {4}); }),
-              HasSubstr("rate must be in [0, 1)"));
+              HasSubstr("rate must be a number in [0, 1), got -0.1"));
   EXPECT_THAT(
       error_of([] {
         build_layers({Conv2d{.filters = 1, .kernel_size = 5, .same_padding = false}}, {1, 3, 3});
@@ -199,13 +202,13 @@ TEST(OptimTest, InvalidSettingsAreRejected) {
             "make_optimizer: sgd nesterov needs momentum > 0, got momentum 0");
   OptimizerSpec adam = Adam();
   adam.beta1 = 1;
-  EXPECT_EQ(
-      error_of([&] { make_optimizer(adam, {p}); }),
-      "make_optimizer: " + to_string(OptimizerKind::adam) + " beta1 must be in [0, 1), got 1");
+  EXPECT_EQ(error_of([&] { make_optimizer(adam, {p}); }),
+            "make_optimizer: " + to_string(OptimizerKind::adam) +
+                " beta_1 must be a number in [0, 1), got 1");
   EXPECT_THAT(error_of([&] { make_optimizer(Adam(0), {p}); }),
-              HasSubstr("learning_rate must be > 0, got 0"));
+              HasSubstr("learning_rate must be a number > 0, got 0"));
   EXPECT_THAT(error_of([&] { make_optimizer(RMSprop(0.1, 1.5), {p}); }),
-              HasSubstr("rho must be in [0, 1), got 1.5"));
+              HasSubstr("rho must be a number in [0, 1), got 1.5"));
 }
 
 // ---- losses and accuracy ----

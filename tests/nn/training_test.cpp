@@ -121,7 +121,7 @@ TEST(TrainTrialTest, EarlyStoppingEndsTheTrialEarly) {
   TrialContext context = recorder.context(0);
   // No epoch after the first improves val_loss by 10: patience 0 stops at epoch 2 (Keras 2.x).
   train_trial(model, context, blobs.data(),
-              {.epochs = 10, .early_stopping = EarlyStoppingSettings{.min_delta = 10}});
+              {.epochs = 10, .early_stopping = EarlyStoppingOptions{.min_delta = 10}});
   EXPECT_THAT(recorder.steps(), ElementsAre(1, 2));
   EXPECT_EQ(recorder.attr("epochs"), 2);
   EXPECT_EQ(recorder.attr("history").size(), 2U);

@@ -1,10 +1,13 @@
-#include "quarry/nn/tuner.hpp"
+// The tuners: a study per project folder, each trial's model built by the user's function and
+// trained by the trainer's train_trial (nn/trial_training.hpp).
+#include "quarry/tuners/tuner.hpp"
 
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 
 #include "quarry/core/error.hpp"
+#include "quarry/nn/metrics.hpp"
 #include "quarry/nn/trial_training.hpp"
 #include "quarry/runner/runner.hpp"
 #include "quarry/samplers/grid.hpp"
@@ -12,12 +15,15 @@
 #include "quarry/schedulers/hyperband.hpp"
 #include "quarry/storage/sqlite.hpp"
 
-namespace quarry::nn {
+namespace quarry::tuners {
+
+using nn::Model;
+using nn::TrainingData;
 
 namespace {
 
 Direction direction_of(const std::string& objective) {
-  return objective.find("acc") != std::string::npos ? Direction::Maximize : Direction::Minimize;
+  return nn::higher_is_better(objective) ? Direction::Maximize : Direction::Minimize;
 }
 
 /// Keras' validation_split: the last `fraction` of the rows, in order.
@@ -70,8 +76,7 @@ Tuner::Tuner(Builder builder, const Common& common, std::shared_ptr<samplers::Sa
     : hypermodel_(std::move(builder), {}),
       common_(common),
       project_dir_(common.directory / common.project_name) {
-  if (common_.workers < 1)
-    throw InvalidArgument("tuner: workers >= 1 must hold, got " + std::to_string(common_.workers));
+  require(common_.workers >= 1, "tuner", "workers >= 1", common_.workers);
   if (common_.overwrite) std::filesystem::remove_all(project_dir_);
   std::filesystem::create_directories(project_dir_);
   auto store = std::make_shared<storage::SqliteStorage>((project_dir_ / "quarry.db").string());
@@ -88,28 +93,24 @@ void Tuner::search(const data::Dataset& train, const SearchOptions& options) {
   hypermodel_.set_input_shape(train.shape);
   populate_space(hypermodel_, *study_);
   const TrainingData data = split_tail(train, options);
-  TrainingOptions training{.objective = common_.objective,
-                           .epochs = options.epochs,
-                           .batch_size = options.batch_size,
-                           .shuffle = options.shuffle,
-                           .checkpoints = project_dir_ / "checkpoints",
-                           .seed = common_.seed};
-  if (!options.callbacks.empty()) {
-    const auto& e = options.callbacks.front().options();
-    training.early_stopping =
-        EarlyStoppingSettings{e.monitor, e.mode, e.patience, e.min_delta, e.restore_best_weights};
-  }
+  nn::TrainingOptions training{.objective = common_.objective,
+                               .epochs = options.epochs,
+                               .batch_size = options.batch_size,
+                               .shuffle = options.shuffle,
+                               .checkpoints = project_dir_ / "checkpoints",
+                               .seed = common_.seed};
+  if (!options.callbacks.empty()) training.early_stopping = options.callbacks.front().options();
   Study& study = *study_;
   objectives::FunctionObjective objective(
       "model builder", [&](objectives::TrialContext& context) -> std::vector<double> {
-        pin_math_threads();
+        nn::pin_math_threads();
         Trial trial;
         trial.number = context.number();
         trial.params = context.params();
         HyperParameters hp = study.hyperparameters(trial);
         Model model = hypermodel_.build(hp);
         study.record(trial.number, hp);
-        return train_trial(model, context, data, training);
+        return nn::train_trial(model, context, data, training);
       });
   runner::RunOptions run_options{.workers = common_.workers, .max_trials = common_.max_trials};
   if (options.verbose)
@@ -149,7 +150,7 @@ std::vector<Model> Tuner::get_best_models(std::size_t n) const {
   for (const auto& t : best_trials(n)) {
     HyperParameters hp(t.params);
     Model model = hypermodel_.build(hp);
-    const auto path = checkpoint_path(project_dir_ / "checkpoints", t.number);
+    const auto path = nn::checkpoint_path(project_dir_ / "checkpoints", t.number);
     if (!std::filesystem::exists(path))
       throw InvalidArgument("get_best_models: trial " + std::to_string(t.number) +
                             " has no checkpoint at " + path.string());
@@ -199,4 +200,4 @@ Hyperband::Hyperband(Builder builder, HyperbandTunerOptions o)
                                            .factor = o.factor,
                                            .hyperband_iterations = o.hyperband_iterations})) {}
 
-}  // namespace quarry::nn
+}  // namespace quarry::tuners

@@ -1,6 +1,7 @@
-// The tuners (Keras Tuner's API): what a search stores, the best trials and models, the objective's
-// direction, resuming and overwriting, the grid, and Hyperband's promotions from checkpoints.
-#include "quarry/nn/tuner.hpp"
+// The tuners (Keras Tuner's API, quarry/tuners): what a search stores, the best trials and models,
+// the objective's direction, resuming and overwriting, the grid, and Hyperband's promotions from
+// checkpoints.
+#include "quarry/tuners/tuner.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -22,13 +23,15 @@
 #include "tests/nn/blobs.hpp"
 #include "tests/test_util.hpp"
 
-namespace quarry::nn {
+namespace quarry::tuners {
 namespace {
 
+using nn::Compiled;
+using nn::Model;
+using nn::SGD;
+using nn::testing::gaussian_blobs;
 using quarry::testing::TempDir;
 using ::testing::HasSubstr;
-
-using testing::gaussian_blobs;
 
 /// Define-by-run: the hidden layer's width and the learning rate are searched.
 Compiled build_model(HyperParameters& hp) {
@@ -107,10 +110,11 @@ TEST(RandomSearchTest, StoresTrialsAndReturnsTheBestHyperparametersAndModels) {
   // The best model carries the weights behind the best trial's score...
   auto models = tuner.get_best_models(1);
   ASSERT_EQ(models.size(), 1U);
-  EXPECT_NEAR(evaluate(models[0], data.validation).at("accuracy"), best.values[0], 1e-6);
+  EXPECT_NEAR(nn::evaluate(models[0], data.validation).at("accuracy"), best.values[0], 1e-6);
   // ...while the hypermodel builds an untrained one.
   Model untrained = tuner.hypermodel().build(best_hps[0]);
-  EXPECT_GT(std::abs(evaluate(untrained, data.validation).at("accuracy") - best.values[0]), 0.05);
+  EXPECT_GT(std::abs(nn::evaluate(untrained, data.validation).at("accuracy") - best.values[0]),
+            0.05);
 }
 
 TEST(RandomSearchTest, AccuracyObjectivesAreMaximisedOthersMinimised) {
@@ -252,4 +256,4 @@ TEST(HyperbandTunerTest, PromotedTrialsContinueFromTheirParentsCheckpoint) {
 }
 
 }  // namespace
-}  // namespace quarry::nn
+}  // namespace quarry::tuners

@@ -1,5 +1,7 @@
 // Tuners: Keras Tuner's API over Quarry's studies. A model-building function of HyperParameters&
-// returns a compiled network; a tuner searches its hyperparameters on a dataset.
+// returns a compiled network (quarry::nn, the trainer); a tuner searches its hyperparameters on a
+// dataset. Users write quarry::RandomSearch, quarry::GridSearch and quarry::Hyperband (the tuner;
+// the scheduler it runs is quarry::schedulers::Hyperband). Built into quarry_nn (LibTorch).
 //
 //   auto model_builder = [](quarry::HyperParameters& hp) {
 //     torch::nn::Sequential net(torch::nn::Flatten(),
@@ -19,7 +21,8 @@
 //
 // The study lives in <directory>/<project_name>/ (quarry.db, checkpoints/): a search run again
 // resumes it (finished trials stay; Hyperband continues its bracket) unless `overwrite` is set.
-// The objective's direction follows Keras Tuner: maximise names containing "acc", else minimise.
+// The objective's direction follows Keras Tuner: maximise names containing "acc", else minimise
+// (nn::higher_is_better).
 // Trials run `workers` at a time, each with one math thread (nn::pin_math_threads).
 #pragma once
 
@@ -32,14 +35,15 @@
 #include <vector>
 
 #include "quarry/nn/fit.hpp"
+#include "quarry/nn/model.hpp"
 #include "quarry/samplers/sampler.hpp"
 #include "quarry/schedulers/scheduler.hpp"
 #include "quarry/space/hyperparameters.hpp"
 #include "quarry/study/study.hpp"
 
-namespace quarry::nn {
+namespace quarry::tuners {
 
-using Builder = std::function<Compiled(HyperParameters&)>;
+using Builder = std::function<nn::Compiled(HyperParameters&)>;
 
 /// tuner.search's arguments (Keras' fit arguments).
 struct SearchOptions {
@@ -47,7 +51,7 @@ struct SearchOptions {
   std::int64_t batch_size = 32;
   double validation_split = 0;  ///< the tail of the training rows, as Keras takes it
   const data::Dataset* validation_data = nullptr;
-  std::vector<EarlyStopping> callbacks;  ///< at most one EarlyStopping, copied for each trial
+  std::vector<nn::EarlyStopping> callbacks;  ///< at most one EarlyStopping, copied for each trial
   bool shuffle = true;
   bool verbose = true;  ///< one line per finished trial on stdout
 };
@@ -88,8 +92,8 @@ class HyperModel {
   HyperModel(Builder builder, std::vector<std::int64_t> input_shape)
       : builder_(std::move(builder)), input_shape_(std::move(input_shape)) {}
   /// A fresh, untrained model for `hp` (for inputs of the shape last searched on).
-  Model build(HyperParameters& hp) const;
-  Model build(const HyperParameters& hp) const;
+  nn::Model build(HyperParameters& hp) const;
+  nn::Model build(const HyperParameters& hp) const;
   void set_input_shape(std::vector<std::int64_t> shape) { input_shape_ = std::move(shape); }
 
  private:
@@ -105,7 +109,7 @@ class Tuner {
   /// The hyperparameters of the best `n` complete trials, best first.
   std::vector<HyperParameters> get_best_hyperparameters(std::size_t n = 1) const;
   /// The best `n` models with the weights of their trials' best epochs.
-  std::vector<Model> get_best_models(std::size_t n = 1) const;
+  std::vector<nn::Model> get_best_models(std::size_t n = 1) const;
   /// Keras Tuner's results_summary: the best `n` trials, their hyperparameters and score; printed
   /// to stdout and returned.
   std::string results_summary(std::size_t n = 10) const;
@@ -149,10 +153,10 @@ class Hyperband final : public Tuner {
   Hyperband(Builder builder, HyperbandTunerOptions options);
 };
 
-}  // namespace quarry::nn
+}  // namespace quarry::tuners
 
 namespace quarry {
-using nn::GridSearch;
-using nn::Hyperband;
-using nn::RandomSearch;
+using tuners::GridSearch;
+using tuners::Hyperband;
+using tuners::RandomSearch;
 }  // namespace quarry

@@ -1,0 +1,33 @@
+// require(): the one-line rule check of options constructors.
+#include "quarry/core/error.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace quarry {
+
+namespace {
+
+/// The shortest text that reads back to `x` ("0.1", "1e-05", "2").
+std::string shortest(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buffer[32];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, x);
+  return std::string(buffer, result.ptr);
+}
+
+}  // namespace
+
+void require(bool ok, std::string_view who, std::string_view rule, std::string_view got) {
+  if (ok) return;
+  std::string message(who);
+  message.append(": ").append(rule).append(" must hold, got ").append(got);
+  throw InvalidArgument(message);
+}
+
+void require(bool ok, std::string_view who, std::string_view rule, double got) {
+  if (!ok) require(false, who, rule, shortest(got));
+}
+
+}  // namespace quarry
