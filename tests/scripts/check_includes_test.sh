@@ -5,17 +5,22 @@ src=$1
 "$src/scripts/check-includes" "$src"
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
-mkdir -p "$tree/quarry/samplers" "$tree/quarry/schedulers" "$tree/quarry/config" "$tree/quarry/space"
+mkdir -p "$tree/quarry/samplers" "$tree/quarry/schedulers" "$tree/quarry/config" "$tree/quarry/space" \
+  "$tree/quarry/nn"
+printf '#include <torch/torch.h>\n' >"$tree/quarry/nn/model.hpp"
+printf '#include "quarry/nn/model.hpp"\n' >"$tree/quarry/nn/layers.hpp"
+printf '#include "quarry/nn/spec.hpp"\n' >"$tree/quarry/nn/spec_rules.hpp"
 printf '#include "quarry/storage/storage.hpp"\n' >"$tree/quarry/samplers/a.cpp"
 printf '#include "quarry/study/study.hpp"\n' >"$tree/quarry/schedulers/b.hpp"
-printf '#include "quarry/nn/model.hpp"\n#include <torch/torch.h>\n' >"$tree/quarry/config/c.cpp"
+printf '#include "quarry/nn/layers.hpp"\n#include <torch/torch.h>\n#include "quarry/nn/spec_rules.hpp"\n' \
+  >"$tree/quarry/config/c.cpp"
 printf '#include "quarry/study/trial.hpp"\n' >"$tree/quarry/space/d.hpp"
 if out=$("$src/scripts/check-includes" "$tree"); then
   echo "check-includes passed a tree with forbidden includes"
   exit 1
 fi
 expected=(
-  "quarry/config/c.cpp:1: config/ must not include quarry/nn/model.hpp (it needs LibTorch)"
+  "quarry/config/c.cpp:1: config/ must not include quarry/nn/layers.hpp (it needs LibTorch)"
   "quarry/config/c.cpp:2: includes <torch/torch.h>: LibTorch belongs to nn/ and tuners/ only"
   "quarry/samplers/a.cpp:1: samplers/ must not include quarry/storage/storage.hpp"
   "quarry/schedulers/b.hpp:1: schedulers/ must not include quarry/study/study.hpp (use the history or the context)"
