@@ -70,10 +70,10 @@ long minor_faults() {
 
 quarry::nn::ModelSpec seed_model() {
   using namespace quarry::nn;
-  return {.layers = {Flatten{}, Dense{.units = 256, .activation = Activation::relu},
+  return {.layers = {Flatten{}, Dense{.units = 256, .activation = Activation::Relu},
                      Dropout{.rate = 0.2}, Dense{.units = 10}},
           .optimizer = Adam(1e-3),
-          .loss = Loss::sparse_categorical_crossentropy,
+          .loss = Loss::SparseCategoricalCrossentropy,
           .metrics = {"accuracy"}};
 }
 

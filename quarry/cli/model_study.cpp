@@ -19,7 +19,7 @@ namespace {
 
 /// Training and test rows as the data section names them.
 data::TrainTest load_rows(const config::DataSection& d) {
-  if (d.format == config::DataSection::Format::idx) return data::load_idx_folder(d.path.string());
+  if (d.format == config::DataSection::Format::Idx) return data::load_idx_folder(d.path.string());
   const data::Dataset all = data::read_csv(d.path.string(), {.target = d.target});
   auto parts = data::split(all, {.validation_fraction = d.test_split, .seed = d.seed + 1});
   const auto scaler = data::Standardizer::fit(parts.train);

@@ -23,7 +23,7 @@ using space::Value;
 /// Every value `p` can take follows `rule` (the bounds of a range, else each value).
 void check_param(const Param& p, nn::Rule rule, const Field& f) {
   const std::string head = p.describe() + ": every value must be " + nn::rule_text(rule);
-  if (p.kind() == ParamKind::Float && rule == nn::Rule::count)
+  if (p.kind() == ParamKind::Float && rule == nn::Rule::Count)
     f.fail(head + "; use {int: [low, high]} or {choice: [...]}");
   std::vector<Value> values = p.discrete_values();
   if (p.kind() == ParamKind::Int)

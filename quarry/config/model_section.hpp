@@ -69,8 +69,8 @@ std::string architecture_string(const ModelTemplate& model, const space::Params&
 
 /// A `data:` section. Paths are absolute (relative ones resolve against the file's folder).
 struct DataSection {
-  enum class Format { idx, csv };
-  Format format = Format::idx;
+  enum class Format { Idx, Csv };
+  Format format = Format::Idx;
   /// idx: the folder of the four IDX files (`idx: fashion-mnist` names
   /// data::kFashionMnistFolder); csv: the file.
   std::filesystem::path path;

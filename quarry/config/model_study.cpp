@@ -46,7 +46,7 @@ DataSection read_data(const Field& f, const StudyFile& study) {
     if (const Field* t = find(es, "test_split"))
       t->fail("only for csv data (IDX data has its own test files)");
   } else {
-    out.format = DataSection::Format::csv;
+    out.format = DataSection::Format::Csv;
     out.path = path_of(*csv, study.base_dir);
     const Field& target = require(es, f, "target");
     out.target = text_of(target);
@@ -128,7 +128,7 @@ void read_fidelity(const Entries& es, const StudyFile& study, FitSection& out) {
   const auto& nas = study.model->nas;
   if (out.fidelity == "cells" && !(nas && nas->space == "micro"))
     f->fail("cells needs a micro architecture space (nas: micro)");
-  if (out.fidelity == "resolution" && study.data->format != DataSection::Format::idx)
+  if (out.fidelity == "resolution" && study.data->format != DataSection::Format::Idx)
     f->fail("resolution needs image data (idx)");
 }
 

@@ -15,11 +15,11 @@ namespace detail {
 namespace {
 const std::vector<OpInfo>& known_ops() {
   static const std::vector<OpInfo> kOps = {
-      {"conv1x1", OpKind::conv, 1},       {"conv3x3", OpKind::conv, 3},
-      {"conv5x5", OpKind::conv, 5},       {"conv7x7", OpKind::conv, 7},
-      {"sepconv3x3", OpKind::sepconv, 3}, {"sepconv5x5", OpKind::sepconv, 5},
-      {"sepconv7x7", OpKind::sepconv, 7}, {"maxpool", OpKind::maxpool},
-      {"avgpool", OpKind::avgpool},       {"identity", OpKind::identity}};
+      {"conv1x1", OpKind::Conv, 1},       {"conv3x3", OpKind::Conv, 3},
+      {"conv5x5", OpKind::Conv, 5},       {"conv7x7", OpKind::Conv, 7},
+      {"sepconv3x3", OpKind::SepConv, 3}, {"sepconv5x5", OpKind::SepConv, 5},
+      {"sepconv7x7", OpKind::SepConv, 7}, {"maxpool", OpKind::MaxPool},
+      {"avgpool", OpKind::AvgPool},       {"identity", OpKind::Identity}};
   return kOps;
 }
 }  // namespace
@@ -35,7 +35,7 @@ const OpInfo& op_info(const std::string& name) {
 
 bool is_conv(const std::string& op) {
   const OpKind kind = op_info(op).kind;
-  return kind == OpKind::conv || kind == OpKind::sepconv;
+  return kind == OpKind::Conv || kind == OpKind::SepConv;
 }
 
 }  // namespace detail
@@ -210,19 +210,19 @@ std::int64_t strided(std::int64_t size, std::int64_t s) {
 void add_layer(const ImageLayer& l, std::vector<std::int64_t>& shape, std::vector<nn::Layer>& out) {
   const OpInfo& op = op_info(l.op);
   std::int64_t &h = shape[1], &w = shape[2];
-  if (op.kind == OpKind::conv || op.kind == OpKind::sepconv) {
+  if (op.kind == OpKind::Conv || op.kind == OpKind::SepConv) {
     const std::int64_t s = strided(h, l.stride) < 2 || strided(w, l.stride) < 2 ? 1 : l.stride;
     const nn::Activation a = nn::activation_from_string(l.activation);
-    if (op.kind == OpKind::conv)
+    if (op.kind == OpKind::Conv)
       out.push_back(
           nn::Conv2d{.filters = l.filters, .kernel_size = op.kernel, .stride = s, .activation = a});
     else
       out.push_back(nn::SepConv2d{l.filters, op.kernel, s, a});
     shape = {l.filters, strided(h, s), strided(w, s)};
-  } else if (op.kind == OpKind::identity || h / 2 < 2 || w / 2 < 2) {
+  } else if (op.kind == OpKind::Identity || h / 2 < 2 || w / 2 < 2) {
     out.push_back(nn::Identity{});
   } else {
-    if (op.kind == OpKind::maxpool)
+    if (op.kind == OpKind::MaxPool)
       out.push_back(nn::MaxPool2d{.pool_size = 2});
     else
       out.push_back(nn::AvgPool2d{.pool_size = 2});

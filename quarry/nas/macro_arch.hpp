@@ -13,7 +13,7 @@ namespace quarry::nas::detail {
 
 inline const std::string kMacroWho = "macro space";
 
-enum class OpKind { conv, sepconv, maxpool, avgpool, identity };
+enum class OpKind { Conv, SepConv, MaxPool, AvgPool, Identity };
 struct OpInfo {
   std::string name;
   OpKind kind;

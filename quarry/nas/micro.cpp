@@ -133,7 +133,7 @@ std::vector<nn::Layer> micro_layers(const Params& params, const MicroOptions& op
     if (stage > 0) out.push_back(nn::ResidualReduce{filters *= 2});
     for (std::int64_t i = 0; i < options.cells; ++i) out.push_back(cell);
   }
-  out.insert(out.end(), {nn::BatchNorm{}, nn::ActivationLayer{nn::Activation::relu},
+  out.insert(out.end(), {nn::BatchNorm{}, nn::ActivationLayer{nn::Activation::Relu},
                          nn::GlobalAvgPool{}, nn::Dense{options.classes}});
   return out;
 }

@@ -22,15 +22,15 @@ torch::nn::Sequential relu_conv_bn(std::int64_t in, std::int64_t out, std::int64
 /// The branch of an edge op; an empty Sequential for none and skip_connect (no module).
 torch::nn::Sequential edge_op(CellOp op, std::int64_t channels) {
   switch (op) {
-    case CellOp::nor_conv_1x1:
+    case CellOp::NorConv1x1:
       return relu_conv_bn(channels, channels, 1, 1, 0);
-    case CellOp::nor_conv_3x3:
+    case CellOp::NorConv3x3:
       return relu_conv_bn(channels, channels, 3, 1, 1);
-    case CellOp::avg_pool_3x3:
+    case CellOp::AvgPool3x3:
       return torch::nn::Sequential(torch::nn::AvgPool2d(
           torch::nn::AvgPool2dOptions(3).stride(1).padding(1).count_include_pad(false)));
-    case CellOp::none:
-    case CellOp::skip_connect:
+    case CellOp::None:
+    case CellOp::SkipConnect:
       break;
   }
   return torch::nn::Sequential();
@@ -76,9 +76,9 @@ torch::Tensor CellModuleImpl::run(const torch::Tensor& x, const Apply& apply,
   for (std::int64_t to = 1; to < cell_.nodes; ++to) {
     torch::Tensor sum;
     for (std::int64_t from = 0; from < to; ++from, ++e) {
-      if (cell_.edges[e] == CellOp::none) continue;  // zeros: nothing to add
+      if (cell_.edges[e] == CellOp::None) continue;  // zeros: nothing to add
       const torch::Tensor& in = nodes[static_cast<std::size_t>(from)];
-      const torch::Tensor y = cell_.edges[e] == CellOp::skip_connect ? in : apply(*ops_[e], in);
+      const torch::Tensor y = cell_.edges[e] == CellOp::SkipConnect ? in : apply(*ops_[e], in);
       if (sum.defined()) {
         sum = sum + y;
         additions += sum.numel();

@@ -31,23 +31,23 @@ std::vector<std::vector<double>> area_weights(std::int64_t in, std::int64_t out)
 
 std::string to_string(Fidelity f) {
   switch (f) {
-    case Fidelity::epochs:
+    case Fidelity::Epochs:
       return "epochs";
-    case Fidelity::rows:
+    case Fidelity::Rows:
       return "rows";
-    case Fidelity::resolution:
+    case Fidelity::Resolution:
       return "resolution";
-    case Fidelity::filters:
+    case Fidelity::Filters:
       return "filters";
-    case Fidelity::cells:
+    case Fidelity::Cells:
       return "cells";
   }
   return "";
 }
 
 const std::vector<Fidelity>& fidelities() {
-  static const std::vector<Fidelity> kAll = {Fidelity::epochs, Fidelity::rows, Fidelity::resolution,
-                                             Fidelity::filters, Fidelity::cells};
+  static const std::vector<Fidelity> kAll = {Fidelity::Epochs, Fidelity::Rows, Fidelity::Resolution,
+                                             Fidelity::Filters, Fidelity::Cells};
   return kAll;
 }
 

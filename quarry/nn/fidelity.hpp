@@ -14,7 +14,7 @@ namespace quarry::nn {
 
 /// What a multi-fidelity scheduler's budget buys (training.hpp): epochs, or a fraction of the
 /// training rows, the image resolution, the filters or the cells.
-enum class Fidelity { epochs, rows, resolution, filters, cells };
+enum class Fidelity { Epochs, Rows, Resolution, Filters, Cells };
 /// Every Fidelity, in that order.
 const std::vector<Fidelity>& fidelities();
 /// "epochs", "rows", "resolution", "filters", "cells".

@@ -63,7 +63,7 @@ Tensors as_tensors(const data::Dataset& d, Model& model, const std::string& comp
 
 bool wants_accuracy(const Model& model) {
   const auto& metrics = model.metrics();
-  return model.loss() != Loss::mean_squared_error &&
+  return model.loss() != Loss::MeanSquaredError &&
          std::find(metrics.begin(), metrics.end(), "accuracy") != metrics.end();
 }
 

@@ -68,18 +68,18 @@ struct Builder {
   }
   void add_activation(Activation activation) {
     switch (activation) {
-      case Activation::none:
+      case Activation::None:
         return;
-      case Activation::relu:
+      case Activation::Relu:
         net->push_back(torch::nn::ReLU());
         return;
-      case Activation::tanh:
+      case Activation::Tanh:
         net->push_back(torch::nn::Tanh());
         return;
-      case Activation::sigmoid:
+      case Activation::Sigmoid:
         net->push_back(torch::nn::Sigmoid());
         return;
-      case Activation::gelu:
+      case Activation::Gelu:
         net->push_back(torch::nn::GELU());
         return;
     }

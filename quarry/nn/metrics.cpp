@@ -78,8 +78,8 @@ bool higher_is_better(std::string_view metric) {
 
 bool higher_is_better(std::string_view metric, std::string_view mode, std::string_view who) {
   const std::string text(mode);
-  if (!accepts(Rule::mode, space::Value{text}))
-    throw InvalidArgument(std::string(who) + ": mode must be " + rule_text(Rule::mode) + ", got " +
+  if (!accepts(Rule::Mode, space::Value{text}))
+    throw InvalidArgument(std::string(who) + ": mode must be " + rule_text(Rule::Mode) + ", got " +
                           text);
   return mode == "auto" ? higher_is_better(metric) : mode == "max";
 }

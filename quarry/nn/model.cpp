@@ -24,16 +24,16 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
     throw InvalidArgument("make_optimizer: " + to_string(spec.kind) + " " + *problem);
   namespace optim = torch::optim;
   switch (spec.kind) {
-    case OptimizerKind::sgd: {
+    case OptimizerKind::Sgd: {
       // Keras' v = m v - lr g; w += v  is torch's  b = m b + g; w -= lr b  for a constant lr.
       return std::make_unique<optim::SGD>(
           std::move(parameters),
           optim::SGDOptions(spec.learning_rate).momentum(spec.momentum).nesterov(spec.nesterov));
     }
-    case OptimizerKind::adam:
-    case OptimizerKind::adamw: {
+    case OptimizerKind::Adam:
+    case OptimizerKind::AdamW: {
       const auto betas = std::make_tuple(spec.beta1, spec.beta2);
-      if (spec.kind == OptimizerKind::adam) {
+      if (spec.kind == OptimizerKind::Adam) {
         return std::make_unique<optim::Adam>(
             std::move(parameters),
             optim::AdamOptions(spec.learning_rate).betas(betas).eps(spec.epsilon));
@@ -45,7 +45,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
                                                 .eps(spec.epsilon)
                                                 .weight_decay(spec.weight_decay));
     }
-    case OptimizerKind::rmsprop:
+    case OptimizerKind::RmsProp:
       return std::make_unique<optim::RMSprop>(std::move(parameters),
                                               optim::RMSpropOptions(spec.learning_rate)
                                                   .alpha(spec.rho)
@@ -93,19 +93,19 @@ torch::Tensor class_indices(const torch::Tensor& output, const torch::Tensor& ta
 torch::Tensor compute_loss(Loss loss, const torch::Tensor& output, const torch::Tensor& target) {
   namespace F = torch::nn::functional;
   switch (loss) {
-    case Loss::sparse_categorical_crossentropy:
+    case Loss::SparseCategoricalCrossentropy:
       return F::cross_entropy(output, class_indices(output, target));
-    case Loss::binary_crossentropy:
+    case Loss::BinaryCrossentropy:
       return F::binary_cross_entropy_with_logits(single_output(loss, output),
                                                  target.to(output.scalar_type()));
-    case Loss::mean_squared_error:
+    case Loss::MeanSquaredError:
       return F::mse_loss(single_output(loss, output), target.to(output.scalar_type()));
   }
   throw InvalidArgument("compute_loss: unknown loss");
 }
 
 std::int64_t count_correct(Loss loss, const torch::Tensor& output, const torch::Tensor& target) {
-  if (loss == Loss::mean_squared_error) {
+  if (loss == Loss::MeanSquaredError) {
     throw InvalidArgument("accuracy is not defined for mean_squared_error");
   }
   torch::NoGradGuard no_grad;

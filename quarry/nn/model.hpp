@@ -1,7 +1,7 @@
 // A trainable model: a torch::nn::Sequential plus its optimizer, loss and metrics.
 //
 //   quarry::nn::Model model(quarry::nn::Compiled{net, quarry::nn::Adam(1e-3),
-//                                                quarry::nn::Loss::sparse_categorical_crossentropy});
+//                                                quarry::nn::Loss::SparseCategoricalCrossentropy});
 //   // or from a spec:  quarry::nn::Model model(spec, /*input_shape=*/{1, 28, 28});
 //   auto history = quarry::nn::fit(model, train, {.epochs = 5, .validation_split = 0.2});
 //
@@ -24,7 +24,7 @@ namespace quarry::nn {
 struct Compiled {
   torch::nn::Sequential net;
   OptimizerSpec optimizer;
-  Loss loss = Loss::sparse_categorical_crossentropy;
+  Loss loss = Loss::SparseCategoricalCrossentropy;
   std::vector<std::string> metrics = {"accuracy"};
 };
 

@@ -80,7 +80,7 @@ std::vector<LayerInfo> layer_infos(const std::vector<Layer>& layers, const Shape
 }
 
 bool positive_activation(Activation a) {
-  return a == Activation::relu || a == Activation::sigmoid;
+  return a == Activation::Relu || a == Activation::Sigmoid;
 }
 
 /// Whether a layer's output is non-negative: true / false, or nullopt when it keeps its input's
@@ -89,7 +89,7 @@ std::optional<bool> nonneg_effect(const Layer& layer) {
   if (const auto* d = std::get_if<Dense>(&layer)) return positive_activation(d->activation);
   if (const auto* c = std::get_if<Conv2d>(&layer)) return positive_activation(c->activation);
   if (const auto* a = std::get_if<ActivationLayer>(&layer)) {
-    if (a->activation == Activation::none) return std::nullopt;
+    if (a->activation == Activation::None) return std::nullopt;
     return positive_activation(a->activation);
   }
   const bool keeps =
@@ -130,7 +130,7 @@ bool continues(const Layer& c, const LayerInfo& ci, const Layer& p, const LayerI
 bool identity_at(const Layer& c, const LayerInfo& ci, bool nonneg) {
   if (ci.out != ci.in) return false;
   const auto activation_ok = [&](Activation a) {
-    return a == Activation::none || (a == Activation::relu && nonneg);
+    return a == Activation::None || (a == Activation::Relu && nonneg);
   };
   if (const auto* d = std::get_if<Dense>(&c)) return activation_ok(d->activation);
   if (const auto* conv = std::get_if<Conv2d>(&c)) {
@@ -245,7 +245,7 @@ ModelSpec deepen(const ModelSpec& spec, std::size_t after_layer) {
   for (std::size_t k = after_layer + 1; k-- > 0;) {
     const Layer& layer = spec.layers[k];
     if (!nonneg) nonneg = nonneg_effect(layer);
-    Activation activation = nonneg.value_or(false) ? Activation::relu : Activation::none;
+    Activation activation = nonneg.value_or(false) ? Activation::Relu : Activation::None;
     ModelSpec child = spec;
     const auto at = child.layers.begin() + static_cast<std::ptrdiff_t>(after_layer) + 1;
     if (const auto* d = std::get_if<Dense>(&layer)) {

@@ -20,34 +20,34 @@ using Names = std::vector<std::pair<std::string_view, E>>;
 // The first name of each value is the one to_string gives; the others are accepted spellings.
 const Names<Activation>& activation_names() {
   static const Names<Activation> kNames = {
-      {"none", Activation::none},       {"relu", Activation::relu}, {"tanh", Activation::tanh},
-      {"sigmoid", Activation::sigmoid}, {"gelu", Activation::gelu}, {"linear", Activation::none}};
+      {"none", Activation::None},       {"relu", Activation::Relu}, {"tanh", Activation::Tanh},
+      {"sigmoid", Activation::Sigmoid}, {"gelu", Activation::Gelu}, {"linear", Activation::None}};
   return kNames;
 }
 
 const Names<OptimizerKind>& optimizer_names() {
-  static const Names<OptimizerKind> kNames = {{"sgd", OptimizerKind::sgd},
-                                              {"adam", OptimizerKind::adam},
-                                              {"adamw", OptimizerKind::adamw},
-                                              {"rmsprop", OptimizerKind::rmsprop}};
+  static const Names<OptimizerKind> kNames = {{"sgd", OptimizerKind::Sgd},
+                                              {"adam", OptimizerKind::Adam},
+                                              {"adamw", OptimizerKind::AdamW},
+                                              {"rmsprop", OptimizerKind::RmsProp}};
   return kNames;
 }
 
 const Names<CellOp>& cell_op_names() {
-  static const Names<CellOp> kNames = {{"none", CellOp::none},
-                                       {"skip_connect", CellOp::skip_connect},
-                                       {"nor_conv_1x1", CellOp::nor_conv_1x1},
-                                       {"nor_conv_3x3", CellOp::nor_conv_3x3},
-                                       {"avg_pool_3x3", CellOp::avg_pool_3x3}};
+  static const Names<CellOp> kNames = {{"none", CellOp::None},
+                                       {"skip_connect", CellOp::SkipConnect},
+                                       {"nor_conv_1x1", CellOp::NorConv1x1},
+                                       {"nor_conv_3x3", CellOp::NorConv3x3},
+                                       {"avg_pool_3x3", CellOp::AvgPool3x3}};
   return kNames;
 }
 
 const Names<Loss>& loss_names() {
   static const Names<Loss> kNames = {
-      {"sparse_categorical_crossentropy", Loss::sparse_categorical_crossentropy},
-      {"binary_crossentropy", Loss::binary_crossentropy},
-      {"mean_squared_error", Loss::mean_squared_error},
-      {"mse", Loss::mean_squared_error}};
+      {"sparse_categorical_crossentropy", Loss::SparseCategoricalCrossentropy},
+      {"binary_crossentropy", Loss::BinaryCrossentropy},
+      {"mean_squared_error", Loss::MeanSquaredError},
+      {"mse", Loss::MeanSquaredError}};
   return kNames;
 }
 
@@ -79,7 +79,7 @@ std::string number(double x) {
 }
 
 std::string with_activation(std::string s, Activation a) {
-  return a == Activation::none ? s + ")" : s + ", " + to_string(a) + ")";
+  return a == Activation::None ? s + ")" : s + ", " + to_string(a) + ")";
 }
 
 std::string pool(const char* name, std::int64_t size, std::int64_t stride) {

@@ -16,19 +16,19 @@
 
 namespace quarry::nn {
 
-enum class Activation { none, relu, tanh, sigmoid, gelu };
+enum class Activation { None, Relu, Tanh, Sigmoid, Gelu };
 
 struct Flatten {};
 struct Dense {
   std::int64_t units = 1;
-  Activation activation = Activation::none;
+  Activation activation = Activation::None;
 };
 struct Conv2d {
   std::int64_t filters = 1;
   std::int64_t kernel_size = 3;
   std::int64_t stride = 1;
   bool same_padding = true;  ///< Keras padding="same" (else "valid")
-  Activation activation = Activation::none;
+  Activation activation = Activation::None;
 };
 struct MaxPool2d {
   std::int64_t pool_size = 2;
@@ -43,7 +43,7 @@ struct Dropout {
 };
 struct BatchNorm {};
 struct ActivationLayer {
-  Activation activation = Activation::relu;
+  Activation activation = Activation::Relu;
 };
 
 // --- Architecture-search building blocks (quarry/nas) ------------------------------------------
@@ -55,7 +55,7 @@ struct SepConv2d {
   std::int64_t filters = 1;
   std::int64_t kernel_size = 3;
   std::int64_t stride = 1;
-  Activation activation = Activation::none;
+  Activation activation = Activation::None;
 };
 /// Passes its input through unchanged (a searched "skip this layer").
 struct Identity {};
@@ -66,7 +66,7 @@ struct GlobalAvgPool {};
 /// skip_connect (identity), nor_conv_1x1 / nor_conv_3x3 (ReLU -> Conv (no bias, stride 1, the
 /// size kept) -> BatchNorm) and avg_pool_3x3 (stride 1, padding 1, the padding left out of the
 /// mean).
-enum class CellOp { none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3 };
+enum class CellOp { None, SkipConnect, NorConv1x1, NorConv3x3, AvgPool3x3 };
 
 /// A NAS-Bench-201 cell: a DAG of `nodes` feature maps with the input's channels and size. Node 0
 /// is the input, node j the sum over i < j of op_ij(node i), the output the last node. `edges`
@@ -90,10 +90,10 @@ using Layer =
     std::variant<Flatten, Dense, Conv2d, MaxPool2d, AvgPool2d, Dropout, BatchNorm, ActivationLayer,
                  SepConv2d, Identity, GlobalAvgPool, Cell, ResidualReduce>;
 
-enum class OptimizerKind { sgd, adam, adamw, rmsprop };
+enum class OptimizerKind { Sgd, Adam, AdamW, RmsProp };
 /// One struct for every optimizer; fields an optimizer does not use are ignored.
 struct OptimizerSpec {
-  OptimizerKind kind = OptimizerKind::adam;
+  OptimizerKind kind = OptimizerKind::Adam;
   double learning_rate = 1e-3;
   double momentum = 0;                ///< sgd, rmsprop
   bool nesterov = false;              ///< sgd
@@ -104,25 +104,35 @@ struct OptimizerSpec {
 };
 inline OptimizerSpec SGD(double lr = 0.01, double momentum = 0, bool nesterov = false) {
   return {
-      .kind = OptimizerKind::sgd, .learning_rate = lr, .momentum = momentum, .nesterov = nesterov};
+      .kind = OptimizerKind::Sgd, .learning_rate = lr, .momentum = momentum, .nesterov = nesterov};
 }
 inline OptimizerSpec Adam(double lr = 1e-3) {
-  return {.kind = OptimizerKind::adam, .learning_rate = lr};
+  return {.kind = OptimizerKind::Adam, .learning_rate = lr};
 }
 inline OptimizerSpec AdamW(double lr = 1e-3, double weight_decay = 0.004) {
-  return {.kind = OptimizerKind::adamw, .learning_rate = lr, .weight_decay = weight_decay};
+  return {.kind = OptimizerKind::AdamW, .learning_rate = lr, .weight_decay = weight_decay};
 }
 inline OptimizerSpec RMSprop(double lr = 1e-3, double rho = 0.9, double momentum = 0) {
-  return {.kind = OptimizerKind::rmsprop, .learning_rate = lr, .momentum = momentum, .rho = rho};
+  return {.kind = OptimizerKind::RmsProp, .learning_rate = lr, .momentum = momentum, .rho = rho};
 }
 
 /// Losses take logits (the last layer has no softmax/sigmoid; Keras' from_logits=True).
-enum class Loss { sparse_categorical_crossentropy, binary_crossentropy, mean_squared_error };
+enum class Loss {
+  SparseCategoricalCrossentropy,
+  BinaryCrossentropy,
+  MeanSquaredError,
+  // Keras' spellings, so that code written after a Keras tutorial reads the same.
+  // NOLINTBEGIN(readability-identifier-naming)
+  sparse_categorical_crossentropy = SparseCategoricalCrossentropy,
+  binary_crossentropy = BinaryCrossentropy,
+  mean_squared_error = MeanSquaredError,
+  // NOLINTEND(readability-identifier-naming)
+};
 
 struct ModelSpec {
   std::vector<Layer> layers;
   OptimizerSpec optimizer;
-  Loss loss = Loss::sparse_categorical_crossentropy;
+  Loss loss = Loss::SparseCategoricalCrossentropy;
   std::vector<std::string> metrics = {"accuracy"};  ///< "accuracy" and/or "loss" (always computed)
 };
 

@@ -36,7 +36,7 @@ double number(std::string_view key, const space::Value& v) {
 }
 
 bool boolean(std::string_view key, const space::Value& v) {
-  if (!std::holds_alternative<bool>(v)) throw InvalidArgument(broken_rule(key, Rule::boolean, v));
+  if (!std::holds_alternative<bool>(v)) throw InvalidArgument(broken_rule(key, Rule::Boolean, v));
   return std::get<bool>(v);
 }
 
@@ -142,7 +142,7 @@ void set_field(EarlyStoppingOptions& o, std::string_view key, const space::Value
   rule_of(early_stopping_fields(), "early stopping", key);
   if (key == "mode") {
     if (!std::holds_alternative<std::string>(v))
-      throw InvalidArgument(broken_rule(key, Rule::mode, v));
+      throw InvalidArgument(broken_rule(key, Rule::Mode, v));
     o.mode = std::get<std::string>(v);
   }
   if (key == "patience") o.patience = as_int(key, v);

@@ -27,7 +27,7 @@ std::string number(double x) {
 
 /// "params 250123 > 100000" for a broken constraint.
 std::string broken(const study::Constraint& c, double value) {
-  return c.metric + " " + number(value) + (c.op == study::Constraint::Op::le ? " > " : " < ") +
+  return c.metric + " " + number(value) + (c.op == study::Constraint::Op::Le ? " > " : " < ") +
          number(c.bound);
 }
 
@@ -70,33 +70,33 @@ class SpecObjective final : public objectives::Objective {
 
  private:
   double fraction(double budget) const {
-    return options_.fidelity == Fidelity::epochs ? 1.0
+    return options_.fidelity == Fidelity::Epochs ? 1.0
                                                  : budget_fraction(budget, options_.max_budget);
   }
 
   /// The spec of `params` at fraction `f` of the full budget.
   ModelSpec spec_at(const Params& params, double f) const {
     const bool images = data_.train->shape.size() == 3;
-    SpecRequest request{data_.train->shape, options_.fidelity == Fidelity::cells ? f : 1.0};
-    if (options_.fidelity == Fidelity::resolution && images) {
+    SpecRequest request{data_.train->shape, options_.fidelity == Fidelity::Cells ? f : 1.0};
+    if (options_.fidelity == Fidelity::Resolution && images) {
       const std::int64_t h = scaled_side(data_.train->shape[1], f);
       const std::int64_t w = scaled_side(data_.train->shape[2], f);
       request.input_shape = {data_.train->shape[0], h, w};
     }
     ModelSpec spec = resolve_(params, request);
-    if (options_.fidelity == Fidelity::filters) spec.layers = scale_width(spec.layers, f);
+    if (options_.fidelity == Fidelity::Filters) spec.layers = scale_width(spec.layers, f);
     return spec;
   }
 
   /// The training rows at fraction `f` (rows, resolution), made once and shared by the trials.
   TrainingData view(double f, objectives::TrialContext& context) {
-    if (options_.fidelity == Fidelity::epochs) return data_;
+    if (options_.fidelity == Fidelity::Epochs) return data_;
     TrainingData out = data_;
-    if (options_.fidelity == Fidelity::rows) {
+    if (options_.fidelity == Fidelity::Rows) {
       const auto rows =
           static_cast<std::int64_t>(std::ceil(f * static_cast<double>(data_.train->rows()) - 1e-9));
       out.train = cached(rows, [&] { return data_.train->head(std::max<std::int64_t>(1, rows)); });
-    } else if (options_.fidelity == Fidelity::resolution && data_.train->shape.size() == 3) {
+    } else if (options_.fidelity == Fidelity::Resolution && data_.train->shape.size() == 3) {
       const std::int64_t h = scaled_side(data_.train->shape[1], f);
       const std::int64_t w = scaled_side(data_.train->shape[2], f);
       out.train = cached(-h, [&] { return resize_images(*data_.train, h, w); });
@@ -124,7 +124,7 @@ class SpecObjective final : public objectives::Objective {
     if (!options_.trials || options_.checkpoints.empty()) return;
     // A promotion of another fidelity continues in train_trial; a new trial only inherits when
     // asked. Decided before reading the store.
-    if (context.parent() ? options_.fidelity != Fidelity::filters : !options_.inherit_weights)
+    if (context.parent() ? options_.fidelity != Fidelity::Filters : !options_.inherit_weights)
       return;
     const auto trials = options_.trials();
     std::vector<const study::Trial*> donors;
@@ -175,7 +175,7 @@ std::unique_ptr<objectives::Objective> make_spec_objective(SpecResolver resolve,
                                                            TrainingOptions options) {
   if (!data.train || data.train->rows() == 0)
     throw InvalidArgument("model study: the training data is empty");
-  if (options.fidelity != Fidelity::epochs && !(options.max_budget > 0))
+  if (options.fidelity != Fidelity::Epochs && !(options.max_budget > 0))
     throw InvalidArgument("model study: fidelity " + to_string(options.fidelity) +
                           " needs the full budget (max_budget > 0)");
   return std::make_unique<SpecObjective>(std::move(resolve), std::move(data), std::move(options));

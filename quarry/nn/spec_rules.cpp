@@ -25,14 +25,11 @@ bool is_activation(const std::string& s) {
 
 /// Every optimizer field (each optimizer uses some of them).
 const std::vector<FieldRule>& all_optimizer_fields() {
-  static const std::vector<FieldRule> kFields = {{"learning_rate", Rule::positive},
-                                                 {"momentum", Rule::fraction},
-                                                 {"nesterov", Rule::boolean},
-                                                 {"beta_1", Rule::fraction},
-                                                 {"beta_2", Rule::fraction},
-                                                 {"epsilon", Rule::positive},
-                                                 {"weight_decay", Rule::unit_interval},
-                                                 {"rho", Rule::fraction}};
+  static const std::vector<FieldRule> kFields = {
+      {"learning_rate", Rule::Positive},    {"momentum", Rule::Fraction},
+      {"nesterov", Rule::Boolean},          {"beta_1", Rule::Fraction},
+      {"beta_2", Rule::Fraction},           {"epsilon", Rule::Positive},
+      {"weight_decay", Rule::UnitInterval}, {"rho", Rule::Fraction}};
   return kFields;
 }
 
@@ -50,25 +47,25 @@ std::string broken_rule(std::string_view key, Rule rule, const space::Value& v) 
 
 std::string rule_text(Rule rule) {
   switch (rule) {
-    case Rule::count:
+    case Rule::Count:
       return "an integer >= 1";
-    case Rule::natural:
+    case Rule::Natural:
       return "an integer >= 0";
-    case Rule::fraction:
+    case Rule::Fraction:
       return "a number in [0, 1)";
-    case Rule::unit_interval:
+    case Rule::UnitInterval:
       return "a number in [0, 1]";
-    case Rule::positive:
+    case Rule::Positive:
       return "a number > 0";
-    case Rule::non_negative:
+    case Rule::NonNegative:
       return "a number >= 0";
-    case Rule::boolean:
+    case Rule::Boolean:
       return "true or false";
-    case Rule::activation:
+    case Rule::Activation:
       return "an activation (none, relu, tanh, sigmoid, gelu)";
-    case Rule::padding:
+    case Rule::Padding:
       return "same or valid";
-    case Rule::mode:
+    case Rule::Mode:
       return "min, max or auto";
   }
   return "";
@@ -77,13 +74,13 @@ std::string rule_text(Rule rule) {
 bool accepts(Rule rule, const space::Value& v) {
   const auto* text = std::get_if<std::string>(&v);
   switch (rule) {
-    case Rule::boolean:
+    case Rule::Boolean:
       return std::holds_alternative<bool>(v);
-    case Rule::activation:
+    case Rule::Activation:
       return text != nullptr && is_activation(*text);
-    case Rule::padding:
+    case Rule::Padding:
       return text != nullptr && (*text == "same" || *text == "valid");
-    case Rule::mode:
+    case Rule::Mode:
       return text != nullptr && (*text == "min" || *text == "max" || *text == "auto");
     default:
       break;
@@ -92,15 +89,15 @@ bool accepts(Rule rule, const space::Value& v) {
   const double x = space::to_double(v);
   const bool integral = x == std::trunc(x) && std::abs(x) <= 0x1.0p53;
   switch (rule) {
-    case Rule::count:
+    case Rule::Count:
       return integral && x >= 1;
-    case Rule::natural:
+    case Rule::Natural:
       return integral && x >= 0;
-    case Rule::fraction:
+    case Rule::Fraction:
       return x >= 0 && x < 1;
-    case Rule::unit_interval:
+    case Rule::UnitInterval:
       return x >= 0 && x <= 1;
-    case Rule::positive:
+    case Rule::Positive:
       return x > 0 && std::isfinite(x);
     default:  // non_negative
       return x >= 0 && std::isfinite(x);
@@ -116,36 +113,36 @@ const FieldRule* find_field(const std::vector<FieldRule>& fields, std::string_vi
 // --- the table ---------------------------------------------------------------------------------
 
 const std::vector<LayerFields>& layer_fields() {
-  static const FieldRule kActivation{"activation", Rule::activation};
+  static const FieldRule kActivation{"activation", Rule::Activation};
   static const std::vector<LayerFields> kLayers = {
       {"flatten", Flatten{}, {}},
-      {"dense", Dense{}, {{"units", Rule::count}, kActivation}, true},
+      {"dense", Dense{}, {{"units", Rule::Count}, kActivation}, true},
       {"conv2d",
        Conv2d{},
-       {{"filters", Rule::count},
-        {"kernel_size", Rule::count},
-        {"strides", Rule::count},
-        {"padding", Rule::padding},
+       {{"filters", Rule::Count},
+        {"kernel_size", Rule::Count},
+        {"strides", Rule::Count},
+        {"padding", Rule::Padding},
         kActivation},
        true},
-      {"maxpool", MaxPool2d{}, {{"pool_size", Rule::count}, {"strides", Rule::count}}},
-      {"avgpool", AvgPool2d{}, {{"pool_size", Rule::count}, {"strides", Rule::count}}},
-      {"dropout", Dropout{}, {{"rate", Rule::fraction}}, true},
+      {"maxpool", MaxPool2d{}, {{"pool_size", Rule::Count}, {"strides", Rule::Count}}},
+      {"avgpool", AvgPool2d{}, {{"pool_size", Rule::Count}, {"strides", Rule::Count}}},
+      {"dropout", Dropout{}, {{"rate", Rule::Fraction}}, true},
       {"batchnorm", BatchNorm{}, {}},
       {"activation", ActivationLayer{}, {kActivation}, true},
       // Made by the architecture spaces (quarry/nas), not written in study files.
       {"sepconv2d",
        SepConv2d{},
-       {{"filters", Rule::count},
-        {"kernel_size", Rule::count},
-        {"strides", Rule::count},
+       {{"filters", Rule::Count},
+        {"kernel_size", Rule::Count},
+        {"strides", Rule::Count},
         kActivation},
        true,
        false},
       {"identity", Identity{}, {}, false, false},
       {"global_avg_pool", GlobalAvgPool{}, {}, false, false},
       {"cell", Cell{}, {}, false, false},
-      {"residual_reduce", ResidualReduce{}, {{"filters", Rule::count}}, true, false}};
+      {"residual_reduce", ResidualReduce{}, {{"filters", Rule::Count}}, true, false}};
   return kLayers;
 }
 
@@ -157,12 +154,12 @@ const LayerFields& layer_fields(const Layer& layer) {
 
 const OptimizerFields& optimizer_fields(OptimizerKind kind) {
   static const std::vector<OptimizerFields> kOptimizers = {
-      {OptimizerKind::sgd, SGD(), optimizer_subset({"learning_rate", "momentum", "nesterov"})},
-      {OptimizerKind::adam, Adam(),
+      {OptimizerKind::Sgd, SGD(), optimizer_subset({"learning_rate", "momentum", "nesterov"})},
+      {OptimizerKind::Adam, Adam(),
        optimizer_subset({"learning_rate", "beta_1", "beta_2", "epsilon"})},
-      {OptimizerKind::adamw, AdamW(),
+      {OptimizerKind::AdamW, AdamW(),
        optimizer_subset({"learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"})},
-      {OptimizerKind::rmsprop, RMSprop(),
+      {OptimizerKind::RmsProp, RMSprop(),
        optimizer_subset({"learning_rate", "rho", "momentum", "epsilon"})}};
   for (const OptimizerFields& o : kOptimizers)
     if (o.kind == kind) return o;
@@ -170,10 +167,10 @@ const OptimizerFields& optimizer_fields(OptimizerKind kind) {
 }
 
 const std::vector<FieldRule>& early_stopping_fields() {
-  static const std::vector<FieldRule> kFields = {{"patience", Rule::natural},
-                                                 {"min_delta", Rule::non_negative},
-                                                 {"mode", Rule::mode},
-                                                 {"restore_best_weights", Rule::boolean}};
+  static const std::vector<FieldRule> kFields = {{"patience", Rule::Natural},
+                                                 {"min_delta", Rule::NonNegative},
+                                                 {"mode", Rule::Mode},
+                                                 {"restore_best_weights", Rule::Boolean}};
   return kFields;
 }
 
@@ -205,7 +202,7 @@ std::optional<std::string> layer_problem(const Layer& layer) {
 
 std::optional<std::string> optimizer_problem(const OptimizerSpec& o) {
   if (auto problem = first_broken(o, optimizer_fields(o.kind).fields)) return problem;
-  if (o.kind == OptimizerKind::sgd && o.nesterov && !(o.momentum > 0))
+  if (o.kind == OptimizerKind::Sgd && o.nesterov && !(o.momentum > 0))
     return "nesterov needs momentum > 0, got momentum " +
            space::to_string(space::Value{o.momentum});
   return std::nullopt;
@@ -219,7 +216,7 @@ std::optional<std::string> metrics_problem(Loss loss, const std::vector<std::str
       for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
       return "unknown metric '" + metric + "'; known: " + names;
     }
-    if (metric == "accuracy" && loss == Loss::mean_squared_error)
+    if (metric == "accuracy" && loss == Loss::MeanSquaredError)
       return "accuracy is not defined for mean_squared_error; list only loss";
   }
   return std::nullopt;

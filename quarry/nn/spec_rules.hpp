@@ -21,16 +21,16 @@ namespace quarry::nn {
 
 /// The values a field takes.
 enum class Rule {
-  count,          ///< an integer >= 1
-  natural,        ///< an integer >= 0
-  fraction,       ///< a number in [0, 1)
-  unit_interval,  ///< a number in [0, 1]
-  positive,       ///< a finite number > 0
-  non_negative,   ///< a finite number >= 0
-  boolean,        ///< true or false
-  activation,     ///< an activation's name (activation_from_string)
-  padding,        ///< same or valid
-  mode,           ///< min, max or auto (which way a monitored metric improves)
+  Count,         ///< an integer >= 1
+  Natural,       ///< an integer >= 0
+  Fraction,      ///< a number in [0, 1)
+  UnitInterval,  ///< a number in [0, 1]
+  Positive,      ///< a finite number > 0
+  NonNegative,   ///< a finite number >= 0
+  Boolean,       ///< true or false
+  Activation,    ///< an activation's name (activation_from_string)
+  Padding,       ///< same or valid
+  Mode,          ///< min, max or auto (which way a monitored metric improves)
 };
 
 /// "an integer >= 1", "a number in [0, 1)", "true or false", "min, max or auto"...

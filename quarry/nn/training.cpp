@@ -33,7 +33,7 @@ nlohmann::json history_json(const History& history) {
 std::int64_t inherit(Model& model, objectives::TrialContext& context,
                      const TrainingOptions& options) {
   if (!context.parent() || options.checkpoints.empty()) return 0;
-  if (options.fidelity != Fidelity::epochs && options.fidelity != Fidelity::rows) return 0;
+  if (options.fidelity != Fidelity::Epochs && options.fidelity != Fidelity::Rows) return 0;
   const auto path = checkpoint_path(options.checkpoints, *context.parent());
   if (!std::filesystem::exists(path)) return 0;  // e.g. the parent ran in another directory
   const std::int64_t epochs = model.load_checkpoint(path.string());
@@ -100,7 +100,7 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
                                   : checkpoint_path(options.checkpoints, context.number()).string();
   std::int64_t epochs =
       context.budget() > 0 ? static_cast<std::int64_t>(context.budget()) : options.epochs;
-  if (options.fidelity != Fidelity::epochs) epochs = initial + options.epochs;
+  if (options.fidelity != Fidelity::Epochs) epochs = initial + options.epochs;
   FitOptions fit_options{
       .epochs = std::max(epochs, initial),
       .initial_epoch = initial,

@@ -56,7 +56,7 @@ struct TrainingOptions {
   /// Every objective's metric in the study's order (see above); empty: just `objective`.
   std::vector<std::string> objectives;
   std::vector<study::Constraint> constraints;
-  Fidelity fidelity = Fidelity::epochs;  ///< what the budget buys (fidelity.hpp)
+  Fidelity fidelity = Fidelity::Epochs;  ///< what the budget buys (fidelity.hpp)
   double max_budget = 0;                 ///< the full budget (fidelities other than epochs)
   bool inherit_weights = false;          ///< start from a donor's weights by network morphism
   /// The study's trials (donors for inherit_weights and parents' budgets); empty: none.

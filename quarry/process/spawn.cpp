@@ -61,7 +61,7 @@ namespace {
 
 // ---- Spawning. Everything the child needs is built before fork(). ----
 
-enum class Stage : int { kChdir = 1, kExec = 2 };
+enum class Stage : int { Chdir = 1, Exec = 2 };
 struct ChildError {
   Stage stage;
   int err;
@@ -115,14 +115,14 @@ void move_fd(int from, int to) {
 #if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
   syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);  // no fd of the parent leaks
 #endif
-  if (plan.cwd != nullptr && chdir(plan.cwd) != 0) report_and_exit(plan.report_w, Stage::kChdir);
+  if (plan.cwd != nullptr && chdir(plan.cwd) != 0) report_and_exit(plan.report_w, Stage::Chdir);
   execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
-  report_and_exit(plan.report_w, Stage::kExec);
+  report_and_exit(plan.report_w, Stage::Exec);
 }
 
 std::string spawn_message(const ProcessOptions& o, const ChildError& e) {
   const std::string& program = o.argv[0];
-  if (e.stage == Stage::kChdir)
+  if (e.stage == Stage::Chdir)
     return "cannot run '" + program + "': working directory '" + o.cwd + "': " + error_text(e.err);
   if (e.err == ENOENT) return "command '" + program + "' not found";
   return "cannot run '" + program + "': " + error_text(e.err);

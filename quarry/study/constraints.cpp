@@ -57,9 +57,9 @@ Constraint parse_constraint(const std::string& text) {
   skip_spaces(text, at);
   const std::string op = text.substr(at, 2);
   if (op == "<=")
-    c.op = Constraint::Op::le;
+    c.op = Constraint::Op::Le;
   else if (op == ">=")
-    c.op = Constraint::Op::ge;
+    c.op = Constraint::Op::Ge;
   else
     refuse(text, "expected <= or >= after '" + c.metric + "'");
   at += 2;
@@ -80,12 +80,12 @@ std::string to_string(const Constraint& c) {
     }
     bound = buf;
   }
-  return c.metric + (c.op == Constraint::Op::le ? " <= " : " >= ") + bound;
+  return c.metric + (c.op == Constraint::Op::Le ? " <= " : " >= ") + bound;
 }
 
 double violation(const Constraint& c, double value) {
   if (std::isnan(value)) return kInf;
-  const double past = c.op == Constraint::Op::le ? value - c.bound : c.bound - value;
+  const double past = c.op == Constraint::Op::Le ? value - c.bound : c.bound - value;
   return past > 0 ? past : 0.0;
 }
 

@@ -30,7 +30,7 @@ inline constexpr const char* kConstraintsAttr = "constraints";
 /// `metric op bound`: the metric's value must be <= (le) or >= (ge) the bound.
 struct Constraint {
   std::string metric;
-  enum class Op { le, ge } op = Op::le;
+  enum class Op { Le, Ge } op = Op::Le;
   double bound = 0;
 
   bool operator==(const Constraint&) const = default;

@@ -64,10 +64,10 @@ TEST(ModelSection, SeedStudyParsesIntoSpaceTemplateDataAndFit) {
       resolve(*f.model, {{"units", std::int64_t{64}}, {"learning_rate", 1e-3}});
   EXPECT_EQ(described(spec),
             (std::vector<std::string>{"flatten", "dense(64, relu)", "dropout(0.2)", "dense(10)"}));
-  EXPECT_EQ(spec.optimizer.kind, nn::OptimizerKind::adam);
+  EXPECT_EQ(spec.optimizer.kind, nn::OptimizerKind::Adam);
   EXPECT_EQ(spec.optimizer.learning_rate, 1e-3);
   EXPECT_EQ(spec.optimizer.beta1, 0.9);
-  EXPECT_EQ(spec.loss, nn::Loss::sparse_categorical_crossentropy);
+  EXPECT_EQ(spec.loss, nn::Loss::SparseCategoricalCrossentropy);
   EXPECT_EQ(spec.metrics, std::vector<std::string>{"accuracy"});
 
   // The template itself holds the parameters' defaults: the low end and the first choice.
@@ -80,7 +80,7 @@ TEST(ModelSection, SeedStudyParsesIntoSpaceTemplateDataAndFit) {
   EXPECT_FALSE(f.model->slots[1].layer);
   EXPECT_EQ(f.model->slots[1].param, "learning_rate");
 
-  EXPECT_EQ(f.data->format, DataSection::Format::idx);
+  EXPECT_EQ(f.data->format, DataSection::Format::Idx);
   EXPECT_EQ(f.data->path, data::kFashionMnistFolder);
   EXPECT_EQ(f.data->validation_split, 0.2);
   EXPECT_EQ(f.data->seed, 1u);  // the study's seed
@@ -126,24 +126,24 @@ TEST(ModelSection, EveryOptimizerWithItsFieldsAndDefaults) {
   };
   const nn::OptimizerSpec sgd =
       optimizer("{sgd: {learning_rate: 0.1, momentum: 0.9, nesterov: true}}");
-  EXPECT_EQ(sgd.kind, nn::OptimizerKind::sgd);
+  EXPECT_EQ(sgd.kind, nn::OptimizerKind::Sgd);
   EXPECT_EQ(sgd.learning_rate, 0.1);
   EXPECT_EQ(sgd.momentum, 0.9);
   EXPECT_TRUE(sgd.nesterov);
   const nn::OptimizerSpec adam =
       optimizer("{adam: {learning_rate: 0.002, beta_1: 0.8, beta_2: 0.99, epsilon: 1e-8}}");
-  EXPECT_EQ(adam.kind, nn::OptimizerKind::adam);
+  EXPECT_EQ(adam.kind, nn::OptimizerKind::Adam);
   EXPECT_EQ(adam.learning_rate, 0.002);
   EXPECT_EQ(adam.beta1, 0.8);
   EXPECT_EQ(adam.beta2, 0.99);
   EXPECT_EQ(adam.epsilon, 1e-8);
   const nn::OptimizerSpec adamw = optimizer("{adamw: {weight_decay: 0.01, beta_1: 0.85}}");
-  EXPECT_EQ(adamw.kind, nn::OptimizerKind::adamw);
+  EXPECT_EQ(adamw.kind, nn::OptimizerKind::AdamW);
   EXPECT_EQ(adamw.weight_decay, 0.01);
   EXPECT_EQ(adamw.beta1, 0.85);
   EXPECT_EQ(adamw.learning_rate, 1e-3);
   const nn::OptimizerSpec rms = optimizer("{rmsprop: {rho: 0.95, momentum: 0.5, epsilon: 1e-8}}");
-  EXPECT_EQ(rms.kind, nn::OptimizerKind::rmsprop);
+  EXPECT_EQ(rms.kind, nn::OptimizerKind::RmsProp);
   EXPECT_EQ(rms.rho, 0.95);
   EXPECT_EQ(rms.momentum, 0.5);
   EXPECT_EQ(rms.epsilon, 1e-8);
@@ -151,18 +151,18 @@ TEST(ModelSection, EveryOptimizerWithItsFieldsAndDefaults) {
   EXPECT_EQ(optimizer("sgd").learning_rate, 0.01);
   EXPECT_EQ(optimizer("adamw").weight_decay, 0.004);
   EXPECT_EQ(optimizer("{rmsprop: }").rho, 0.9);
-  EXPECT_EQ(optimizer("Adam").kind, nn::OptimizerKind::adam);
+  EXPECT_EQ(optimizer("Adam").kind, nn::OptimizerKind::Adam);
   // Without an optimizer: Adam; loss and metrics as given.
   const StudyFile plain =
       parse(with_model("  loss: binary_crossentropy\n  metrics: [loss, accuracy]\n"));
-  EXPECT_EQ(plain.model->spec.optimizer.kind, nn::OptimizerKind::adam);
-  EXPECT_EQ(plain.model->spec.loss, nn::Loss::binary_crossentropy);
+  EXPECT_EQ(plain.model->spec.optimizer.kind, nn::OptimizerKind::Adam);
+  EXPECT_EQ(plain.model->spec.loss, nn::Loss::BinaryCrossentropy);
   EXPECT_EQ(plain.model->spec.metrics, (std::vector<std::string>{"loss", "accuracy"}));
   // A regression reports its loss only (accuracy is not defined for mean_squared_error).
   const StudyFile regression = parse(
       "study: s\nobjective: val_loss\ndata: {idx: fashion-mnist}\nmodel:\n"
       "  layers: [flatten, {dense: 1}]\n  loss: mse\n  metrics: [loss]\n");
-  EXPECT_EQ(regression.model->spec.loss, nn::Loss::mean_squared_error);
+  EXPECT_EQ(regression.model->spec.loss, nn::Loss::MeanSquaredError);
 }
 
 TEST(ModelSection, AnyFieldMayBeSearched) {
@@ -278,7 +278,7 @@ TEST(ModelSection, DataAndFitDefaults) {
   const StudyFile f = parse(
       "study: s\nobjective: loss\nseed: 9\ndata: {idx: images}\n"
       "model: {layers: [flatten, {dense: 10}]}\n");
-  EXPECT_EQ(f.data->format, DataSection::Format::idx);
+  EXPECT_EQ(f.data->format, DataSection::Format::Idx);
   EXPECT_EQ(f.data->path, "/data/exp/images");
   EXPECT_EQ(f.data->validation_split, 0.2);
   EXPECT_EQ(f.data->seed, 9u);
@@ -287,7 +287,7 @@ TEST(ModelSection, DataAndFitDefaults) {
   EXPECT_EQ(f.fit->batch_size, 32);
   EXPECT_TRUE(f.fit->shuffle);
   EXPECT_FALSE(f.fit->early_stopping);
-  EXPECT_EQ(f.model->spec.loss, nn::Loss::sparse_categorical_crossentropy);
+  EXPECT_EQ(f.model->spec.loss, nn::Loss::SparseCategoricalCrossentropy);
   EXPECT_EQ(f.model->spec.metrics, std::vector<std::string>{"accuracy"});
 
   const StudyFile es = parse(with_sections(
@@ -308,7 +308,7 @@ TEST(ModelSection, CsvDataAndEveryFitSetting) {
       "       seed: 3, max_rows: 500}\n"
       "fit:\n  epochs: 4\n  early_stopping: {monitor: val_accuracy, patience: 2, min_delta: 0.01,\n"
       "                   mode: max, restore_best_weights: true}\n"));
-  EXPECT_EQ(f.data->format, DataSection::Format::csv);
+  EXPECT_EQ(f.data->format, DataSection::Format::Csv);
   EXPECT_EQ(f.data->path, "/data/tables/houses.csv");
   EXPECT_EQ(f.data->target, "price");
   EXPECT_EQ(f.data->validation_split, 0.25);

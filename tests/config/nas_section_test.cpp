@@ -40,7 +40,7 @@ TEST(NasSectionTest, AMicroSpaceKeepsTheModelsOptimizer) {
   Params params = f.space.defaults();
   params["learning_rate"] = 0.01;
   const auto spec = resolve(*f.model, params, {1, 28, 28});
-  EXPECT_EQ(spec.optimizer.kind, nn::OptimizerKind::sgd);
+  EXPECT_EQ(spec.optimizer.kind, nn::OptimizerKind::Sgd);
   EXPECT_DOUBLE_EQ(spec.optimizer.learning_rate, 0.01);
   // The cells fidelity: fewer normal cells, fewer layers.
   EXPECT_LE(resolve(*f.model, params, {1, 28, 28}, 0.1).layers.size(), spec.layers.size());

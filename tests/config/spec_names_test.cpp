@@ -20,31 +20,31 @@ std::string error_of(void (*f)()) {
 }
 
 TEST(SpecNames, EveryActivationReadsBackFromItsName) {
-  for (Activation a : {Activation::none, Activation::relu, Activation::tanh, Activation::sigmoid,
-                       Activation::gelu})
+  for (Activation a : {Activation::None, Activation::Relu, Activation::Tanh, Activation::Sigmoid,
+                       Activation::Gelu})
     EXPECT_EQ(activation_from_string(to_string(a)), a) << to_string(a);
-  EXPECT_EQ(to_string(Activation::relu), "relu");
-  EXPECT_EQ(activation_from_string("linear"), Activation::none);  // Keras' name for none
+  EXPECT_EQ(to_string(Activation::Relu), "relu");
+  EXPECT_EQ(activation_from_string("linear"), Activation::None);  // Keras' name for none
 }
 
 TEST(SpecNames, EveryOptimizerReadsBackFromItsNameInAnyCase) {
   for (OptimizerKind k :
-       {OptimizerKind::sgd, OptimizerKind::adam, OptimizerKind::adamw, OptimizerKind::rmsprop})
+       {OptimizerKind::Sgd, OptimizerKind::Adam, OptimizerKind::AdamW, OptimizerKind::RmsProp})
     EXPECT_EQ(optimizer_from_string(to_string(k)), k) << to_string(k);
-  EXPECT_EQ(to_string(OptimizerKind::rmsprop), "rmsprop");
-  EXPECT_EQ(optimizer_from_string("Adam"), OptimizerKind::adam);  // Keras' class names
-  EXPECT_EQ(optimizer_from_string("RMSprop"), OptimizerKind::rmsprop);
-  EXPECT_EQ(optimizer_from_string("SGD"), OptimizerKind::sgd);
-  EXPECT_EQ(optimizer_from_string("AdamW"), OptimizerKind::adamw);
+  EXPECT_EQ(to_string(OptimizerKind::RmsProp), "rmsprop");
+  EXPECT_EQ(optimizer_from_string("Adam"), OptimizerKind::Adam);  // Keras' class names
+  EXPECT_EQ(optimizer_from_string("RMSprop"), OptimizerKind::RmsProp);
+  EXPECT_EQ(optimizer_from_string("SGD"), OptimizerKind::Sgd);
+  EXPECT_EQ(optimizer_from_string("AdamW"), OptimizerKind::AdamW);
 }
 
 TEST(SpecNames, EveryLossReadsBackFromItsName) {
   for (Loss l :
-       {Loss::sparse_categorical_crossentropy, Loss::binary_crossentropy, Loss::mean_squared_error})
+       {Loss::SparseCategoricalCrossentropy, Loss::BinaryCrossentropy, Loss::MeanSquaredError})
     EXPECT_EQ(loss_from_string(to_string(l)), l) << to_string(l);
-  EXPECT_EQ(to_string(Loss::mean_squared_error), "mean_squared_error");
-  EXPECT_EQ(loss_from_string("mse"), Loss::mean_squared_error);
-  EXPECT_EQ(to_string(Loss::sparse_categorical_crossentropy), "sparse_categorical_crossentropy");
+  EXPECT_EQ(to_string(Loss::MeanSquaredError), "mean_squared_error");
+  EXPECT_EQ(loss_from_string("mse"), Loss::MeanSquaredError);
+  EXPECT_EQ(to_string(Loss::SparseCategoricalCrossentropy), "sparse_categorical_crossentropy");
 }
 
 TEST(SpecNames, UnknownNamesListTheAcceptedOnes) {
@@ -61,9 +61,9 @@ TEST(SpecNames, UnknownNamesListTheAcceptedOnes) {
 
 TEST(SpecNames, DescribeEveryLayer) {
   EXPECT_EQ(describe(Flatten{}), "flatten");
-  EXPECT_EQ(describe(Dense{.units = 128, .activation = Activation::relu}), "dense(128, relu)");
+  EXPECT_EQ(describe(Dense{.units = 128, .activation = Activation::Relu}), "dense(128, relu)");
   EXPECT_EQ(describe(Dense{.units = 10}), "dense(10)");
-  EXPECT_EQ(describe(Conv2d{.filters = 32, .activation = Activation::relu}),
+  EXPECT_EQ(describe(Conv2d{.filters = 32, .activation = Activation::Relu}),
             "conv2d(32, 3x3, stride 1, same, relu)");
   EXPECT_EQ(describe(Conv2d{.filters = 8, .kernel_size = 5, .stride = 2, .same_padding = false}),
             "conv2d(8, 5x5, stride 2, valid)");
@@ -73,7 +73,7 @@ TEST(SpecNames, DescribeEveryLayer) {
   EXPECT_EQ(describe(AvgPool2d{.pool_size = 2}), "avgpool(2)");
   EXPECT_EQ(describe(Dropout{.rate = 0.2}), "dropout(0.2)");
   EXPECT_EQ(describe(BatchNorm{}), "batchnorm");
-  EXPECT_EQ(describe(ActivationLayer{.activation = Activation::tanh}), "activation(tanh)");
+  EXPECT_EQ(describe(ActivationLayer{.activation = Activation::Tanh}), "activation(tanh)");
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ TEST(FidelityTest, BudgetFractionIsTheShareOfTheFullBudget) {
 
 TEST(FidelityTest, NamesRoundTrip) {
   for (Fidelity f :
-       {Fidelity::epochs, Fidelity::rows, Fidelity::resolution, Fidelity::filters, Fidelity::cells})
+       {Fidelity::Epochs, Fidelity::Rows, Fidelity::Resolution, Fidelity::Filters, Fidelity::Cells})
     EXPECT_EQ(fidelity_from_string(to_string(f)), f);
   EXPECT_THROW(fidelity_from_string("pixels"), InvalidArgument);
 }

@@ -54,11 +54,11 @@ data::Dataset numbered(std::int64_t rows, float first = 0) {
   return d;
 }
 
-Model dense(OptimizerSpec optimizer = Adam(1e-2), Loss loss = Loss::sparse_categorical_crossentropy,
+Model dense(OptimizerSpec optimizer = Adam(1e-2), Loss loss = Loss::SparseCategoricalCrossentropy,
             std::int64_t outputs = 2) {
   torch::nn::Sequential net(torch::nn::Linear(2, 16), torch::nn::ReLU(),
                             torch::nn::Linear(16, outputs));
-  const std::vector<std::string> metrics = {loss == Loss::mean_squared_error ? "loss" : "accuracy"};
+  const std::vector<std::string> metrics = {loss == Loss::MeanSquaredError ? "loss" : "accuracy"};
   return Model(Compiled{net, optimizer, loss, metrics}, {2});
 }
 
@@ -129,7 +129,7 @@ TEST(FitTest, LearnsTwoGaussianBlobsWithOneLogsPerEpoch) {
 
 TEST(FitTest, RegressionLogsLossOnly) {
   torch::manual_seed(2);
-  Model model = dense(Adam(1e-2), Loss::mean_squared_error, 1);
+  Model model = dense(Adam(1e-2), Loss::MeanSquaredError, 1);
   data::Dataset d = blobs(100, 2);
   for (std::int64_t i = 0; i < d.rows(); ++i) {
     d.y[static_cast<std::size_t>(i)] = d.x[static_cast<std::size_t>(2 * i)];
@@ -236,7 +236,7 @@ TEST(FitTest, DivergingLossThrowsTrialFailed) {
         d.x[static_cast<std::size_t>(2 * i)] + d.x[static_cast<std::size_t>(2 * i + 1)];
   }
   torch::manual_seed(6);
-  Model model = dense(SGD(1e6), Loss::mean_squared_error, 1);
+  Model model = dense(SGD(1e6), Loss::MeanSquaredError, 1);
   EXPECT_THAT(error_of<TrialFailed>([&] { fit(model, d, {.epochs = 3}); }),
               HasSubstr("loss became"));
 }
@@ -250,7 +250,7 @@ TEST(FitTest, NamesTheEpochAndBatchOfANonFiniteLoss) {
             "loss became nan at epoch 3, batch 3");
   data::Dataset huge = blobs(10, 7);
   for (float& v : huge.x) v *= 1e25F;  // squared errors overflow float
-  Model regression = dense(SGD(0.01), Loss::mean_squared_error, 1);
+  Model regression = dense(SGD(0.01), Loss::MeanSquaredError, 1);
   EXPECT_EQ(error_of<TrialFailed>([&] { fit(regression, huge, {}); }),
             "loss became inf at epoch 1, batch 1");
 }

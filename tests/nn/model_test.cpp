@@ -17,9 +17,9 @@ using quarry::testing::error_of;
 using quarry::testing::TempDir;
 using ::testing::HasSubstr;
 
-const std::vector<Layer> kSeedLayers = {Flatten{}, Dense{32, Activation::relu}, Dropout{0.2},
+const std::vector<Layer> kSeedLayers = {Flatten{}, Dense{32, Activation::Relu}, Dropout{0.2},
                                         Dense{10}};
-const std::vector<Layer> kConvLayers = {Conv2d{.filters = 8, .activation = Activation::relu},
+const std::vector<Layer> kConvLayers = {Conv2d{.filters = 8, .activation = Activation::Relu},
                                         MaxPool2d{.pool_size = 2}, Flatten{}, Dense{10}};
 
 std::int64_t parameter_count(torch::nn::Sequential& net) {
@@ -159,11 +159,10 @@ TEST(OptimTest, EveryKindLowersTheLossOnARegression) {
                                     AdamW(0.01), RMSprop(0.01), RMSprop(0.01, 0.9, 0.5)}) {
     SCOPED_TRACE(to_string(spec.kind));
     torch::manual_seed(0);
-    Model model(Compiled{torch::nn::Sequential(torch::nn::Linear(3, 1)),
-                         spec,
-                         Loss::mean_squared_error,
-                         {"loss"}},
-                {3});
+    Model model(
+        Compiled{
+            torch::nn::Sequential(torch::nn::Linear(3, 1)), spec, Loss::MeanSquaredError, {"loss"}},
+        {3});
     const torch::Tensor x = torch::randn({64, 3});
     const torch::Tensor y = x.matmul(torch::tensor({1.0f, -2.0f, 0.5f})) + 0.5f;
     const auto loss = [&] { return compute_loss(model.loss(), model.net()->forward(x), y); };
@@ -203,7 +202,7 @@ TEST(OptimTest, InvalidSettingsAreRejected) {
   OptimizerSpec adam = Adam();
   adam.beta1 = 1;
   EXPECT_EQ(error_of([&] { make_optimizer(adam, {p}); }),
-            "make_optimizer: " + to_string(OptimizerKind::adam) +
+            "make_optimizer: " + to_string(OptimizerKind::Adam) +
                 " beta_1 must be a number in [0, 1), got 1");
   EXPECT_THAT(error_of([&] { make_optimizer(Adam(0), {p}); }),
               HasSubstr("learning_rate must be a number > 0, got 0"));
@@ -217,12 +216,12 @@ TEST(ModelLossTest, SparseCategoricalCrossentropyOverLogits) {
   const torch::Tensor logits = torch::tensor({1.0f, 2.0f, 3.0f, 0.0f, 0.0f, 0.0f}).reshape({2, 3});
   const torch::Tensor target = torch::tensor({2.0f, 1.0f});  // row 2 is a tie: argmax 0
   const double first = -std::log(std::exp(3.0) / (std::exp(1.0) + std::exp(2.0) + std::exp(3.0)));
-  EXPECT_NEAR(compute_loss(Loss::sparse_categorical_crossentropy, logits, target).item<double>(),
+  EXPECT_NEAR(compute_loss(Loss::SparseCategoricalCrossentropy, logits, target).item<double>(),
               (first + std::log(3.0)) / 2, 1e-6);
-  EXPECT_EQ(count_correct(Loss::sparse_categorical_crossentropy, logits, target), 1);
+  EXPECT_EQ(count_correct(Loss::SparseCategoricalCrossentropy, logits, target), 1);
   EXPECT_THAT(
       error_of([&] {
-        compute_loss(Loss::sparse_categorical_crossentropy, logits, torch::tensor({3.0f, 0.0f}));
+        compute_loss(Loss::SparseCategoricalCrossentropy, logits, torch::tensor({3.0f, 0.0f}));
       }),
       HasSubstr("target 3 is not a class index for 3 outputs"));
 }
@@ -232,12 +231,12 @@ TEST(ModelLossTest, BinaryCrossentropyOverOneLogit) {
   const torch::Tensor y = torch::tensor({0.0f, 1.0f, 0.0f});
   const auto softplus = [](double v) { return std::log1p(std::exp(v)); };
   const double expected = (softplus(-1) + softplus(-2) + softplus(0.5)) / 3;
-  EXPECT_NEAR(compute_loss(Loss::binary_crossentropy, z, y).item<double>(), expected, 1e-6);
-  EXPECT_NEAR(compute_loss(Loss::binary_crossentropy, z.reshape({3, 1}), y).item<double>(),
-              expected, 1e-6);
-  EXPECT_EQ(count_correct(Loss::binary_crossentropy, z.reshape({3, 1}), y), 2);
+  EXPECT_NEAR(compute_loss(Loss::BinaryCrossentropy, z, y).item<double>(), expected, 1e-6);
+  EXPECT_NEAR(compute_loss(Loss::BinaryCrossentropy, z.reshape({3, 1}), y).item<double>(), expected,
+              1e-6);
+  EXPECT_EQ(count_correct(Loss::BinaryCrossentropy, z.reshape({3, 1}), y), 2);
   EXPECT_THAT(error_of([&] {
-                compute_loss(Loss::binary_crossentropy, z.reshape({1, 3}), y);
+                compute_loss(Loss::BinaryCrossentropy, z.reshape({1, 3}), y);
               }),
               HasSubstr("needs one output per example"));
 }
@@ -245,8 +244,8 @@ TEST(ModelLossTest, BinaryCrossentropyOverOneLogit) {
 TEST(ModelLossTest, MeanSquaredErrorDoesNotBroadcast) {
   const torch::Tensor out = torch::tensor({1.0f, 2.0f}).reshape({2, 1});
   const torch::Tensor y = torch::tensor({0.0f, 4.0f});
-  EXPECT_NEAR(compute_loss(Loss::mean_squared_error, out, y).item<double>(), (1 + 4) / 2.0, 1e-6);
-  EXPECT_EQ(error_of([&] { count_correct(Loss::mean_squared_error, out, y); }),
+  EXPECT_NEAR(compute_loss(Loss::MeanSquaredError, out, y).item<double>(), (1 + 4) / 2.0, 1e-6);
+  EXPECT_EQ(error_of([&] { count_correct(Loss::MeanSquaredError, out, y); }),
             "accuracy is not defined for mean_squared_error");
 }
 
@@ -255,17 +254,16 @@ TEST(ModelTest, FromSpecAndMetricsChecked) {
   EXPECT_EQ(model.input_shape(), (std::vector<std::int64_t>{1, 28, 28}));
   EXPECT_EQ(model.net()->forward(torch::randn({2, 1, 28, 28})).sizes(),
             (std::vector<std::int64_t>{2, 10}));
-  EXPECT_THAT(error_of([] {
-                Model(ModelSpec{.layers = {Dense{1}}, .loss = Loss::mean_squared_error}, {3});
-              }),
-              HasSubstr("accuracy is not defined for mean_squared_error"));
+  EXPECT_THAT(
+      error_of([] { Model(ModelSpec{.layers = {Dense{1}}, .loss = Loss::MeanSquaredError}, {3}); }),
+      HasSubstr("accuracy is not defined for mean_squared_error"));
   EXPECT_THAT(error_of([] { Model(ModelSpec{.layers = {Dense{1}}, .metrics = {"acc"}}, {3}); }),
               HasSubstr("unknown metric 'acc'"));
 }
 
 // ---- checkpoints ----
 
-const ModelSpec kSmallSpec{.layers = {Dense{16, Activation::relu}, BatchNorm{}, Dense{3}},
+const ModelSpec kSmallSpec{.layers = {Dense{16, Activation::Relu}, BatchNorm{}, Dense{3}},
                            .optimizer = Adam(0.01)};
 
 void train_steps(Model& model, const torch::Tensor& x, const torch::Tensor& y, int steps) {
@@ -325,7 +323,7 @@ TEST(CheckpointTest, TruncatedOrMissingFileIsNamed) {
 TEST(CheckpointTest, OtherModelOrOptimizerIsRejectedWithoutChangingAnything) {
   TempDir dir;
   ModelSpec wide = kSmallSpec;
-  wide.layers[0] = Dense{8, Activation::relu};
+  wide.layers[0] = Dense{8, Activation::Relu};
   Model(wide, {4}).save_checkpoint(dir.file("wide"), 1);
   ModelSpec sgd = kSmallSpec;
   sgd.optimizer = SGD(0.1, 0.9);
@@ -337,8 +335,8 @@ TEST(CheckpointTest, OtherModelOrOptimizerIsRejectedWithoutChangingAnything) {
               HasSubstr("'" + dir.file("wide") + "': '0.weight' is [8, 4]"));
   EXPECT_THAT(error_of([&] { model.load_checkpoint(dir.file("sgd")); }),
               HasSubstr("'" + dir.file("sgd") + "': holds the state of an optimizer of kind " +
-                        to_string(OptimizerKind::sgd) + ", the model's is " +
-                        to_string(OptimizerKind::adam)));
+                        to_string(OptimizerKind::Sgd) + ", the model's is " +
+                        to_string(OptimizerKind::Adam)));
   // A checkpoint of a model with more layers than this one.
   ModelSpec deeper = kSmallSpec;
   deeper.layers.push_back(Dense{3});

@@ -81,10 +81,10 @@ bool derivable(const std::vector<Layer>& parent, const std::vector<Layer>& child
   return plan_morphism(parent, child, input_shape).has_value();
 }
 
-const Activation relu = Activation::relu;
+const Activation relu = Activation::Relu;
 
 TEST(MorphismTest, WidenedDenseLayersComputeTheParentsFunction) {
-  const ModelSpec parent{.layers = {Dense{8, relu}, Dense{6, Activation::tanh}, Dense{3}}};
+  const ModelSpec parent{.layers = {Dense{8, relu}, Dense{6, Activation::Tanh}, Dense{3}}};
   const ModelSpec child = widen(widen(parent, 0, 20), 1, 7);
   EXPECT_LT(morphed_difference(parent.layers, child.layers, {5}), 1e-5);
   const auto plan = plan_morphism(parent.layers, child.layers, {5});
@@ -119,7 +119,7 @@ TEST(MorphismTest, WidenedConvsWithoutBatchNormIncludingAsymmetricSamePadding) {
   const ModelSpec parent{
       .layers = {
           Conv2d{.filters = 3, .activation = relu},
-          Conv2d{.filters = 5, .kernel_size = 2, .stride = 2, .activation = Activation::tanh},
+          Conv2d{.filters = 5, .kernel_size = 2, .stride = 2, .activation = Activation::Tanh},
           Flatten{}, Dense{3}}};
   const ModelSpec child = widen(widen(parent, 0, 8), 1, 6);
   EXPECT_LT(morphed_difference(parent.layers, child.layers, {2, 7, 7}), 1e-5);
@@ -132,7 +132,7 @@ TEST(MorphismTest, WidenedConvBeforeGlobalAveragePooling) {
 }
 
 TEST(MorphismTest, DeepenedDenseStartsAsTheIdentity) {
-  const ModelSpec parent{.layers = {Dense{8, relu}, Dense{6, Activation::tanh}, Dense{3}}};
+  const ModelSpec parent{.layers = {Dense{8, relu}, Dense{6, Activation::Tanh}, Dense{3}}};
   const ModelSpec after_relu = deepen(parent, 0);
   EXPECT_THAT(describe(after_relu.layers[1]), "dense(8, relu)");
   EXPECT_LT(morphed_difference(parent.layers, after_relu.layers, {5}), 1e-6);
@@ -202,11 +202,11 @@ TEST(MorphismTest, PlanRefusesChildrenThatCannotBeDerived) {
   const Shape in = {4};
   EXPECT_TRUE(derivable(parent, parent, in));
   EXPECT_FALSE(derivable(parent, {Dense{6, relu}, BatchNorm{}, Dense{3}}, in));  // narrower
-  EXPECT_FALSE(derivable(parent, {Dense{8, Activation::tanh}, BatchNorm{}, Dense{3}}, in));
+  EXPECT_FALSE(derivable(parent, {Dense{8, Activation::Tanh}, BatchNorm{}, Dense{3}}, in));
   EXPECT_FALSE(derivable(parent, {Dense{8, relu}, BatchNorm{}, Dense{4}}, in));  // output
   EXPECT_FALSE(derivable(parent, {Dense{8, relu}, Dense{3}}, in));               // removed
   EXPECT_FALSE(derivable(parent,
-                         {Dense{8, relu}, Dense{8, Activation::tanh}, BatchNorm{}, Dense{3}},
+                         {Dense{8, relu}, Dense{8, Activation::Tanh}, BatchNorm{}, Dense{3}},
                          in));  // tanh is not the identity
   EXPECT_FALSE(derivable(parent, {Dense{8, relu}, BatchNorm{}, Dense{8, relu}, Dense{3}},
                          in));  // relu after batchnorm: negative inputs

@@ -107,10 +107,10 @@ TEST(NasBuildTest, CellFlopsMatchAHandCount) {
   // 3 nodes on a 2 x 4 x 4 input (32 elements per map):
   //   edge_0_1 nor_conv_1x1: ReLU 32 + conv 32 * (2 * 2 * 1) + BatchNorm 2 * 32 = 224
   //   edge_0_2 skip_connect: 0;  edge_1_2 avg_pool_3x3: 32 * 9 = 288;  node 2's sum: 32
-  const Cell cell{{CellOp::nor_conv_1x1, CellOp::skip_connect, CellOp::avg_pool_3x3}, 3};
+  const Cell cell{{CellOp::NorConv1x1, CellOp::SkipConnect, CellOp::AvgPool3x3}, 3};
   EXPECT_EQ(flops_of({cell}, {2, 4, 4}), 224 + 288 + 32);
   // An all-"none" edge into a node adds nothing.
-  EXPECT_EQ(flops_of({Cell{{CellOp::none, CellOp::none, CellOp::skip_connect}, 3}}, {2, 4, 4}), 0);
+  EXPECT_EQ(flops_of({Cell{{CellOp::None, CellOp::None, CellOp::SkipConnect}, 3}}, {2, 4, 4}), 0);
 }
 
 TEST(NasBuildTest, ResidualReduceAndSeparableConvFlopsMatchHandCounts) {
@@ -140,8 +140,8 @@ TEST(NasBuildTest, BlocksHaveTheirShapesAndParameterCounts) {
   auto pooled = build_layers({Identity{}, GlobalAvgPool{}}, {3, 5, 5});
   const torch::Tensor x = torch::randn({2, 3, 5, 5});
   EXPECT_TRUE(torch::allclose(pooled->forward(x), x.mean({2, 3})));
-  EXPECT_THROW(build_layers({Cell{{CellOp::none}, 3}}, {1, 4, 4}), InvalidArgument);
-  EXPECT_THROW(build_layers({Flatten{}, Cell{{CellOp::none}, 2}}, {1, 4, 4}), InvalidArgument);
+  EXPECT_THROW(build_layers({Cell{{CellOp::None}, 3}}, {1, 4, 4}), InvalidArgument);
+  EXPECT_THROW(build_layers({Flatten{}, Cell{{CellOp::None}, 2}}, {1, 4, 4}), InvalidArgument);
 }
 
 TEST(NasBuildTest, CheckpointsRoundTripAMicroModel) {

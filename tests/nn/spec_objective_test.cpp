@@ -35,7 +35,7 @@ SpecResolver dense_net(std::vector<SpecRequest>* requests = nullptr) {
     if (requests != nullptr) requests->push_back(request);
     const auto it = params.find("units");
     const std::int64_t units = it == params.end() ? 8 : std::get<std::int64_t>(it->second);
-    return ModelSpec{.layers = {Dense{units, Activation::relu}, Dense{3}}, .optimizer = Adam(0.05)};
+    return ModelSpec{.layers = {Dense{units, Activation::Relu}, Dense{3}}, .optimizer = Adam(0.05)};
   };
 }
 
@@ -97,7 +97,7 @@ TEST(SpecObjectiveTest, AModelBreakingAConstraintAfterTrainingIsRecordedInfeasib
 
 TEST(SpecObjectiveTest, RowsFidelityTrainsOnAShareOfTheRows) {
   auto objective = make_spec_objective(dense_net(), blobs(),
-                                       {.fidelity = Fidelity::rows, .max_budget = 4, .epochs = 1});
+                                       {.fidelity = Fidelity::Rows, .max_budget = 4, .epochs = 1});
   for (const auto& [budget, rows] :
        {std::pair{1.0, 60}, std::pair{2.0, 120}, std::pair{4.0, 240}}) {
     Recorder recorder;
@@ -123,7 +123,7 @@ TEST(SpecObjectiveTest, ResolutionFidelityResizesTheImagesAndTheModelsInput) {
         requests.push_back(request);
         return ModelSpec{.layers = {Flatten{}, Dense{2}}};
       },
-      {shared, shared}, {.fidelity = Fidelity::resolution, .max_budget = 3, .epochs = 1});
+      {shared, shared}, {.fidelity = Fidelity::Resolution, .max_budget = 3, .epochs = 1});
   Recorder recorder;
   auto context = recorder.context(0, 1);
   objective->evaluate(context);
@@ -135,7 +135,7 @@ TEST(SpecObjectiveTest, ResolutionFidelityResizesTheImagesAndTheModelsInput) {
 
 TEST(SpecObjectiveTest, FiltersFidelityNarrowsTheModel) {
   auto objective = make_spec_objective(
-      dense_net(), blobs(), {.fidelity = Fidelity::filters, .max_budget = 2, .epochs = 1});
+      dense_net(), blobs(), {.fidelity = Fidelity::Filters, .max_budget = 2, .epochs = 1});
   Recorder recorder;
   auto context = recorder.context(0, 1, std::nullopt, units(8));
   objective->evaluate(context);
@@ -144,7 +144,7 @@ TEST(SpecObjectiveTest, FiltersFidelityNarrowsTheModel) {
 
 TEST(SpecObjectiveTest, FidelitiesOtherThanEpochsNeedTheFullBudget) {
   EXPECT_THAT(
-      error_of([] { make_spec_objective(dense_net(), blobs(), {.fidelity = Fidelity::rows}); }),
+      error_of([] { make_spec_objective(dense_net(), blobs(), {.fidelity = Fidelity::Rows}); }),
       HasSubstr("needs the full budget"));
 }
 

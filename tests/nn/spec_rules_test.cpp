@@ -24,25 +24,25 @@ using space::Value;
 /// Values at and around the bounds of `rule`.
 std::vector<Value> boundary_values(Rule rule) {
   switch (rule) {
-    case Rule::count:
+    case Rule::Count:
       return {std::int64_t{-1}, std::int64_t{0}, std::int64_t{1}, std::int64_t{2}};
-    case Rule::natural:
+    case Rule::Natural:
       return {std::int64_t{-1}, std::int64_t{0}, std::int64_t{1}};
-    case Rule::fraction:
+    case Rule::Fraction:
       return {-0.5, 0.0, 0.5, 0.999, 1.0, 1.5};
-    case Rule::unit_interval:
+    case Rule::UnitInterval:
       return {-0.1, 0.0, 0.5, 1.0, 1.1, 2.0};
-    case Rule::positive:
+    case Rule::Positive:
       return {-1.0, 0.0, 1e-9, 0.5};
-    case Rule::non_negative:
+    case Rule::NonNegative:
       return {-0.1, 0.0, 0.5};
-    case Rule::boolean:
+    case Rule::Boolean:
       return {true, false};
-    case Rule::activation:
+    case Rule::Activation:
       return {std::string("relu"), std::string("none"), std::string("relu6")};
-    case Rule::padding:
+    case Rule::Padding:
       return {std::string("same"), std::string("valid"), std::string("full")};
-    case Rule::mode:
+    case Rule::Mode:
       return {std::string("min"), std::string("auto"), std::string("up")};
   }
   return {};
@@ -84,13 +84,13 @@ TEST(SpecRules, TheReaderRejectsEveryOptimizerSettingTheTrainerRejects) {
   Tally tally;
   torch::Tensor p = torch::zeros({1}, torch::requires_grad());
   for (OptimizerKind kind :
-       {OptimizerKind::sgd, OptimizerKind::adam, OptimizerKind::adamw, OptimizerKind::rmsprop}) {
+       {OptimizerKind::Sgd, OptimizerKind::Adam, OptimizerKind::AdamW, OptimizerKind::RmsProp}) {
     for (const FieldRule& field : optimizer_fields(kind).fields) {
       for (const Value& v : boundary_values(field.rule)) {
         const std::string setting = std::string(field.key) + ": " + space::to_string(v);
         SCOPED_TRACE(to_string(kind) + " " + setting);
         // SGD's Nesterov needs momentum: give it some, so the field's own rule is what counts.
-        const bool momentum = kind == OptimizerKind::sgd && field.key == "nesterov";
+        const bool momentum = kind == OptimizerKind::Sgd && field.key == "nesterov";
         const bool trainer_ok = trainer_accepts([&] {
           OptimizerSpec spec = optimizer_fields(kind).defaults;
           if (momentum) spec.momentum = 0.9;
@@ -105,7 +105,7 @@ TEST(SpecRules, TheReaderRejectsEveryOptimizerSettingTheTrainerRejects) {
       }
     }
   }
-  for (Rule rule : {Rule::positive, Rule::fraction, Rule::unit_interval}) {
+  for (Rule rule : {Rule::Positive, Rule::Fraction, Rule::UnitInterval}) {
     EXPECT_GT(tally.rejected[rule], 0) << rule_text(rule);
     EXPECT_GT(tally.accepted[rule], 0) << rule_text(rule);
   }
@@ -140,7 +140,7 @@ TEST(SpecRules, TheReaderRejectsEveryLayerSettingTheTrainerRejects) {
       }
     }
   }
-  for (Rule rule : {Rule::count, Rule::fraction, Rule::activation, Rule::padding}) {
+  for (Rule rule : {Rule::Count, Rule::Fraction, Rule::Activation, Rule::Padding}) {
     EXPECT_GT(tally.rejected[rule], 0) << rule_text(rule);
     EXPECT_GT(tally.accepted[rule], 0) << rule_text(rule);
   }
@@ -164,7 +164,7 @@ TEST(SpecRules, TheReaderRejectsEveryEarlyStoppingSettingTheTrainerRejects) {
       tally.add(field.rule, trainer_ok, reader_ok);
     }
   }
-  for (Rule rule : {Rule::natural, Rule::non_negative, Rule::mode}) {
+  for (Rule rule : {Rule::Natural, Rule::NonNegative, Rule::Mode}) {
     EXPECT_GT(tally.rejected[rule], 0) << rule_text(rule);
     EXPECT_GT(tally.accepted[rule], 0) << rule_text(rule);
   }

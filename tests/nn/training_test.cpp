@@ -55,7 +55,7 @@ Model small_net(OptimizerSpec optimizer = SGD(0.05)) {
   return Model(Compiled{net, optimizer}, {2});
 }
 
-const ModelSpec kSpec{.layers = {Dense{8, Activation::relu}, Dense{3}}, .optimizer = SGD(0.05)};
+const ModelSpec kSpec{.layers = {Dense{8, Activation::Relu}, Dense{3}}, .optimizer = SGD(0.05)};
 
 TEST(TrainTrialTest, ReportsTheObjectiveEveryEpochAndRecordsTheTrial) {
   torch::manual_seed(1);
@@ -205,7 +205,7 @@ TEST(SpecObjectiveTest, ResolvesTheSpecAndReturnsTheBestEpochsValue) {
       [&](const Params& params, const SpecRequest&) {
         resolved.push_back(params);
         ModelSpec spec = kSpec;
-        spec.layers[0] = Dense{std::get<std::int64_t>(params.at("units")), Activation::relu};
+        spec.layers[0] = Dense{std::get<std::int64_t>(params.at("units")), Activation::Relu};
         return spec;
       },
       Blobs().against(), {.objective = "val_loss", .epochs = 3});

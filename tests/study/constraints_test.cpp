@@ -19,20 +19,20 @@ using Op = Constraint::Op;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 TEST(Constraints, ParsesMetricOperatorAndBoundWithOrWithoutSpaces) {
-  EXPECT_EQ(parse_constraint("params <= 100000"), (Constraint{"params", Op::le, 100000}));
-  EXPECT_EQ(parse_constraint("latency_b1_ms<=0.5"), (Constraint{"latency_b1_ms", Op::le, 0.5}));
-  EXPECT_EQ(parse_constraint("val_accuracy >= 0.8"), (Constraint{"val_accuracy", Op::ge, 0.8}));
+  EXPECT_EQ(parse_constraint("params <= 100000"), (Constraint{"params", Op::Le, 100000}));
+  EXPECT_EQ(parse_constraint("latency_b1_ms<=0.5"), (Constraint{"latency_b1_ms", Op::Le, 0.5}));
+  EXPECT_EQ(parse_constraint("val_accuracy >= 0.8"), (Constraint{"val_accuracy", Op::Ge, 0.8}));
   EXPECT_EQ(parse_constraint("  model.flops>=  -1.5e3 "),
-            (Constraint{"model.flops", Op::ge, -1500}));
-  EXPECT_EQ(parse_constraint("x <= +2"), (Constraint{"x", Op::le, 2}));
+            (Constraint{"model.flops", Op::Ge, -1500}));
+  EXPECT_EQ(parse_constraint("x <= +2"), (Constraint{"x", Op::Le, 2}));
 }
 
 TEST(Constraints, ToStringRoundTrips) {
   EXPECT_EQ(to_string(parse_constraint("params<=100000")), "params <= 100000");
   EXPECT_EQ(to_string(parse_constraint("val_accuracy>=0.8")), "val_accuracy >= 0.8");
   EXPECT_EQ(to_string(parse_constraint("lat <= 1e-4")), "lat <= 0.0001");
-  for (const Constraint& c : {Constraint{"a", Op::le, 0.1 + 0.2}, Constraint{"b", Op::ge, -3e300},
-                              Constraint{"c", Op::ge, 1.0 / 3}})
+  for (const Constraint& c : {Constraint{"a", Op::Le, 0.1 + 0.2}, Constraint{"b", Op::Ge, -3e300},
+                              Constraint{"c", Op::Ge, 1.0 / 3}})
     EXPECT_EQ(parse_constraint(to_string(c)), c) << to_string(c);
 }
 
@@ -57,8 +57,8 @@ TEST(Constraints, MalformedTextIsRefusedOnOneLineNamingTextAndRule) {
 }
 
 TEST(Constraints, ViolationIsZeroWhenSatisfiedElseTheDistancePastTheBound) {
-  const Constraint le{"params", Op::le, 100};
-  const Constraint ge{"acc", Op::ge, 0.8};
+  const Constraint le{"params", Op::Le, 100};
+  const Constraint ge{"acc", Op::Ge, 0.8};
   EXPECT_EQ(violation(le, 50), 0.0);
   EXPECT_EQ(violation(le, 100), 0.0);  // the bound itself satisfies
   EXPECT_EQ(violation(le, 130), 30.0);
