@@ -78,16 +78,13 @@ EvolutionOptions evolution_options_from_json(const nlohmann::json& j, std::uint6
 
 EvolutionSampler::EvolutionSampler(EvolutionOptions options)
     : options_(options), random_({.seed = options.seed}) {
-  const auto require = [](bool ok, const std::string& rule, const std::string& got) {
-    if (!ok) throw InvalidArgument("EvolutionSampler: " + rule + " must hold, got " + got);
-  };
-  require(options_.population >= 2, "population >= 2", std::to_string(options_.population));
+  require(options_.population >= 2, "EvolutionSampler", "population >= 2", options_.population);
   require(options_.sample_size >= 1 && options_.sample_size <= options_.population,
-          "1 <= sample_size <= population",
+          "EvolutionSampler", "1 <= sample_size <= population",
           "sample_size=" + std::to_string(options_.sample_size) +
               ", population=" + std::to_string(options_.population));
-  require(options_.sigma > 0 && options_.sigma <= 1, "0 < sigma <= 1",
-          std::to_string(options_.sigma));
+  require(options_.sigma > 0 && options_.sigma <= 1, "EvolutionSampler", "0 < sigma <= 1",
+          options_.sigma);
 }
 
 std::vector<const Trial*> EvolutionSampler::members(const std::vector<Trial>& history,

@@ -62,13 +62,11 @@ Nsga2Options nsga2_options_from_json(const nlohmann::json& j, std::uint64_t seed
 
 Nsga2Sampler::Nsga2Sampler(Nsga2Options options)
     : options_(options), random_({.seed = options.seed}) {
-  const auto require = [](bool ok, const std::string& rule, const nlohmann::json& got) {
-    if (!ok) throw InvalidArgument("Nsga2Sampler: " + rule + " must hold, got " + got.dump());
-  };
   const auto probability = [&](const std::string& name, double p) {
-    require(p >= 0 && p <= 1, "0 <= " + name + " <= 1", p);
+    require(p >= 0 && p <= 1, "Nsga2Sampler", "0 <= " + name + " <= 1", p);
   };
-  require(options_.population_size >= 2, "population_size >= 2", options_.population_size);
+  require(options_.population_size >= 2, "Nsga2Sampler", "population_size >= 2",
+          options_.population_size);
   probability("crossover_prob", options_.crossover_prob);
   probability("swapping_prob", options_.swapping_prob);
   if (options_.mutation_prob) probability("mutation_prob", *options_.mutation_prob);

@@ -249,17 +249,12 @@ RlControllerOptions rl_controller_options_from_json(const nlohmann::json& j, std
 
 RlController::RlController(RlControllerOptions options)
     : options_(options), random_({.seed = options.seed}) {
-  const auto require = [](bool ok, const std::string& rule, double got) {
-    if (!ok)
-      throw InvalidArgument("RlController: " + rule + " must hold, got " +
-                            nlohmann::json(got).dump());
-  };
-  require(options_.bins >= 2, "bins >= 2", static_cast<double>(options_.bins));
-  require(options_.learning_rate > 0 && std::isfinite(options_.learning_rate),
+  require(options_.bins >= 2, "RlController", "bins >= 2", options_.bins);
+  require(options_.learning_rate > 0 && std::isfinite(options_.learning_rate), "RlController",
           "0 < learning_rate < inf", options_.learning_rate);
-  require(options_.baseline_decay >= 0 && options_.baseline_decay < 1, "0 <= baseline_decay < 1",
-          options_.baseline_decay);
-  require(options_.entropy_weight >= 0 && std::isfinite(options_.entropy_weight),
+  require(options_.baseline_decay >= 0 && options_.baseline_decay < 1, "RlController",
+          "0 <= baseline_decay < 1", options_.baseline_decay);
+  require(options_.entropy_weight >= 0 && std::isfinite(options_.entropy_weight), "RlController",
           "0 <= entropy_weight < inf", options_.entropy_weight);
 }
 

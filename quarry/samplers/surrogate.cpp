@@ -85,13 +85,10 @@ SurrogateOptions surrogate_options_from_json(const nlohmann::json& j, std::uint6
 
 SurrogateSampler::SurrogateSampler(SurrogateOptions options)
     : options_(options), random_({.seed = options.seed}) {
-  const auto require = [](bool ok, const std::string& rule, const std::string& got) {
-    if (!ok) throw InvalidArgument("SurrogateSampler: " + rule + " must hold, got " + got);
-  };
-  require(options_.candidates >= 1, "candidates >= 1", std::to_string(options_.candidates));
-  require(options_.min_trials >= 1, "min_trials >= 1", std::to_string(options_.min_trials));
-  require(options_.kappa >= 0 && std::isfinite(options_.kappa), "kappa >= 0",
-          std::to_string(options_.kappa));
+  require(options_.candidates >= 1, "SurrogateSampler", "candidates >= 1", options_.candidates);
+  require(options_.min_trials >= 1, "SurrogateSampler", "min_trials >= 1", options_.min_trials);
+  require(options_.kappa >= 0 && std::isfinite(options_.kappa), "SurrogateSampler", "kappa >= 0",
+          options_.kappa);
 }
 
 std::vector<const Trial*> SurrogateSampler::complete(const std::vector<Trial>& history,

@@ -64,16 +64,13 @@ void gradient(Vector& theta, const Matrix& x, const Vector& y, double decay, Eig
 // ---- Model -----------------------------------------------------------------------------------
 
 SurrogateModel::SurrogateModel(SurrogateModelOptions options) : options_(options) {
-  const auto require = [](bool ok, const std::string& rule, const std::string& got) {
-    if (!ok) throw InvalidArgument("SurrogateModel: " + rule + " must hold, got " + got);
-  };
-  require(options_.networks >= 1, "networks >= 1", std::to_string(options_.networks));
-  require(options_.hidden >= 1, "hidden >= 1", std::to_string(options_.hidden));
-  require(options_.epochs >= 1, "epochs >= 1", std::to_string(options_.epochs));
-  require(options_.learning_rate > 0 && std::isfinite(options_.learning_rate), "learning_rate > 0",
-          std::to_string(options_.learning_rate));
-  require(options_.weight_decay >= 0 && std::isfinite(options_.weight_decay), "weight_decay >= 0",
-          std::to_string(options_.weight_decay));
+  require(options_.networks >= 1, "SurrogateModel", "networks >= 1", options_.networks);
+  require(options_.hidden >= 1, "SurrogateModel", "hidden >= 1", options_.hidden);
+  require(options_.epochs >= 1, "SurrogateModel", "epochs >= 1", options_.epochs);
+  require(options_.learning_rate > 0 && std::isfinite(options_.learning_rate), "SurrogateModel",
+          "learning_rate > 0", options_.learning_rate);
+  require(options_.weight_decay >= 0 && std::isfinite(options_.weight_decay), "SurrogateModel",
+          "weight_decay >= 0", options_.weight_decay);
 }
 
 void SurrogateModel::fit(const std::vector<std::vector<double>>& x, const std::vector<double>& y) {

@@ -136,12 +136,11 @@ TpeOptions tpe_options_from_json(const nlohmann::json& j, std::uint64_t seed) {
 }
 
 TpeSampler::TpeSampler(TpeOptions options) : options_(options) {
-  const auto require = [](bool ok, const std::string& rule, const nlohmann::json& got) {
-    if (!ok) throw InvalidArgument("TpeSampler: " + rule + " must hold, got " + got.dump());
-  };
-  require(options_.n_startup_trials >= 0, "n_startup_trials >= 0", options_.n_startup_trials);
-  require(options_.n_ei_candidates >= 1, "n_ei_candidates >= 1", options_.n_ei_candidates);
-  require(options_.prior_weight > 0 && std::isfinite(options_.prior_weight),
+  require(options_.n_startup_trials >= 0, "TpeSampler", "n_startup_trials >= 0",
+          options_.n_startup_trials);
+  require(options_.n_ei_candidates >= 1, "TpeSampler", "n_ei_candidates >= 1",
+          options_.n_ei_candidates);
+  require(options_.prior_weight > 0 && std::isfinite(options_.prior_weight), "TpeSampler",
           "0 < prior_weight < inf", options_.prior_weight);
 }
 

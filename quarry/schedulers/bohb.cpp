@@ -143,17 +143,16 @@ Bohb::Bohb(BohbOptions o)
                  .min_epochs = o.min_epochs,
                  .hyperband_iterations = o.hyperband_iterations}),
       options_(o) {
-  const auto require = [](bool ok, const std::string& rule, const nlohmann::json& got) {
-    if (!ok) throw InvalidArgument("BOHB: " + rule + " must hold, got " + got.dump());
-  };
-  require(o.min_points_in_model >= 0, "min_points_in_model >= 0", o.min_points_in_model);
-  require(o.top_n_percent > 0 && o.top_n_percent < 100, "0 < top_n_percent < 100", o.top_n_percent);
-  require(o.random_fraction >= 0 && o.random_fraction <= 1, "0 <= random_fraction <= 1",
+  require(o.min_points_in_model >= 0, "BOHB", "min_points_in_model >= 0", o.min_points_in_model);
+  require(o.top_n_percent > 0 && o.top_n_percent < 100, "BOHB", "0 < top_n_percent < 100",
+          o.top_n_percent);
+  require(o.random_fraction >= 0 && o.random_fraction <= 1, "BOHB", "0 <= random_fraction <= 1",
           o.random_fraction);
-  require(o.num_samples >= 1, "num_samples >= 1", o.num_samples);
-  require(o.bandwidth_factor > 0 && std::isfinite(o.bandwidth_factor), "0 < bandwidth_factor < inf",
-          o.bandwidth_factor);
-  require(o.min_bandwidth > 0 && o.min_bandwidth < 1, "0 < min_bandwidth < 1", o.min_bandwidth);
+  require(o.num_samples >= 1, "BOHB", "num_samples >= 1", o.num_samples);
+  require(o.bandwidth_factor > 0 && std::isfinite(o.bandwidth_factor), "BOHB",
+          "0 < bandwidth_factor < inf", o.bandwidth_factor);
+  require(o.min_bandwidth > 0 && o.min_bandwidth < 1, "BOHB", "0 < min_bandwidth < 1",
+          o.min_bandwidth);
 }
 
 std::optional<double> Bohb::model_budget(const Space& space, const std::vector<Trial>& trials,

@@ -190,15 +190,12 @@ class Planner {
 // --- schedule -------------------------------------------------------------------------------
 
 HyperbandSchedule::HyperbandSchedule(HyperbandOptions options) : options_(options) {
-  const auto require = [](bool ok, const std::string& rule, std::int64_t got) {
-    if (!ok) throw InvalidArgument("Hyperband: " + rule + " must hold, got " + std::to_string(got));
-  };
-  require(options_.max_epochs >= 1, "max_epochs >= 1", options_.max_epochs);
-  require(options_.factor >= 2, "factor >= 2", options_.factor);
-  require(options_.min_epochs >= 1, "min_epochs >= 1", options_.min_epochs);
-  require(options_.min_epochs <= options_.max_epochs, "min_epochs <= max_epochs",
+  require(options_.max_epochs >= 1, "Hyperband", "max_epochs >= 1", options_.max_epochs);
+  require(options_.factor >= 2, "Hyperband", "factor >= 2", options_.factor);
+  require(options_.min_epochs >= 1, "Hyperband", "min_epochs >= 1", options_.min_epochs);
+  require(options_.min_epochs <= options_.max_epochs, "Hyperband", "min_epochs <= max_epochs",
           options_.min_epochs);
-  require(options_.hyperband_iterations >= 1, "hyperband_iterations >= 1",
+  require(options_.hyperband_iterations >= 1, "Hyperband", "hyperband_iterations >= 1",
           options_.hyperband_iterations);
 }
 

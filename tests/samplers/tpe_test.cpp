@@ -229,7 +229,7 @@ TEST(TpeSampler, OptionsComeFromJsonAndAreChecked) {
               }),
               HasSubstr("option 'n_ei_candidates' must be >= 1, got 0"));
   EXPECT_EQ(error_of([] { TpeSampler({.prior_weight = 0}); }),
-            "TpeSampler: 0 < prior_weight < inf must hold, got 0.0");
+            "TpeSampler: 0 < prior_weight < inf must hold, got 0");
 }
 
 }  // namespace

@@ -176,7 +176,7 @@ TEST(Bohb, OptionsComeFromJsonAndAreChecked) {
   EXPECT_EQ(error_of([] {
               make_scheduler("bohb", {{"max_epochs", 9}, {"random_fraction", 2}});
             }),
-            "BOHB: 0 <= random_fraction <= 1 must hold, got 2.0");
+            "BOHB: 0 <= random_fraction <= 1 must hold, got 2");
 }
 
 }  // namespace
