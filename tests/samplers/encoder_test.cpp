@@ -188,6 +188,14 @@ TEST(Encoder, RejectsAPointOfAnotherDimension) {
             "Encoder: a point of 3 columns; the space encodes to 11");
 }
 
+TEST(Encoder, AWideIntegerRangeIsCountedNotListed) {
+  const std::int64_t high = std::int64_t{1} << 40;
+  const Encoder encoder(Space({Param::Int("seed", 0, high)}));
+  EXPECT_EQ(encoder.blocks()[0].levels, static_cast<std::size_t>(high) + 1);
+  const Params p = {{"seed", num(123'456'789'012)}};
+  EXPECT_EQ(encoder.decode(encoder.encode(p)), p);
+}
+
 TEST(Encoder, AnEmptyOrFixedSpaceHasNoColumns) {
   EXPECT_EQ(Encoder(Space()).dims(), 0u);
   const Encoder fixed(Space({Param::Fixed("epochs", num(10))}));
