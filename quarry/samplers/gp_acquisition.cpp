@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <utility>
 
 #include <LBFGSB.h>
 #include <Eigen/Core>
@@ -49,6 +50,18 @@ class LocalObjective {
   Point grad_;
   Scored best_;
 };
+
+/// The levels of `b` the discrete pass visits when its column holds u: all of them for a one-hot
+/// block or up to kEnumerated levels; else a window around u's level holding every level within
+/// 2.5 slices (the pass checks the distance), so a range of 10^9 integers costs no more than one
+/// of 100.
+std::pair<std::size_t, std::size_t> pass_levels(const Encoder::Block& b, double u) {
+  if (b.kind == Kind::OneHot || b.levels <= kEnumerated) return {0, b.levels};
+  const double levels = static_cast<double>(b.levels), at = u * levels;
+  const double first = std::clamp(std::floor(at) - 4, 0.0, levels);
+  const double last = std::clamp(std::ceil(at) + 4, 0.0, levels);
+  return {static_cast<std::size_t>(first), static_cast<std::size_t>(last)};
+}
 
 class Maximiser {
  public:
@@ -135,7 +148,8 @@ class Maximiser {
     for (const Encoder::Block& b : encoder_.blocks()) {
       if (b.kind != Kind::Ordinal && b.kind != Kind::OneHot) continue;
       std::vector<Point> tries;
-      for (std::size_t level = 0; level < b.levels; ++level) {
+      const auto [first, last] = pass_levels(b, best.x[b.offset]);
+      for (std::size_t level = first; level < last; ++level) {
         Point x = best.x;
         if (b.kind == Kind::OneHot) {
           std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(b.offset), b.width, 0.0);
