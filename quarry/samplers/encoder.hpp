@@ -57,6 +57,9 @@ class Encoder {
   const std::vector<Block>& blocks() const { return blocks_; }
 
   std::vector<double> encode(const Params& values) const;
+  /// Writes the encoding of `value`, a legal value of params()[i], into block i of x (dims()
+  /// numbers); the other columns are left as they are. Nothing for a block without columns.
+  void set(std::span<double> x, std::size_t i, const Value& value) const;
   /// The legal assignment `x` stands for (x has dims() numbers; out-of-range ones are clamped).
   Params decode(std::span<const double> x) const;
   /// encode(decode(x)).

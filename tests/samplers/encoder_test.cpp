@@ -182,6 +182,18 @@ TEST(Encoder, OneHotDecodesToTheLargestColumnTheFirstOnTies) {
   EXPECT_THAT(encoder.project(std::vector<double>{0.3, -1, 0.31, 0.2}), ElementsAre(0, 0, 1, 0));
 }
 
+TEST(Encoder, SetWritesOneParametersColumnsOnly) {
+  const Space space = every_kind();
+  const Encoder encoder(space);
+  std::vector<double> x(encoder.dims(), 0.3);
+  encoder.set(x, 0, str("gelu"));  // act: one-hot
+  encoder.set(x, 7, num(8));       // layers: its log-scale coordinate
+  encoder.set(x, 5, num(10));      // epochs: no column, nothing written
+  const double layers = space.find("layers")->to_unit(num(8));
+  EXPECT_THAT(x, ElementsAre(0, 0, 1, 0.3, 0.3, 0.3, 0.3, 0.3, layers, 0.3, 0.3));
+  EXPECT_EQ(encoder.decode(x).at("layers"), num(8));
+}
+
 TEST(Encoder, RejectsAPointOfAnotherDimension) {
   const Encoder encoder(every_kind());
   EXPECT_EQ(error_of([&] { encoder.decode(std::vector<double>(3, 0.5)); }),
