@@ -6,7 +6,6 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
-#include <utility>
 
 #include <LBFGSB.h>
 #include <Eigen/Core>
@@ -50,18 +49,6 @@ class LocalObjective {
   Point grad_;
   Scored best_;
 };
-
-/// The levels of `b` the discrete pass visits when its column holds u: all of them for a one-hot
-/// block or up to kEnumerated levels; else a window around u's level holding every level within
-/// 2.5 slices (the pass checks the distance), so a range of 10^9 integers costs no more than one
-/// of 100.
-std::pair<std::size_t, std::size_t> pass_levels(const Encoder::Block& b, double u) {
-  if (b.kind == Kind::OneHot || b.levels <= kEnumerated) return {0, b.levels};
-  const double levels = static_cast<double>(b.levels), at = u * levels;
-  const double first = std::clamp(std::floor(at) - 4, 0.0, levels);
-  const double last = std::clamp(std::ceil(at) + 4, 0.0, levels);
-  return {static_cast<std::size_t>(first), static_cast<std::size_t>(last)};
-}
 
 class Maximiser {
  public:
@@ -145,27 +132,45 @@ class Maximiser {
 
   /// Tries every value of each enumerable discrete parameter (neighbours for long ranges).
   Scored coordinate_pass(Scored best) const {
-    for (const Encoder::Block& b : encoder_.blocks()) {
+    for (std::size_t i = 0; i < encoder_.blocks().size(); ++i) {
+      const Encoder::Block& b = encoder_.blocks()[i];
       if (b.kind != Kind::Ordinal && b.kind != Kind::OneHot) continue;
-      std::vector<Point> tries;
-      const auto [first, last] = pass_levels(b, best.x[b.offset]);
-      for (std::size_t level = first; level < last; ++level) {
-        Point x = best.x;
-        if (b.kind == Kind::OneHot) {
-          std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(b.offset), b.width, 0.0);
-          x[b.offset + level] = 1.0;
-        } else {
-          const double u = (static_cast<double>(level) + 0.5) / static_cast<double>(b.levels);
-          if (b.levels > kEnumerated && std::abs(u - x[b.offset]) * b.levels > 2.5) continue;
-          x[b.offset] = u;
-        }
-        tries.push_back(encoder_.project(x));
-      }
+      std::vector<Point> tries = b.kind == Kind::OneHot || b.levels <= kEnumerated
+                                     ? every_value(best.x, i)
+                                     : neighbours(best.x, b);
       const std::vector<double> values = acq_.values(tries);
       for (std::size_t k = 0; k < tries.size(); ++k)
         if (values[k] > best.value) best = {std::move(tries[k]), values[k]};
     }
     return best;
+  }
+
+  /// x with parameter i set to each of its values in turn, projected.
+  std::vector<Point> every_value(const Point& x, std::size_t i) const {
+    std::vector<Point> tries;
+    for (const Value& v : encoder_.params()[i].discrete_values()) {
+      Point y = x;
+      encoder_.set(y, i, v);
+      tries.push_back(encoder_.project(y));
+    }
+    return tries;
+  }
+
+  /// x with the column of a long ordinal range moved to each slice centre within 2.5 slices of
+  /// its own, projected; only that window is visited, so 10^9 integers cost no more than 100.
+  std::vector<Point> neighbours(const Point& x, const Encoder::Block& b) const {
+    const double levels = static_cast<double>(b.levels), at = x[b.offset] * levels;
+    const auto first = static_cast<std::size_t>(std::clamp(std::floor(at) - 4, 0.0, levels));
+    const auto last = static_cast<std::size_t>(std::clamp(std::ceil(at) + 4, 0.0, levels));
+    std::vector<Point> tries;
+    for (std::size_t level = first; level < last; ++level) {
+      const double u = (static_cast<double>(level) + 0.5) / levels;
+      if (std::abs(u - x[b.offset]) * levels > 2.5) continue;
+      Point y = x;
+      y[b.offset] = u;
+      tries.push_back(encoder_.project(y));
+    }
+    return tries;
   }
 
   const Encoder& encoder_;
