@@ -50,15 +50,23 @@ std::vector<double> Encoder::encode(const Params& values) const {
     const Block& b = blocks_[i];
     if (b.kind == Kind::None) continue;
     const auto it = values.find(p.name());
-    const bool legal = it != values.end() && p.contains(it->second) && Space::is_active(p, values);
-    if (b.kind == Kind::OneHot) {
+    if (it != values.end() && p.contains(it->second) && Space::is_active(p, values))
+      set(x, i, it->second);
+    else if (b.kind == Kind::OneHot)
       std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(b.offset), b.width, 0.0);
-      if (legal) x[b.offset + choice_index(p, it->second)] = 1.0;
-    } else if (legal) {
-      x[b.offset] = p.to_unit(it->second);
-    }
   }
   return x;
+}
+
+void Encoder::set(std::span<double> x, std::size_t i, const Value& value) const {
+  const Param& p = params_[i];
+  const Block& b = blocks_[i];
+  if (b.kind == Kind::OneHot) {
+    std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(b.offset), b.width, 0.0);
+    x[b.offset + choice_index(p, value)] = 1.0;
+  } else if (b.kind != Kind::None) {
+    x[b.offset] = p.to_unit(value);
+  }
 }
 
 Params Encoder::decode(std::span<const double> x) const {

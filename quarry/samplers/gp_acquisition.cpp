@@ -132,26 +132,45 @@ class Maximiser {
 
   /// Tries every value of each enumerable discrete parameter (neighbours for long ranges).
   Scored coordinate_pass(Scored best) const {
-    for (const Encoder::Block& b : encoder_.blocks()) {
+    for (std::size_t i = 0; i < encoder_.blocks().size(); ++i) {
+      const Encoder::Block& b = encoder_.blocks()[i];
       if (b.kind != Kind::Ordinal && b.kind != Kind::OneHot) continue;
-      std::vector<Point> tries;
-      for (std::size_t level = 0; level < b.levels; ++level) {
-        Point x = best.x;
-        if (b.kind == Kind::OneHot) {
-          std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(b.offset), b.width, 0.0);
-          x[b.offset + level] = 1.0;
-        } else {
-          const double u = (static_cast<double>(level) + 0.5) / static_cast<double>(b.levels);
-          if (b.levels > kEnumerated && std::abs(u - x[b.offset]) * b.levels > 2.5) continue;
-          x[b.offset] = u;
-        }
-        tries.push_back(encoder_.project(x));
-      }
+      std::vector<Point> tries = b.kind == Kind::OneHot || b.levels <= kEnumerated
+                                     ? every_value(best.x, i)
+                                     : neighbours(best.x, b);
       const std::vector<double> values = acq_.values(tries);
       for (std::size_t k = 0; k < tries.size(); ++k)
         if (values[k] > best.value) best = {std::move(tries[k]), values[k]};
     }
     return best;
+  }
+
+  /// x with parameter i set to each of its values in turn, projected.
+  std::vector<Point> every_value(const Point& x, std::size_t i) const {
+    std::vector<Point> tries;
+    for (const Value& v : encoder_.params()[i].discrete_values()) {
+      Point y = x;
+      encoder_.set(y, i, v);
+      tries.push_back(encoder_.project(y));
+    }
+    return tries;
+  }
+
+  /// x with the column of a long ordinal range moved to each slice centre within 2.5 slices of
+  /// its own, projected; only that window is visited, so 10^9 integers cost no more than 100.
+  std::vector<Point> neighbours(const Point& x, const Encoder::Block& b) const {
+    const double levels = static_cast<double>(b.levels), at = x[b.offset] * levels;
+    const auto first = static_cast<std::size_t>(std::clamp(std::floor(at) - 4, 0.0, levels));
+    const auto last = static_cast<std::size_t>(std::clamp(std::ceil(at) + 4, 0.0, levels));
+    std::vector<Point> tries;
+    for (std::size_t level = first; level < last; ++level) {
+      const double u = (static_cast<double>(level) + 0.5) / levels;
+      if (std::abs(u - x[b.offset]) * levels > 2.5) continue;
+      Point y = x;
+      y[b.offset] = u;
+      tries.push_back(encoder_.project(y));
+    }
+    return tries;
   }
 
   const Encoder& encoder_;

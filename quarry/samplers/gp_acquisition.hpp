@@ -20,7 +20,8 @@
 //     L-BFGS-B (LBFGS++, 30 iterations) climbs the acquisition over the point's active
 //     Continuous columns and Ordinal columns of more than 16 levels, and the result is projected
 //     (the climbed integers rounded); then a coordinate pass tries every value of each Ordinal or
-//     OneHot parameter of at most 16 levels (of longer ones, the values up to two slices away).
+//     OneHot parameter of at most 16 levels (Encoder::set, so a log-scaled Int too), and of a
+//     longer one the slice centres up to two slices away.
 //  3. The best refined point is returned (projected: encoder.decode gives its assignment).
 #pragma once
 

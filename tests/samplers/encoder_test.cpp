@@ -182,10 +182,30 @@ TEST(Encoder, OneHotDecodesToTheLargestColumnTheFirstOnTies) {
   EXPECT_THAT(encoder.project(std::vector<double>{0.3, -1, 0.31, 0.2}), ElementsAre(0, 0, 1, 0));
 }
 
+TEST(Encoder, SetWritesOneParametersColumnsOnly) {
+  const Space space = every_kind();
+  const Encoder encoder(space);
+  std::vector<double> x(encoder.dims(), 0.3);
+  encoder.set(x, 0, str("gelu"));  // act: one-hot
+  encoder.set(x, 7, num(8));       // layers: its log-scale coordinate
+  encoder.set(x, 5, num(10));      // epochs: no column, nothing written
+  const double layers = space.find("layers")->to_unit(num(8));
+  EXPECT_THAT(x, ElementsAre(0, 0, 1, 0.3, 0.3, 0.3, 0.3, 0.3, layers, 0.3, 0.3));
+  EXPECT_EQ(encoder.decode(x).at("layers"), num(8));
+}
+
 TEST(Encoder, RejectsAPointOfAnotherDimension) {
   const Encoder encoder(every_kind());
   EXPECT_EQ(error_of([&] { encoder.decode(std::vector<double>(3, 0.5)); }),
             "Encoder: a point of 3 columns; the space encodes to 11");
+}
+
+TEST(Encoder, AWideIntegerRangeIsCountedNotListed) {
+  const std::int64_t high = std::int64_t{1} << 40;
+  const Encoder encoder(Space({Param::Int("seed", 0, high)}));
+  EXPECT_EQ(encoder.blocks()[0].levels, static_cast<std::size_t>(high) + 1);
+  const Params p = {{"seed", num(123'456'789'012)}};
+  EXPECT_EQ(encoder.decode(encoder.encode(p)), p);
 }
 
 TEST(Encoder, AnEmptyOrFixedSpaceHasNoColumns) {

@@ -100,6 +100,24 @@ TEST(GpSampler, ProposesLegalIntegersAndChoices) {
   EXPECT_GE(tanh, 12);  // 20 / 3 expected at random
 }
 
+TEST(GpSampler, AWideIntegerRangeIsSearchedWithoutVisitingEveryValue) {
+  // 10^9 + 1 integers: the encoder counts them without listing them, and the discrete pass tries
+  // only the values near the climbed one (visiting all took seconds per proposal).
+  const Space space({Param::Int("seed", 0, 1'000'000'000), Param::Float("x", -1.0, 1.0)});
+  GpSampler sampler({.seed = 8, .n_startup = 5});
+  std::vector<Trial> history;
+  double best = INFINITY;
+  for (std::int64_t k = 0; k < 25; ++k) {
+    const Params p = sample_all(sampler, space, history, k);
+    ASSERT_NO_THROW(space.validate(p)) << k;
+    const double seed = static_cast<double>(std::get<std::int64_t>(p.at("seed"))) / 1e9;
+    const double loss = std::abs(seed - 0.7) + std::abs(std::get<double>(p.at("x")) - 0.3);
+    best = std::min(best, loss);
+    history.push_back(complete(k, p, loss));
+  }
+  EXPECT_LT(best, 0.05);  // measured 0.020; random search gets below 0.05 with p ~ 0.06
+}
+
 TEST(GpSampler, MaximisingStudiesClimb) {
   // The same function, maximised as -f: the sampler must read values through loss().
   const objectives::Branin branin;
