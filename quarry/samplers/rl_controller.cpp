@@ -37,26 +37,12 @@ struct Decision {
   std::vector<Value> values;  // when not bucketed
 };
 
-/// How many values a discrete parameter has, without listing them (0 for a continuous one).
-std::size_t value_count(const Param& p) {
-  switch (p.kind()) {
-    case space::ParamKind::Int:
-      return static_cast<std::size_t>((p.high() - p.low()) / *p.step()) + 1;
-    case space::ParamKind::Float:
-      return p.step()
-                 ? static_cast<std::size_t>(std::floor((p.high() - p.low()) / *p.step() + 1e-9)) + 1
-                 : 0;
-    case space::ParamKind::Fixed:
-      return 1;
-    default:
-      return p.choices().size();
-  }
-}
-
+/// The decision for `p`: one choice per value when it has at most `bins`, else `bins` buckets;
+/// nullopt when there is nothing to decide.
 std::optional<Decision> decision_of(const Param& p, std::int64_t bins) {
   const bool categorical =
       p.kind() == space::ParamKind::Choice || p.kind() == space::ParamKind::Boolean;
-  const std::size_t count = value_count(p);
+  const std::size_t count = p.count();
   if (categorical || (p.is_discrete() && count <= static_cast<std::size_t>(bins))) {
     if (count < 2) return std::nullopt;
     return Decision{.param = &p, .size = count, .values = p.discrete_values()};
