@@ -214,7 +214,7 @@ TEST(RlController, CheckpointOfAnotherHistoryIsIgnored) {
 TEST(RlController, OptionsAreValidated) {
   using quarry::testing::error_of;
   EXPECT_EQ(error_of([] { RlController({.baseline_decay = 1.0}); }),
-            "RlController: 0 <= baseline_decay < 1 must hold, got 1.0");
+            "RlController: 0 <= baseline_decay < 1 must hold, got 1");
   EXPECT_THAT(error_of([] { RlController({.learning_rate = 0}); }),
               HasSubstr("0 < learning_rate < inf"));
   EXPECT_THAT(error_of([] {
