@@ -5,6 +5,8 @@ WERROR ?= OFF
 CMAKE_FLAGS ?=
 # What `deps` installs (scripts/install-deps JOB...): each command below asks for what it needs.
 DEPS ?= test
+# Every ctest run leaves its results in JUnit form in its build folder (.ci/run reads them).
+CTEST = ctest --output-on-failure --no-tests=error --output-junit ctest-junit.xml -j$(JOBS)
 
 .PHONY: all deps configure build test sanitize tsan demo bench install clean format format-check
 
@@ -20,7 +22,7 @@ build: configure
 	@cmake --build $(BUILD) -j$(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure --no-tests=error -j$(JOBS)
+	cd $(BUILD) && $(CTEST)
 
 # Sanitizer builds keep assertions (Debug) but optimise a little: at -O0 the GP sampler's Eigen
 # code runs ~40x slower than in the release build (86 s for one conformance test under ASan).
@@ -30,7 +32,7 @@ SANITIZER_OPT = -DCMAKE_CXX_FLAGS_DEBUG="-g -O1"
 sanitize: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug $(SANITIZER_OPT) -DQUARRY_SANITIZE=ON -DQUARRY_TORCH=OFF -DQUARRY_WERROR=$(WERROR) >/dev/null
 	@cmake --build build-asan -j$(JOBS) --target quarry_tests
-	cd build-asan && ctest --output-on-failure -j$(JOBS) -L core
+	cd build-asan && $(CTEST) -L core
 
 # The parallel parts (runner, stores, samplers shared by workers) under ThreadSanitizer.
 tsan: deps
