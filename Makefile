@@ -34,11 +34,14 @@ sanitize: deps
 	@cmake --build build-asan -j$(JOBS) --target quarry_tests
 	cd build-asan && $(CTEST) -L core
 
-# The parallel parts (runner, stores, samplers shared by workers) under ThreadSanitizer.
+# The search core's tests under ThreadSanitizer (the parallel runner, the stores, the samplers and
+# schedulers shared by workers, and everything else they call). Measured: 727 tests in 10 min 14 s
+# with 2 jobs on 2 busy cores; the numeric ones are slow, as TSan checks every load and store of
+# Eigen's matrix products (SurrogateSamplerNb201 trains 5-network ensembles: 412 s, 6 s unchecked).
 tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug $(SANITIZER_OPT) -DQUARRY_TSAN=ON -DQUARRY_TORCH=OFF -DQUARRY_WERROR=$(WERROR) >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target quarry_tests
-	build-tsan/tests/quarry_tests --gtest_filter='Runner.*:*Conformance*:Study.*'
+	cd build-tsan && $(CTEST) -L core
 
 # The seed study: Hyperband over a Fashion-MNIST classifier (Keras Tuner's tutorial). Builds only
 # what it runs: `quarry` and `quarry-nn`, to which `quarry` hands model studies.
