@@ -8,8 +8,8 @@
 #   bench/samplers.sh BUILD_DIR
 # Environment: SAMPLERS (random,gp,tpe,evolution,rl: the Quarry samplers wanted; those not
 #              registered in this build are skipped with a note), SEEDS (10), NAS_SEEDS (20),
-#              HISTORY (1000), DATA (../shared/data next to the repository: the two table files), PYTHON
-#              (/usr/bin/python3, the interpreter that has Optuna).
+#              HISTORY (1000), DATA (the folder of the two table files: the repository's
+#              data/nas), PYTHON (/usr/bin/python3, the interpreter that has Optuna).
 # Exit status: 0 when the measurements ran, 2 on misuse.
 set -euo pipefail
 
@@ -27,7 +27,7 @@ wanted=${SAMPLERS:-random,gp,tpe,evolution,rl}
 seeds=${SEEDS:-10}
 nas_seeds=${NAS_SEEDS:-20}
 history=${HISTORY:-1000}
-data=${DATA:-$(cd "$(dirname "$0")/.." && pwd)/../shared/data}
+data=${DATA:-$(cd "$(dirname "$0")/.." && pwd)/data/nas}
 python=${PYTHON:-/usr/bin/python3}
 here=$(cd "$(dirname "$0")" && pwd)
 

@@ -44,12 +44,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// The tabular NAS benchmarks' folder (see its README.md): ../shared/data beside the repository,
-/// else the workplace's /work/shared/data. Tests that read it skip when neither exists.
-inline std::string shared_data_dir() {
-  const std::filesystem::path beside = std::filesystem::path(QUARRY_SOURCE_DIR) / "../shared/data";
-  return std::filesystem::is_directory(beside) ? beside.lexically_normal().string()
-                                               : "/work/shared/data";
+/// The tabular NAS benchmarks' folder inside the repository, data/nas (see its README.md); CMake
+/// passes its path in QUARRY_NAS_DATA_DIR.
+inline std::string nas_data_dir() {
+  return QUARRY_NAS_DATA_DIR;
 }
 
 }  // namespace quarry::testing

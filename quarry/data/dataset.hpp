@@ -60,12 +60,18 @@ struct Standardizer {
 
 /// Fashion-MNIST (or MNIST) from a folder holding the four IDX files, gzip or plain:
 /// {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. Images are scaled to [0, 1], shape {1, 28,
-/// 28}.
+/// 28}. When the folder or a file is missing, the error names them and, for a folder a Debian
+/// package provides (debian_package_of), the package to install.
 struct TrainTest {
   Dataset train, test;
 };
 TrainTest load_idx_folder(const std::string& folder);
+/// The same, naming `package` (when not empty) in the error for a missing folder or file.
+TrainTest load_idx_folder(const std::string& folder, const std::string& package);
 /// Where Debian's dataset-fashion-mnist package puts the files.
 inline constexpr const char* kFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+/// The Debian package that provides `folder` (dataset-fashion-mnist for kFashionMnistFolder, with
+/// or without a trailing slash), or "" when none does.
+std::string debian_package_of(const std::string& folder);
 
 }  // namespace quarry::data

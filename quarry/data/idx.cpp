@@ -166,15 +166,14 @@ void read_data(GzReader& in, IdxArray& array, std::int64_t expected, const std::
   if (in.truncated_stream()) fail(path, "truncated gzip stream (the file ends mid-stream)");
 }
 
-/// The IDX file `name` in `folder`, gzip first; throws naming both when neither exists.
-std::string find_in_folder(const std::filesystem::path& folder, const std::string& name) {
+/// The IDX file `name` in `folder`, gzip first; throws naming both when neither exists (and
+/// `package`, the Debian package to install, when not empty).
+std::string find_in_folder(const std::filesystem::path& folder, const std::string& name,
+                           const std::string& package) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path normal = folder.lexically_normal();
-  const bool debian =
-      (normal.has_filename() ? normal : normal.parent_path()) == fs::path(kFashionMnistFolder);
   const std::string hint =
-      debian ? "; install Debian's dataset-fashion-mnist (scripts/install-deps)" : "";
+      package.empty() ? "" : "; install Debian's " + package + " (scripts/install-deps)";
   if (!fs::is_directory(folder, ec))
     throw InvalidArgument(folder.string() + ": no such folder (expected " + name + "[.gz] there)" +
                           hint);
@@ -215,8 +214,19 @@ Dataset idx_dataset(const std::string& images_path, const std::string& labels_pa
   return d;
 }
 
+std::string debian_package_of(const std::string& folder) {
+  const std::filesystem::path normal = std::filesystem::path(folder).lexically_normal();
+  const bool fashion_mnist = (normal.has_filename() ? normal : normal.parent_path()) ==
+                             std::filesystem::path(kFashionMnistFolder);
+  return fashion_mnist ? "dataset-fashion-mnist" : "";
+}
+
 TrainTest load_idx_folder(const std::string& folder) {
-  const auto path = [&](const char* name) { return find_in_folder(folder, name); };
+  return load_idx_folder(folder, debian_package_of(folder));
+}
+
+TrainTest load_idx_folder(const std::string& folder, const std::string& package) {
+  const auto path = [&](const char* name) { return find_in_folder(folder, name, package); };
   const std::string train_images = path("train-images-idx3-ubyte");
   const std::string train_labels = path("train-labels-idx1-ubyte");
   const std::string test_images = path("t10k-images-idx3-ubyte");

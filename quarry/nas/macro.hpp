@@ -3,8 +3,8 @@
 // filters, stride and activation, then global average pooling and a few dense layers.
 //
 //   quarry::Space space = quarry::nas::macro_space({.max_layers = 4, .filters = {8, 16}});
-//   std::vector<quarry::nn::Layer> layers = quarry::nas::macro_layers(params, options, {1, 28,
-//   28});
+//   std::vector<quarry::nn::Layer> layers =
+//       quarry::nas::macro_layers(params, options, {1, 28, 28});
 //
 // Parameters (names as in a study's params; a list of ONE value in the options is no parameter,
 // its value is simply used):

@@ -1,7 +1,7 @@
 // Tabular architecture-search benchmarks: every architecture of a search space listed with the
 // accuracy it reached when trained, so that an "evaluation" is a look-up and a whole search runs in
 // milliseconds. Use them to compare samplers (`quarry bench`); the tables are data files read by
-// path (see /work/shared/data/README.md for where they come from).
+// path (the repository ships both in data/nas; its README.md says where they come from).
 //
 //   - NAS-Bench-Macro (Su et al., "Prioritized Architecture Sampling with Monte-Carlo Tree
 //     Search", CVPR 2021), its JSON file: 6,561 chains of 8 layers, each one of 3 blocks. Space:

@@ -6,7 +6,7 @@
 //             with `log`, a log-uniform draw over [low-0.5, high+0.5] rounded to the nearest
 //             integer.
 //   - Float:  linear or log-uniform over [low, high]; with `step`, the grid low, low+step, ... <=
-//   high.
+//             high.
 //   - Choice: one equal slice per value; `ordered` (default: true for numbers) tells model-based
 //             samplers that neighbouring values are similar.
 //   - Boolean: a Choice of {false, true}.   - Fixed: one value, always.

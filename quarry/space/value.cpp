@@ -74,12 +74,4 @@ nlohmann::json to_json(const Params& p) {
   return j;
 }
 
-Params params_from_json(const nlohmann::json& j) {
-  Params p;
-  if (j.is_null()) return p;
-  if (!j.is_object()) throw InvalidArgument("parameters must be a JSON object, got " + j.dump());
-  for (const auto& [name, value] : j.items()) p[name] = value_from_json(value);
-  return p;
-}
-
 }  // namespace quarry::space

@@ -27,7 +27,6 @@ bool same_value(const Value& a, const Value& b);
 nlohmann::json to_json(const Value& v);
 Value value_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Params& p);
-Params params_from_json(const nlohmann::json& j);
 
 }  // namespace quarry::space
 

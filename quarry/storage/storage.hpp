@@ -7,8 +7,7 @@
 //  2. Trial numbering is atomic: create_trial gives 0, 1, 2, ... per study, never a number twice,
 //     even under concurrent callers; with `limit`, no number >= limit is ever created.
 //  3. A trial is claimed by exactly one worker: claim_trial moves one Waiting trial to Running in
-//  one
-//     atomic step; two callers never get the same trial.
+//     one atomic step; two callers never get the same trial.
 //  4. Finished trials (Complete, Pruned, Failed) are immutable: every later write to one throws
 //     StorageError; nothing ever deletes a trial.
 //  5. Every write is durable when the call returns (to the limits of the backing medium).

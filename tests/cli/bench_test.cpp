@@ -13,7 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const std::string kMacroFile = quarry::testing::shared_data_dir() + "/nas-bench-macro-cifar10.json";
+const std::string kMacroFile = quarry::testing::nas_data_dir() + "/nas-bench-macro-cifar10.json";
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
@@ -142,9 +142,6 @@ TEST(CliBench, NasBenchMacroReportsBestAccuracy) {
 }
 
 TEST(CliBench, RealNasBenchMacroRandomSearchIsNearItsPublishedCurve) {
-  if (!fs::exists(kMacroFile))
-    GTEST_SKIP() << kMacroFile
-                 << " is absent (the shared benchmark tables are not on this machine)";
   const CliResult r =
       run_cli({"bench", "nas-bench-macro", "--data", kMacroFile, "--samplers", "random", "--seeds",
                "20", "--evaluations", "10,50", "--format", "json"});

@@ -18,7 +18,7 @@ using testing::with_layers;
 using testing::with_model;
 using testing::with_sections;
 
-// Keras Tuner's introductory study (DESIGN.md), as docs/study-file.md shows it.
+// Keras Tuner's introductory study (the README's seed study), as docs/study-file.md shows it.
 constexpr const char* kSeed =
     "study: intro_to_kt\n"
     "objective: {metric: val_accuracy, direction: maximize}\n"

@@ -208,15 +208,28 @@ TEST(IdxFolder, MissingFileNamesTheFolderAndTheFile) {
 }
 
 TEST(IdxFolder, MissingDebianFolderHintsAtThePackage) {
-  if (std::filesystem::exists(kFashionMnistFolder))
-    GTEST_SKIP() << kFashionMnistFolder << " is installed";
-  EXPECT_THAT(error_of([] { load_idx_folder(kFashionMnistFolder); }),
-              HasSubstr("install Debian's dataset-fashion-mnist (scripts/install-deps)"));
+  EXPECT_EQ(debian_package_of(kFashionMnistFolder), "dataset-fashion-mnist");
+  EXPECT_EQ(debian_package_of(std::string(kFashionMnistFolder) + "/"), "dataset-fashion-mnist");
+  EXPECT_EQ(debian_package_of("/usr/share/datasets"), "");
+  EXPECT_EQ(debian_package_of("fashion-mnist"), "");
+  // The folder of a package that is not installed: a folder that does not exist (the real one may).
+  TempDir dir;
+  EXPECT_EQ(error_of([&] { load_idx_folder(dir.file("absent"), "dataset-fashion-mnist"); }),
+            dir.file("absent") +
+                ": no such folder (expected train-images-idx3-ubyte[.gz] there); install Debian's "
+                "dataset-fashion-mnist (scripts/install-deps)");
+  write_folder(dir);
+  std::filesystem::remove(dir.file("train-labels-idx1-ubyte.gz"));
+  EXPECT_EQ(error_of([&] { load_idx_folder(dir.path().string(), "dataset-fashion-mnist"); }),
+            dir.path().string() +
+                ": missing train-labels-idx1-ubyte[.gz]; install Debian's dataset-fashion-mnist "
+                "(scripts/install-deps)");
 }
 
 TEST(IdxFolder, ReadsTheRealFashionMnist) {
   if (!std::filesystem::exists(kFashionMnistFolder))
-    GTEST_SKIP() << kFashionMnistFolder << " is absent (Debian's dataset-fashion-mnist)";
+    GTEST_SKIP() << kFashionMnistFolder
+                 << " is absent: needs Debian's dataset-fashion-mnist (scripts/install-deps)";
   const TrainTest data = load_idx_folder(std::string(kFashionMnistFolder) + "/");
   EXPECT_EQ(data.train.rows(), 60000);
   EXPECT_EQ(data.test.rows(), 10000);

@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -17,7 +16,7 @@ using quarry::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const std::string kDataDir = quarry::testing::shared_data_dir();
+const std::string kDataDir = quarry::testing::nas_data_dir();
 const std::string kMacroFile = kDataDir + "/nas-bench-macro-cifar10.json";
 const std::string kNb201File = kDataDir + "/nas-bench-201-mini.csv";
 
@@ -204,12 +203,9 @@ TEST(TableNb201, ErrorsNameTheFileAndLine) {
               HasSubstr("unknown table 'nas-bench-101' (known: nas-bench-201, nas-bench-macro)"));
 }
 
-// The real tables (../shared/data; see its README.md for the figures checked here).
+// The real tables (data/nas; see its README.md for the figures checked here).
 
 TEST(TableRealFiles, NasBenchMacroMatchesItsReadme) {
-  if (!std::filesystem::exists(kMacroFile))
-    GTEST_SKIP() << kMacroFile
-                 << " is absent (the shared benchmark tables are not on this machine)";
   const auto table = load_nas_bench_macro(kMacroFile);
   EXPECT_EQ(table->size(), 6561u);  // 3^8: every architecture
   EXPECT_NEAR(table->best_value(), 93.127, 1e-3);
@@ -220,9 +216,6 @@ TEST(TableRealFiles, NasBenchMacroMatchesItsReadme) {
 }
 
 TEST(TableRealFiles, NasBench201MatchesItsReadme) {
-  if (!std::filesystem::exists(kNb201File))
-    GTEST_SKIP() << kNb201File
-                 << " is absent (the shared benchmark tables are not on this machine)";
   const std::map<std::string, double> maxima = {{"cifar10-test", 89.16},
                                                 {"cifar10-val", 84.89},
                                                 {"cifar100-test", 61.18},

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -174,7 +173,7 @@ TEST(SurrogateSampler, OptionsAreValidated) {
 
 // ---- NAS-Bench-201 -----------------------------------------------------------------------------
 
-const std::string kNb201File = quarry::testing::shared_data_dir() + "/nas-bench-201-mini.csv";
+const std::string kNb201File = quarry::testing::nas_data_dir() + "/nas-bench-201-mini.csv";
 
 /// The best cifar10-val accuracy `sampler` finds in `n` sequential evaluations of the table.
 double best_accuracy(Sampler& sampler, const objectives::TableObjective& table, std::int64_t n) {
@@ -191,9 +190,6 @@ double best_accuracy(Sampler& sampler, const objectives::TableObjective& table, 
 }
 
 TEST(SurrogateSamplerNb201, BeatsRandomSearchMedianBest) {
-  if (!std::filesystem::exists(kNb201File))
-    GTEST_SKIP() << kNb201File
-                 << " is absent (the shared benchmark tables are not on this machine)";
   const auto table = objectives::load_nas_bench_201(kNb201File);
   std::vector<double> surrogate, random;
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {

@@ -5,23 +5,26 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <linux/capability.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "tests/test_util.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "quarry/core/error.hpp"
 #include "quarry/storage/memory.hpp"
+#include "tests/test_util.hpp"
 
 namespace quarry::storage {
 namespace {
@@ -296,35 +299,49 @@ TEST(SqliteStorage, RefusesAStoreFromANewerQuarry) {
             "'" + path + "' has Quarry schema version 99; this build reads version 1");
 }
 
-/// open_error(path) for each path, as an ordinary user would see them: root reads and writes any
-/// file, so as root the opens run in a child process that first becomes uid/gid 65534 ("nobody")
-/// and sends the messages back through a pipe. nullopt when root cannot be given up here.
-std::optional<std::vector<std::string>> open_errors_without_root(
-    const std::vector<std::string>& paths) {
-  std::vector<std::string> messages;
-  if (geteuid() != 0) {
-    for (const auto& p : paths) messages.push_back(open_error(p));
-    return messages;
-  }
+/// Gives up every capability of this process (effective, permitted, inheritable). A process may
+/// always lower its own capabilities: no privilege, uid change or user namespace is needed.
+bool drop_all_capabilities() {
+  __user_cap_header_struct header{};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  return syscall(SYS_capset, &header, data) == 0;
+}
+
+/// open_error(path) for each path, as an ordinary user would see them. Root passes every
+/// permission check through its capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), not through
+/// its uid: so the opens run in a child process that first drops all its capabilities and then,
+/// still uid 0, meets the files' mode bits like any owner; the messages come back through a pipe.
+/// (Becoming another user instead would need CAP_SETUID and a mapped uid, which a container's root
+/// may lack.) Fails the test when the child cannot do that.
+std::vector<std::string> open_errors_without_privileges(const std::vector<std::string>& paths) {
   int fds[2];
-  if (pipe(fds) != 0) return std::nullopt;
+  if (pipe(fds) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    return {};
+  }
   std::fflush(nullptr);
   const pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(77);
+    if (!drop_all_capabilities()) _exit(3);
     std::string all;
     for (const auto& p : paths) all += open_error(p) + "\n";
-    _exit(write(fds[1], all.data(), all.size()) == ssize_t(all.size()) ? 0 : 1);
+    _exit(write(fds[1], all.data(), all.size()) == ssize_t(all.size()) ? 0 : 4);
   }
   close(fds[1]);
   std::string all;
   char buf[512];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) all.append(buf, n);
+  for (ssize_t n; pid > 0 && (n = read(fds[0], buf, sizeof buf)) > 0;) all.append(buf, n);
   close(fds[0]);
   int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return std::nullopt;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+      WEXITSTATUS(status) != 0) {
+    ADD_FAILURE() << "the child process failed (fork, capset or write; exit status "
+                  << (WIFEXITED(status) ? WEXITSTATUS(status) : -1) << ")";
+    return {};
+  }
+  std::vector<std::string> messages;
   for (std::size_t at = 0, nl; (nl = all.find('\n', at)) != std::string::npos; at = nl + 1)
     messages.push_back(all.substr(at, nl - at));
   return messages;
@@ -343,15 +360,14 @@ TEST(SqliteStorage, NamesAFileItMayNotOpenAndTheReason) {
     const fs::path& dir;
     ~Restore() { chmod(dir.c_str(), 0755); }
   } restore{dir.path()};
-  const auto messages = open_errors_without_root({unreadable, read_only, dir.file("new.db")});
-  if (!messages) GTEST_SKIP() << "running as root and cannot become another user";
-  ASSERT_EQ(messages->size(), 3u);
-  EXPECT_EQ(messages->at(0), "SqliteStorage: cannot open '" + unreadable +
-                                 "': unable to open database file (Permission denied)");
-  EXPECT_EQ(messages->at(1), "SqliteStorage: cannot open '" + read_only +
-                                 "': it can be read but not written (Permission denied)");
-  EXPECT_EQ(messages->at(2), "SqliteStorage: cannot open '" + dir.file("new.db") +
-                                 "': unable to open database file (Permission denied)");
+  const auto messages = open_errors_without_privileges({unreadable, read_only, dir.file("new.db")});
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages.at(0), "SqliteStorage: cannot open '" + unreadable +
+                                "': unable to open database file (Permission denied)");
+  EXPECT_EQ(messages.at(1), "SqliteStorage: cannot open '" + read_only +
+                                "': it can be read but not written (Permission denied)");
+  EXPECT_EQ(messages.at(2), "SqliteStorage: cannot open '" + dir.file("new.db") +
+                                "': unable to open database file (Permission denied)");
 }
 
 TEST(SqliteStorage, NamesAPathUnderARegularFileAndTheReason) {
@@ -361,6 +377,15 @@ TEST(SqliteStorage, NamesAPathUnderARegularFileAndTheReason) {
   const auto path = file + "/study.db";
   EXPECT_EQ(open_error(path),
             "SqliteStorage: cannot create the directory of '" + path + "': Not a directory");
+}
+
+TEST(SqliteStorage, NamesADirectoryWhereTheFileShouldBe) {
+  TempDir dir;
+  const auto path = dir.file("folder.db");
+  fs::create_directory(path);  // no capability lets even root open a directory as a database
+  EXPECT_EQ(open_error(path), "SqliteStorage: cannot open '" + path +
+                                  "': unable to open database file (Is a directory)");
+  EXPECT_TRUE(fs::is_directory(path));
 }
 
 // --- open_storage ----------------------------------------------------------------------------
