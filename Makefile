@@ -39,10 +39,12 @@ sanitize: deps
 # schedulers shared by workers, and everything else they call). Measured: 727 tests in 10 min 14 s
 # with 2 jobs on 2 busy cores; the numeric ones are slow, as TSan checks every load and store of
 # Eigen's matrix products (SurrogateSamplerNb201 trains 5-network ensembles: 412 s, 6 s unchecked).
+# SurrogateSamplerNb201's search (one thread, 100 trials x 20 seeds) is left out here: it took 412 of
+# the 614 s of this run under TSan (7 s in the release build) and has no thread to check.
 tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug $(SANITIZER_OPT) -DQUARRY_TSAN=ON -DQUARRY_TORCH=OFF -DQUARRY_WERROR=$(WERROR) >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target quarry_tests
-	cd build-tsan && $(CTEST) -L core
+	cd build-tsan && $(CTEST) -L core -E '^SurrogateSamplerNb201\.'
 
 # The seed study: Hyperband over a Fashion-MNIST classifier (Keras Tuner's tutorial). Builds only
 # what it runs: `quarry` and `quarry-nn`, to which `quarry` hands model studies.
