@@ -7,8 +7,7 @@
 // After a trial reports step s (its last step), it is stopped when all of these hold:
 //   - s >= warmup_steps;
 //   - at least min_trials (and at least one) other finished trials (Complete or Pruned) have a
-//   value
-//     at step s; for each, take its best value over steps <= s;
+//     value at step s; for each, take its best value over steps <= s;
 //   - the trial's best value so far is strictly worse than the median of those (linear
 //     interpolation between the two middle values, as numpy.percentile does).
 // "Best" and "worse" follow the direction. NaN values are ignored; a trial whose values are all NaN
