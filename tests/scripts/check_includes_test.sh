@@ -21,7 +21,7 @@ if out=$("$src/scripts/check-includes" "$tree"); then
 fi
 expected=(
   "quarry/config/c.cpp:1: config/ must not include quarry/nn/layers.hpp (it needs LibTorch)"
-  "quarry/config/c.cpp:2: includes <torch/torch.h>: LibTorch belongs to nn/ and tuners/ only"
+  "quarry/config/c.cpp:2: includes <torch/torch.h>: LibTorch belongs to nn/, tuners/, automl/mlp*"
   "quarry/samplers/a.cpp:1: samplers/ must not include quarry/storage/storage.hpp"
   "quarry/schedulers/b.hpp:1: schedulers/ must not include quarry/study/study.hpp (use the history or the context)"
   "quarry/space/d.hpp:1: space/ must not include quarry/study/trial.hpp"
