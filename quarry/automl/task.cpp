@@ -1,14 +1,15 @@
 // The target and its task (task.hpp): AutoGluon's detection rules, class encoding, column plans.
 #include "quarry/automl/task.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <map>
-#include <set>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "quarry/core/error.hpp"
@@ -191,7 +192,7 @@ std::vector<ColumnPlan> plan_columns(const data::Table& table, const std::string
     if (missing == rows) {
       dropped("all missing");
     } else if (col.type == ColumnType::Categorical) {
-      std::set<std::string> levels;
+      std::unordered_set<std::string> levels;
       for (std::size_t r = 0; r < col.text.size(); ++r)
         if (!col.missing[r]) levels.insert(col.text[r]);
       const auto distinct = static_cast<std::int64_t>(levels.size());
@@ -204,15 +205,17 @@ std::vector<ColumnPlan> plan_columns(const data::Table& table, const std::string
         p.reason = "text, " + std::to_string(distinct) + " distinct values";
       }
     } else {
-      std::set<double> values;
+      std::vector<double> values;
       bool integers = true;
       for (std::size_t r = 0; r < col.numbers.size(); ++r)
         if (!col.missing[r]) {
-          values.insert(col.numbers[r]);
+          values.push_back(col.numbers[r]);
           integers = integers && is_integer(col.numbers[r]);
         }
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
       const auto distinct = static_cast<std::int64_t>(values.size());
-      const double low = *values.begin(), high = *values.rbegin();
+      const double low = values.front(), high = values.back();
       if (distinct == 1) {
         dropped("constant");
       } else if (col.type == ColumnType::Boolean) {
