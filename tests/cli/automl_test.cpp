@@ -183,7 +183,7 @@ TEST(CliAutoml, BadInputIsOneLineWithExitCode2) {
   const std::vector<BadInput> cases = {
       {"missing_target", good.string(), "--target nope", "'nope'"},
       {"one_class", dir.write("one.csv", "a,b\n1,x\n2,x\n3,x\n").string(), "--target b",
-       "one class"},
+       "single value"},
       {"all_missing", dir.write("na.csv", "a,b\n1,\n2,NA\n3,?\n").string(), "--target b",
        "missing"},
       {"empty", dir.write("empty.csv", "").string(), "--target b", "empty.csv"},
