@@ -1,7 +1,8 @@
 // The knn family: k nearest neighbours by brute force over the training rows, on features
 // standardised on those rows, with the Manhattan (p = 1) or Euclidean (p = 2) distance.
 //
-// Neighbours are ordered by distance, ties by training row, so predictions are deterministic.
+// Neighbours are ordered by distance, ties by training row, so predictions are deterministic; a
+// bounded heap keeps the k nearest while the rows stream past.
 // Weights are 1 (uniform) or 1 / distance (distance; when some neighbours lie at distance 0, only
 // they count). Classification predicts the weighted share of each class among the k; regression
 // the weighted mean. Input must be imputed: NaN is an InvalidArgument.
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -34,6 +36,22 @@ using detail::Standardizer;
 const std::string kWho = "model family 'knn'";
 constexpr char kMagic[4] = {'Q', 'K', 'N', 'N'};
 constexpr std::uint32_t kVersion = 1;
+
+/// The L1 distance or the squared L2 distance from z to row, given up (returning at least `bound`)
+/// once it reaches `bound`: checked every 8 features.
+template <int P>
+double distance(const std::vector<double>& z, const float* row, double bound) {
+  double d = 0;
+  for (std::size_t start = 0; start < z.size(); start += 8) {
+    const std::size_t end = std::min(z.size(), start + 8);
+    for (std::size_t j = start; j < end; ++j) {
+      const double diff = z[j] - row[j];
+      d += P == 1 ? std::abs(diff) : diff * diff;
+    }
+    if (d >= bound) break;
+  }
+  return d;
+}
 
 class KnnModel final : public Estimator {
  public:
@@ -75,22 +93,31 @@ Matrix KnnModel::predict(const Matrix& x) const {
   const auto k = static_cast<std::size_t>(std::min(k_, rows_.rows));
   Matrix out(x.rows, width);
   std::vector<double> z(static_cast<std::size_t>(p)), share(static_cast<std::size_t>(width));
-  std::vector<std::pair<double, std::int64_t>> near(static_cast<std::size_t>(rows_.rows));
+  // The k nearest so far as a max-heap of (distance, row) (squared for Euclidean): rows come in
+  // order, so a later row at the same distance never displaces an earlier one.
+  std::vector<std::pair<double, std::int64_t>> near;
+  near.reserve(k);
   for (std::int64_t r = 0; r < x.rows; ++r) {
     for (std::int64_t j = 0; j < p; ++j)
       z[static_cast<std::size_t>(j)] = standardizer_.apply(j, x.at(r, j));
+    near.clear();
     for (std::int64_t t = 0; t < rows_.rows; ++t) {
       const float* row = rows_.row(t);
-      double d = 0;
-      if (p_ == 1)
-        for (std::size_t j = 0; j < z.size(); ++j) d += std::abs(z[j] - row[j]);
-      else
-        for (std::size_t j = 0; j < z.size(); ++j) d += (z[j] - row[j]) * (z[j] - row[j]);
-      near[static_cast<std::size_t>(t)] = {p_ == 1 ? d : std::sqrt(d), t};
+      const bool full = near.size() == k;
+      const double bound = full ? near.front().first : std::numeric_limits<double>::infinity();
+      const double d = p_ == 1 ? distance<1>(z, row, bound) : distance<2>(z, row, bound);
+      if (d >= bound) continue;
+      if (full) {
+        std::pop_heap(near.begin(), near.end());
+        near.back() = {d, t};
+      } else {
+        near.emplace_back(d, t);
+      }
+      std::push_heap(near.begin(), near.end());
     }
-    // The k nearest, by (distance, row): pairs compare in that order.
-    std::nth_element(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(k - 1), near.end());
-    std::sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(k));
+    std::sort_heap(near.begin(), near.end());
+    if (p_ == 2)
+      for (auto& n : near) n.first = std::sqrt(n.first);
     const bool exact = by_distance_ && near[0].first == 0;
     std::fill(share.begin(), share.end(), 0.0);
     double total = 0;

@@ -52,7 +52,7 @@ class LinearModel final : public Estimator {
   nlohmann::json save(const std::filesystem::path& dir, const std::string& stem) const override;
 
  private:
-  void fit_regression(const Matrix& z, const std::vector<double>& y, double deadline);
+  void fit_regression(const Matrix& x, const std::vector<double>& y, double deadline);
   void fit_logistic(const Matrix& z, const std::vector<double>& y, double deadline);
   std::int64_t outputs() const { return task_ == TaskType::Multiclass ? classes_ : 1; }
 
@@ -70,19 +70,18 @@ void LinearModel::fit(const Matrix& x, const std::vector<double>& y, const FitOp
   classes_ = detail::check_fit(kWho, x, y, task_, options);
   detail::check_finite(kWho, x);
   standardizer_ = Standardizer::fit(x);
-  const Matrix z = standardizer_.transform(x);
   if (task_ == TaskType::Regression)
-    fit_regression(z, y, options.deadline);
+    fit_regression(x, y, options.deadline);
   else
-    fit_logistic(z, y, options.deadline);
+    fit_logistic(standardizer_.transform(x), y, options.deadline);
   for (const auto& row : weights_)
     for (double w : row)
       if (!std::isfinite(w)) throw Error(kWho + ": the fit diverged (a weight is not finite)");
   fitted_ = true;
 }
 
-void LinearModel::fit_regression(const Matrix& z, const std::vector<double>& y, double deadline) {
-  const auto n = static_cast<std::size_t>(z.rows), p = static_cast<std::size_t>(z.cols);
+void LinearModel::fit_regression(const Matrix& x, const std::vector<double>& y, double deadline) {
+  const auto n = static_cast<std::size_t>(x.rows), p = static_cast<std::size_t>(x.cols);
   const double inv_n = 1.0 / static_cast<double>(n);
   target_mean_ = 0;
   for (double v : y) target_mean_ += v;
@@ -92,10 +91,13 @@ void LinearModel::fit_regression(const Matrix& z, const std::vector<double>& y, 
   target_scale_ = std::sqrt(var * inv_n);
   if (!(target_scale_ > 1e-12)) target_scale_ = 1.0;
 
-  // Columns of z, contiguous, and the residual of the standardised target (weights start at 0).
+  // The standardised features by column, and the residual of the standardised target (weights start
+  // at 0).
   std::vector<float> col(n * p);
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < p; ++j) col[j * n + i] = z.values[i * p + j];
+    for (std::size_t j = 0; j < p; ++j)
+      col[j * n + i] = static_cast<float>(
+          standardizer_.apply(static_cast<std::int64_t>(j), x.values[i * p + j]));
   std::vector<double> residual(n);
   for (std::size_t i = 0; i < n; ++i) residual[i] = (y[i] - target_mean_) / target_scale_;
   std::vector<double> norm(p, 0.0);

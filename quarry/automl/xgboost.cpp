@@ -54,7 +54,9 @@ std::string last_error() {
     if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
     out += c;
   }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
+  // The time stamp in front ("[11:32:51] ") and a dangling " :" at the end say nothing.
+  if (out.size() > 11 && out[0] == '[' && out[9] == ']' && out[10] == ' ') out.erase(0, 11);
+  while (!out.empty() && (out.back() == ' ' || out.back() == ':')) out.pop_back();
   return out.empty() ? "unknown error" : out;
 }
 
@@ -332,8 +334,9 @@ nlohmann::json TreeModel::save(const std::filesystem::path& dir, const std::stri
   nlohmann::json files = nlohmann::json::array();
   for (std::size_t i = 0; i < boosters_.size(); ++i) {
     const std::string name = forest() ? stem + "." + std::to_string(i) + ".ubj" : stem + ".ubj";
-    check(XGBoosterSaveModel(boosters_[i].get(), (dir / name).string().c_str()),
-          "XGBoosterSaveModel");
+    const std::string path = (dir / name).string();
+    check(XGBoosterSaveModel(boosters_[i].get(), path.c_str()),
+          ("XGBoosterSaveModel(" + path + ")").c_str());
     files.push_back(name);
   }
   return {{"family", setup_.family}, {"task", detail::task_key(task_)},
@@ -357,7 +360,8 @@ TreeModel::TreeModel(const nlohmann::json& saved, const std::filesystem::path& d
                           std::to_string(base_.size()) + " base margins do not agree");
   for (const auto& name : files) {
     Booster b = make_booster(nullptr);
-    check(XGBoosterLoadModel(b.get(), (dir / name).string().c_str()), "XGBoosterLoadModel");
+    const std::string path = (dir / name).string();
+    check(XGBoosterLoadModel(b.get(), path.c_str()), ("XGBoosterLoadModel(" + path + ")").c_str());
     set_param(b, "nthread", "1");
     boosters_.push_back(std::move(b));
   }

@@ -154,8 +154,11 @@ TEST(XGBoost, ErrorsFromTheLibraryAreOneLine) {
   }
   const std::string message = quarry::testing::error_of<Error>(
       [&] { family("xgboost").load(saved, dir.path())->predict(s.x_test); });
-  EXPECT_EQ(message.rfind("XGBoost XGBoosterLoadModel: ", 0), 0u) << message;
+  const std::string start = "XGBoost XGBoosterLoadModel(" + (dir.path() / "m.ubj").string() + "): ";
+  EXPECT_EQ(message.rfind(start, 0), 0u) << message;
+  EXPECT_NE(message.find("Check failed"), std::string::npos) << message;  // XGBoost's own words
   EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(message.find("[bt]"), std::string::npos) << message;  // no stack trace
   // A saved model of another family is refused before XGBoost sees it.
   EXPECT_THROW(family("random_forest").load(saved, dir.path()), InvalidArgument);
   saved.erase("files");
