@@ -155,7 +155,7 @@ std::string objective(TaskType task, bool probability_trees) {
 
 class TreeModel final : public Estimator {
  public:
-  /// Settings of one booster given its chunk index and trees (forest) or rounds (boosting).
+  /// What the trial's parameters set.
   struct Setup {
     std::string family;                                       ///< "xgboost" or "random_forest"
     std::vector<std::pair<std::string, std::string>> params;  ///< the trial's, as XGBoost params
