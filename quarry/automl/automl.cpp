@@ -23,6 +23,7 @@
 #include "quarry/objectives/objective.hpp"
 #include "quarry/runner/runner.hpp"
 #include "quarry/samplers/registry.hpp"
+#include "quarry/schedulers/registry.hpp"
 #include "quarry/storage/storage.hpp"
 #include "quarry/study/study.hpp"
 
@@ -30,6 +31,15 @@ namespace quarry::automl {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Successive halving (ASHA) over each family's budget (boosting rounds, trees, epochs): rungs at
+// 1/9, 1/3 and all of it. A trial's budget b is the fraction b / kMaxBudget.
+constexpr std::int64_t kMaxBudget = 9;
+constexpr std::int64_t kEta = 3;
+
+double fraction_of(double budget) {
+  return budget > 0 ? budget / kMaxBudget : 1.0;
+}
 
 double steady_now() {
   return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
@@ -214,11 +224,15 @@ std::vector<std::int64_t> all_rows(std::int64_t n) {
 
 // Fits one model on every row; the fallback and the refit.
 Member fit_member(const Setup& s, const Matrix& x, const Family& f, const space::Params& params,
-                  double weight, std::uint64_t seed, double deadline) {
+                  double weight, std::uint64_t seed, double fraction, double deadline) {
   auto estimator = f.make(params, s.target.task);
   estimator->fit(x, s.y,
-                 {.num_classes = s.target.num_classes(), .seed = seed, .deadline = deadline});
-  return {f.name, weight, params, std::shared_ptr<Estimator>(std::move(estimator))};
+                 {.num_classes = s.target.num_classes(),
+                  .seed = seed,
+                  .budget_fraction = f.has_budget ? fraction : 1.0,
+                  .deadline = deadline});
+  return {f.name, weight, params, std::shared_ptr<Estimator>(std::move(estimator)),
+          f.has_budget ? fraction : 1.0};
 }
 
 nlohmann::json fingerprint(const Setup& s, const AutoMLOptions& options) {
@@ -258,7 +272,8 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
     const Family& cheapest = *s.families.front();
     Member fallback;
     try {
-      fallback = fit_member(s, full_x, cheapest, cheapest.cheap, 1, options.seed, budget.end());
+      fallback =
+          fit_member(s, full_x, cheapest, cheapest.cheap, 1, options.seed, 1.0, budget.end());
     } catch (const InvalidArgument&) {
       throw;
     } catch (const std::exception& e) {
@@ -291,7 +306,10 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   auto store = storage::open_storage("sqlite://" + (options.out / "quarry.db").string());
   std::shared_ptr<samplers::Sampler> sampler =
       samplers::make_sampler("tpe", {{"n_startup_trials", 8}}, options.seed);
-  Study study(store, options.study, {.directions = {Direction::Minimize}, .sampler = sampler});
+  std::shared_ptr<schedulers::Scheduler> scheduler = schedulers::make_scheduler(
+      "asha", {{"max_budget", kMaxBudget}, {"min_budget", 1}, {"eta", kEta}});
+  Study study(store, options.study,
+              {.directions = {Direction::Minimize}, .sampler = sampler, .scheduler = scheduler});
   const auto print = fingerprint(s, options);
   if (const auto stored = store->get_attr(study.id(), "automl.data")) {
     if (nlohmann::json::parse(*stored) != print)
@@ -325,6 +343,20 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
     const auto name = space::to_string(ctx.params().at("family"));
     const Family& f = family(name);
     const auto params = family_params(ctx.params(), name);
+    const double fraction = f.has_budget ? fraction_of(ctx.budget()) : 1.0;
+    ctx.set_attr("budget_fraction", nlohmann::json(fraction).dump());
+    if (!f.has_budget && ctx.parent()) {
+      // A promotion of a family whose work does not grow with the budget: the same model again.
+      const Trial parent = study.trial(*ctx.parent());
+      if (auto m = read_matrix(oof_path(parent.number)); m && parent.values.size() == 1) {
+        write_matrix(oof_path(ctx.number()), *m);
+        for (const char* key : {"fit_time", "predict_time_per_row", "score"})
+          if (auto it = parent.attrs.find(key); it != parent.attrs.end())
+            ctx.set_attr(key, it->second);
+        ctx.set_attr("same_as", std::to_string(parent.number));
+        return parent.values;
+      }
+    }
     Matrix oof(n, output_columns(task, classes), std::numeric_limits<float>::quiet_NaN());
     double fit_seconds = 0, predict_seconds = 0;
     std::int64_t predicted_rows = 0;
@@ -336,6 +368,7 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
       estimator->fit(d.train_x, d.train_y,
                      {.num_classes = classes,
                       .seed = options.seed + static_cast<std::uint64_t>(k),
+                      .budget_fraction = fraction,
                       .deadline = budget.search_end()});
       const double t1 = steady_now();
       const Matrix p = estimator->predict(d.valid_x);
@@ -367,7 +400,8 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
                           t.number,
                           attr_number(t, "score", std::numeric_limits<double>::quiet_NaN()),
                           attr_number(t, "fit_time"),
-                          attr_number(t, "predict_time_per_row")};
+                          attr_number(t, "predict_time_per_row"),
+                          attr_number(t, "budget_fraction", 1.0)};
   };
   std::mutex best_mutex;
   std::optional<Trial> best;
@@ -412,7 +446,8 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   // 4. The leaderboard and the ensemble over the best trials' out-of-fold predictions.
   std::vector<Trial> complete;
   for (const auto& t : study.trials()) {
-    if (t.state == TrialState::Complete) complete.push_back(t);
+    // A promotion that only repeated its parent (same_as) is not a model of its own.
+    if (t.state == TrialState::Complete && !t.attrs.contains("same_as")) complete.push_back(t);
     if (t.state == TrialState::Failed) ++result.failed;
   }
   result.trials = static_cast<std::int64_t>(complete.size()) + result.failed;
@@ -425,8 +460,13 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
 
   std::vector<Matrix> candidates;
   std::vector<const Trial*> candidate_trials;
-  for (const auto& t : complete) {
-    if (candidates.size() >= 20) break;
+  // The ensemble's candidates: the 10 best trials, and the 4 best of each family (diversity: a
+  // search that settles on one family fills its top ranks with near copies).
+  std::map<std::string, int> per_family;
+  for (std::size_t rank = 0; rank < complete.size(); ++rank) {
+    const Trial& t = complete[rank];
+    if (rank >= 10 && per_family[trial_family(t)] >= 4) continue;
+    ++per_family[trial_family(t)];
     if (auto m = read_matrix(oof_path(t.number));
         m && m->rows == n && m->cols == output_columns(task, classes)) {
       candidates.push_back(m->take(validation.scored));
@@ -481,7 +521,8 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
           const auto name = trial_family(*t);
           try {
             fitted[i] = fit_member(s, full_x, family(name), family_params(t->params, name), weight,
-                                   options.seed, budget.hard_end());
+                                   options.seed, attr_number(*t, "budget_fraction", 1.0),
+                                   budget.hard_end());
           } catch (const std::exception& e) {
             errors[i] = e.what();
           }
@@ -516,7 +557,10 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
       const auto& d = fold_data[static_cast<std::size_t>(k)];
       auto estimator = family(m.family).make(m.params, task);
       estimator->fit(d.train_x, d.train_y,
-                     {.num_classes = classes, .seed = options.seed, .deadline = importance_end});
+                     {.num_classes = classes,
+                      .seed = options.seed,
+                      .budget_fraction = m.budget_fraction,
+                      .deadline = importance_end});
       const auto prep = Preprocessor::fit(s.table, s.plan, s.y, task, fold.train);
       std::vector<double> valid_y;
       for (auto r : fold.valid) valid_y.push_back(s.y[static_cast<std::size_t>(r)]);

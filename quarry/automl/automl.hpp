@@ -14,8 +14,10 @@
 //  3. Searches a study stored in <out>/quarry.db (resumable: run again with the same `out` and
 //     the finished trials count): the choice parameter "family" and each family's conditional
 //     space; every family's cheap configuration first, cheapest first (FLAML's cost-aware start),
-//     then the TPE sampler. A trial fits the preprocessing and the model inside each fold (no
-//     leakage) and keeps its out-of-fold predictions (<out>/oof/<trial>.bin).
+//     then the TPE sampler, with successive halving (ASHA) over each family's budget: new
+//     configurations train with 1/9 of their boosting rounds, trees or epochs, the best third of
+//     each rung is promoted to 1/3, then to all of it. A trial fits the preprocessing and the model
+//     inside each fold (no leakage) and keeps its out-of-fold predictions (<out>/oof/<trial>.bin).
 //  4. Builds a greedy ensemble (ensemble.hpp) of the best trials' out-of-fold predictions, and
 //     ranks it on the leaderboard with the single models.
 //  5. Refits the winner (the ensemble's members, or the best single model) on all the training
@@ -62,6 +64,7 @@ struct LeaderboardRow {
   double validation_score = 0;      ///< the metric on out-of-fold predictions
   double fit_time = 0;              ///< seconds, all folds
   double predict_time_per_row = 0;  ///< seconds
+  double budget_fraction = 1;  ///< of the family's rounds / trees / epochs (successive halving)
 };
 
 /// Reported while the search runs (the CLI's live leaderboard).

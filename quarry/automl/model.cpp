@@ -43,6 +43,7 @@ void AutoModel::save(const std::filesystem::path& dir) const {
     members.push_back({{"family", m.family},
                        {"weight", m.weight},
                        {"params", space::to_json(m.params)},
+                       {"budget_fraction", m.budget_fraction},
                        {"saved", m.estimator->save(tmp, "member" + std::to_string(i))}});
   }
   const nlohmann::json j = {{"format", "quarry-automl"},
@@ -88,7 +89,8 @@ AutoModel AutoModel::load(const std::filesystem::path& dir) {
       space::Params params;
       for (const auto& [k, v] : m.at("params").items()) params[k] = space::value_from_json(v);
       members.push_back({name, m.at("weight").get<double>(), params,
-                         std::shared_ptr<Estimator>(f.load(m.at("saved"), dir))});
+                         std::shared_ptr<Estimator>(f.load(m.at("saved"), dir)),
+                         m.value("budget_fraction", 1.0)});
     }
     return AutoModel(*task, j.at("target").get<std::string>(),
                      j.at("classes").get<std::vector<std::string>>(),

@@ -31,6 +31,7 @@ struct Member {
   double weight = 1;
   space::Params params;
   std::shared_ptr<Estimator> estimator;
+  double budget_fraction = 1;  ///< the share of the family's budget it was trained with
 };
 
 class AutoModel {

@@ -100,7 +100,8 @@ nlohmann::json row_json(const automl::LeaderboardRow& r) {
           {"validation_score",
            std::isnan(r.validation_score) ? nlohmann::json() : nlohmann::json(r.validation_score)},
           {"fit_time", r.fit_time},
-          {"predict_time_per_row", r.predict_time_per_row}};
+          {"predict_time_per_row", r.predict_time_per_row},
+          {"budget_fraction", r.budget_fraction}};
 }
 
 // A CSV field, quoted when it holds a comma, a quote or a line break.
@@ -224,12 +225,13 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
     std::cout << out.dump(2) << std::endl;
   } else {
     std::cout << "\nleaderboard (" << metric << " on " << result.validation << "):\n";
-    std::cout << "  " << pad("model", 22) << pad("validation", 12) << pad("fit s", 10)
-              << "predict ms/row\n";
+    std::cout << "  " << pad("model", 22) << pad("validation", 12) << pad("budget", 8)
+              << pad("fit s", 10) << "predict ms/row\n";
     const std::size_t shown = std::min<std::size_t>(10, result.leaderboard.size());
     for (std::size_t i = 0; i < shown; ++i) {
       const auto& r = result.leaderboard[i];
       std::cout << "  " << pad(r.model, 22) << pad(fixed(r.validation_score, 4), 12)
+                << pad(r.family == "ensemble" ? "-" : fixed(r.budget_fraction, 2), 8)
                 << pad(fixed(r.fit_time, 2), 10) << fixed(r.predict_time_per_row * 1e3, 4) << "\n";
     }
     if (result.leaderboard.size() > shown)
