@@ -254,7 +254,7 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   auto store = storage::open_storage("sqlite://" + (options.out / "quarry.db").string());
   std::shared_ptr<samplers::Sampler> sampler =
       samplers::make_sampler("tpe", {{"n_startup_trials", 8}}, options.seed);
-  Study study(store, "automl", {.directions = {Direction::Minimize}, .sampler = sampler});
+  Study study(store, options.study, {.directions = {Direction::Minimize}, .sampler = sampler});
   const auto print = fingerprint(s, options);
   if (const auto stored = store->get_attr(study.id(), "automl.data")) {
     if (nlohmann::json::parse(*stored) != print)

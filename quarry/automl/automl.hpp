@@ -48,6 +48,7 @@ struct AutoMLOptions {
   double time_budget = 60;                   ///< seconds for everything (> 0)
   int workers = 1;                           ///< trials side by side, one thread each
   std::filesystem::path out = "automl_out";  ///< the study, out-of-fold predictions, the model
+  std::string study = "automl";              ///< the study's name in <out>/quarry.db
   std::uint64_t seed = 0;
   std::vector<std::string> families;        ///< families to try (default: every registered one)
   std::optional<std::int64_t> max_trials;   ///< in the study, earlier runs included

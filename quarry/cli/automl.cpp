@@ -111,47 +111,12 @@ std::string csv_cell(const std::string& s) {
   return out + "\"";
 }
 
-}  // namespace
-
-int automl_command(int argc, char** argv) {
-  // The MLP family needs LibTorch: run in quarry-nn when it is there (else without the MLP).
-  hand_over_to_trainer(argc, argv, /*required=*/false);
-#ifdef QUARRY_WITH_TORCH
-  automl::register_mlp_family();
-#endif
-  Args args(argc, argv, 2, {"quiet"},
-            {"target", "task", "metric", "time", "workers", "test", "out", "format", "seed",
-             "families", "max-trials"});
-  if (args.positionals().size() != 1)
-    throw CommandLineError("automl takes one training file (TRAIN.csv)");
-  const auto target = args.get("target");
-  if (!target) throw CommandLineError("--target COLUMN is required");
-  const auto format = args.get("format").value_or("table");
-  if (format != "table" && format != "json")
-    throw CommandLineError("--format must be table or json, got '" + format + "'");
-  const bool json = format == "json", quiet = args.flag("quiet");
+int run_automl(automl::AutoMLOptions options, const std::string& train_path,
+               const std::optional<std::string>& test_path, bool json, bool quiet) {
   std::ostream& log = json ? std::cerr : std::cout;
-
-  automl::AutoMLOptions options;
-  options.target = *target;
-  if (auto t = args.get("task")) options.task = automl::task_from_string(*t);
-  if (auto m = args.get("metric")) options.metric = automl::metric_from_string(*m);
-  options.time_budget = args.number("time", 0).value_or(60);
-  if (!(options.time_budget > 0)) throw CommandLineError("--time must be > 0 seconds");
-  options.workers = static_cast<int>(
-      args.integer("workers", 1).value_or(std::max(1u, std::thread::hardware_concurrency())));
-  options.out = args.get("out").value_or("automl_out");
-  options.seed = static_cast<std::uint64_t>(args.integer("seed", 0).value_or(0));
-  options.max_trials = args.integer("max-trials", 1);
-  if (auto f = args.get("families")) {
-    std::stringstream list(*f);
-    for (std::string name; std::getline(list, name, ',');)
-      if (!name.empty()) options.families.push_back(name);
-  }
-
-  const auto train = data::read_table(args.positionals()[0]);
+  const auto train = data::read_table(train_path);
   std::optional<data::Table> test;
-  if (auto path = args.get("test")) {
+  if (const auto& path = test_path) {
     test = data::read_table(*path);
     check_same_columns(train, *test);
   }
@@ -284,6 +249,82 @@ int automl_command(int argc, char** argv) {
     std::cout << "time: " << fixed(result.elapsed, 1) << " s of " << options.time_budget << " s\n";
   }
   return stop.load() ? 130 : 0;
+}
+
+}  // namespace
+
+int automl_command(int argc, char** argv) {
+  // The MLP family needs LibTorch: run in quarry-nn when it is there (else without the MLP).
+  hand_over_to_trainer(argc, argv, /*required=*/false);
+#ifdef QUARRY_WITH_TORCH
+  automl::register_mlp_family();
+#endif
+  Args args(argc, argv, 2, {"quiet"},
+            {"target", "task", "metric", "time", "workers", "test", "out", "format", "seed",
+             "families", "max-trials"});
+  if (args.positionals().size() != 1)
+    throw CommandLineError("automl takes one training file (TRAIN.csv)");
+  const auto target = args.get("target");
+  if (!target) throw CommandLineError("--target COLUMN is required");
+  const auto format = args.get("format").value_or("table");
+  if (format != "table" && format != "json")
+    throw CommandLineError("--format must be table or json, got '" + format + "'");
+  const bool json = format == "json", quiet = args.flag("quiet");
+
+  automl::AutoMLOptions options;
+  options.target = *target;
+  if (auto t = args.get("task")) options.task = automl::task_from_string(*t);
+  if (auto m = args.get("metric")) options.metric = automl::metric_from_string(*m);
+  options.time_budget = args.number("time", 0).value_or(60);
+  if (!(options.time_budget > 0)) throw CommandLineError("--time must be > 0 seconds");
+  options.workers = static_cast<int>(
+      args.integer("workers", 1).value_or(std::max(1u, std::thread::hardware_concurrency())));
+  options.out = args.get("out").value_or("automl_out");
+  options.seed = static_cast<std::uint64_t>(args.integer("seed", 0).value_or(0));
+  options.max_trials = args.integer("max-trials", 1);
+  if (auto f = args.get("families")) {
+    std::stringstream list(*f);
+    for (std::string name; std::getline(list, name, ',');)
+      if (!name.empty()) options.families.push_back(name);
+  }
+
+  return run_automl(options, args.positionals()[0], args.get("test"), json, quiet);
+}
+
+int automl_study(const config::StudyFile& file, const Args& args, int argc, char** argv) {
+  hand_over_to_trainer(argc, argv, /*required=*/false);
+#ifdef QUARRY_WITH_TORCH
+  automl::register_mlp_family();
+#endif
+  const auto& section = *file.automl;
+  automl::AutoMLOptions options;
+  options.target = section.target;
+  const auto key = [&](const std::string& name, auto read) {
+    try {
+      return read();
+    } catch (const InvalidArgument& e) {
+      throw UsageError(file.path.string() + ": automl." + name + ": " + e.what());
+    }
+  };
+  options.task = key("task", [&] { return automl::task_from_string(section.task); });
+  if (!section.metric.empty())
+    options.metric = key("metric", [&] { return automl::metric_from_string(section.metric); });
+  for (const auto& name : section.families)
+    key("families", [&] { return automl::family(name).name; });
+  options.families = section.families;
+  options.time_budget = section.time;
+  options.out = file.directory / file.study;
+  options.study = file.study;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.workers =
+      static_cast<int>(args.integer("workers", 1).value_or(file.workers.value_or(cores)));
+  options.seed = static_cast<std::uint64_t>(args.integer("seed", 0).value_or(file.seed));
+  options.max_trials = args.integer("max-trials", 1);
+  if (!options.max_trials) options.max_trials = file.max_trials;
+  if (auto t = args.number("timeout", 0)) options.time_budget = *t;
+  std::optional<std::string> test;
+  if (!section.test.empty()) test = section.test.string();
+  return run_automl(options, section.train.string(), test, false, args.flag("quiet"));
 }
 
 int predict_command(int argc, char** argv) {

@@ -18,6 +18,9 @@ namespace quarry::cli {
 /// the queue), the second kills child processes and exits with 130 at once.
 const std::atomic<bool>& install_interrupt_handlers();
 
+/// `quarry search` on a study file with an `automl:` section (args: search's options).
+int automl_study(const config::StudyFile& file, const Args& args, int argc, char** argv);
+
 /// Options every command that reads a study accepts.
 inline const std::set<std::string> kStudyOptions = {"storage", "study"};
 

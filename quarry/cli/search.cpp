@@ -124,6 +124,7 @@ int search_command(int argc, char** argv) {
   StudyRef ref = resolve_study(args, "search");
   if (!ref.file) throw CommandLineError("search: needs a study file (quarry search STUDY.yaml)");
   const auto& file = *ref.file;
+  if (file.automl) return automl_study(file, args, argc, argv);
   const auto seed = args.integer("seed", 0);
   const bool quiet = args.flag("quiet");
   // First the objective: a bad command or missing data creates no store.
