@@ -310,8 +310,11 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   for (const auto* f : s.families)
     for (const auto& p : f->params) space.add(p.with_condition({"family", {Value(f->name)}}));
   study.register_space(space);
+  // Queued trials run whatever max_trials says: queue no more cheap tries than it allows.
   if (study.trials().empty())
-    for (const auto* f : s.families) {
+    for (std::size_t i = 0; i < s.families.size(); ++i) {
+      if (options.max_trials && static_cast<std::int64_t>(i) >= *options.max_trials) break;
+      const auto* f = s.families[i];
       auto params = f->cheap;
       params["family"] = f->name;
       study.enqueue(params);
