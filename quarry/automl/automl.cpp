@@ -264,6 +264,24 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   result.validation = validation.reason;
   std::filesystem::create_directories(options.out / "oof");
 
+  // The stored study, checked first: a study of other data must not lose its model to a fallback.
+  auto store = storage::open_storage("sqlite://" + (options.out / "quarry.db").string());
+  std::shared_ptr<samplers::Sampler> sampler =
+      samplers::make_sampler("tpe", {{"n_startup_trials", 8}}, options.seed);
+  std::shared_ptr<schedulers::Scheduler> scheduler = schedulers::make_scheduler(
+      "asha", {{"max_budget", kMaxBudget}, {"min_budget", 1}, {"eta", kEta}});
+  Study study(store, options.study,
+              {.directions = {Direction::Minimize}, .sampler = sampler, .scheduler = scheduler});
+  const auto print = fingerprint(s, options);
+  if (const auto stored = store->get_attr(study.id(), "automl.data")) {
+    if (nlohmann::json::parse(*stored) != print)
+      throw InvalidArgument((options.out / "quarry.db").string() +
+                            " holds an AutoML study of other data or settings (" + *stored +
+                            "): use another --out");
+  } else {
+    store->set_attr(study.id(), "automl.data", print.dump());
+  }
+
   // 1. The fallback: the cheapest family's cheap configuration on every row, saved at once.
   const auto all = all_rows(n);
   const Preprocessor full_prep = Preprocessor::fit(s.table, s.plan, s.y, task, all);
@@ -303,22 +321,6 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   for (auto r : validation.scored) scored_y.push_back(s.y[static_cast<std::size_t>(r)]);
 
   // 3. The stored search.
-  auto store = storage::open_storage("sqlite://" + (options.out / "quarry.db").string());
-  std::shared_ptr<samplers::Sampler> sampler =
-      samplers::make_sampler("tpe", {{"n_startup_trials", 8}}, options.seed);
-  std::shared_ptr<schedulers::Scheduler> scheduler = schedulers::make_scheduler(
-      "asha", {{"max_budget", kMaxBudget}, {"min_budget", 1}, {"eta", kEta}});
-  Study study(store, options.study,
-              {.directions = {Direction::Minimize}, .sampler = sampler, .scheduler = scheduler});
-  const auto print = fingerprint(s, options);
-  if (const auto stored = store->get_attr(study.id(), "automl.data")) {
-    if (nlohmann::json::parse(*stored) != print)
-      throw InvalidArgument((options.out / "quarry.db").string() +
-                            " holds an AutoML study of other data or settings (" + *stored +
-                            "): use another --out");
-  } else {
-    store->set_attr(study.id(), "automl.data", print.dump());
-  }
   Space space;
   std::vector<Value> names;
   for (const auto* f : s.families) names.emplace_back(f->name);
@@ -326,8 +328,11 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   for (const auto* f : s.families)
     for (const auto& p : f->params) space.add(p.with_condition({"family", {Value(f->name)}}));
   study.register_space(space);
+  // Queued trials run whatever max_trials says: queue no more cheap tries than it allows.
   if (study.trials().empty())
-    for (const auto* f : s.families) {
+    for (std::size_t i = 0; i < s.families.size(); ++i) {
+      if (options.max_trials && static_cast<std::int64_t>(i) >= *options.max_trials) break;
+      const auto* f = s.families[i];
       auto params = f->cheap;
       params["family"] = f->name;
       study.enqueue(params);
