@@ -27,7 +27,7 @@ test: build
 
 # Sanitizer builds keep assertions (Debug) but optimise a little: at -O0 the GP sampler's Eigen
 # code runs ~40x slower than in the release build (86 s for one conformance test under ASan).
-SANITIZER_OPT = -DCMAKE_CXX_FLAGS_DEBUG="-g -O1"
+SANITIZER_OPT = -DCMAKE_CXX_FLAGS_DEBUG="-g1 -O1"
 
 # The search core's tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 sanitize: deps
