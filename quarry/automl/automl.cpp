@@ -455,7 +455,7 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
     if (t.state == TrialState::Complete && !t.attrs.contains("same_as")) complete.push_back(t);
     if (t.state == TrialState::Failed) ++result.failed;
   }
-  result.trials = static_cast<std::int64_t>(complete.size()) + result.failed;
+  for (const auto& t : study.trials()) result.trials += t.finished();
   std::sort(complete.begin(), complete.end(),
             [](const Trial& a, const Trial& b) { return a.values[0] < b.values[0]; });
   for (const auto& t : complete) result.leaderboard.push_back(row_of(t));

@@ -88,6 +88,7 @@ struct AutoMLResult {
   std::vector<std::int64_t> ensemble_trials;
   std::filesystem::path model_dir;
   std::vector<std::pair<std::string, double>> importance;  ///< column, loss increase; largest first
+  /// Finished trials in the study (all runs; promotions included), and the failed among them.
   std::int64_t trials = 0, failed = 0;
   double elapsed = 0;  ///< seconds
 };
