@@ -53,13 +53,15 @@ demo: configure
 	@cmake --build $(BUILD) -j$(JOBS) --target quarry_cli
 	$(BUILD)/quarry search examples/fashion_mnist.yaml --workers $(JOBS)
 
-# The benchmarks next to Optuna and PyTorch (bench/README.md); builds only the programs they run.
+# The benchmarks next to Optuna, PyTorch and scikit-learn (bench/README.md); builds only the
+# programs they run.
 bench: DEPS = bench
 bench: configure
 	@cmake --build $(BUILD) -j$(JOBS) --target quarry_cli bench_overhead bench_trainer_epoch
 	bench/overhead.sh $(BUILD)
 	bench/trainer.sh $(BUILD)
 	bench/samplers.sh $(BUILD)
+	bench/automl.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)

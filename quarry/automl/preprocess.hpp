@@ -4,13 +4,15 @@
 // Numeric: the value; missing -> the training median, plus an indicator feature "<col>:missing"
 // when the column had a missing value in training. Categorical with at most kMaxOneHotLevels
 // levels: one-hot ("<col>=<level>", a "<col>=missing" level when training had a missing cell);
-// more levels: target encoding (the smoothed mean of the target per level, the class-1 rate for
-// binary, the mean class index... see preprocess.cpp for multiclass) fitted on the training rows.
+// more levels: target encoding (the smoothed mean of the target per level: the class-1 rate for
+// binary, the mean for regression, one feature per class with its rate for multiclass) fitted on
+// the training rows.
 // A level never seen in training, or a missing cell in a column that had none: all one-hot
 // features 0 / the target encoding's prior. Numbers that do not parse at prediction are missing.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,7 +48,7 @@ class Preprocessor {
 
  private:
   struct Encoder;  // one source column's encoding (defined in preprocess.cpp)
-  std::vector<nlohmann::json> encoders_;  // serialised form of each column's encoding
+  std::vector<std::shared_ptr<const Encoder>> encoders_;  // immutable once fitted: shared by copies
   std::vector<std::string> feature_names_;
 };
 

@@ -12,5 +12,7 @@ int ask_command(int argc, char** argv);
 int tell_command(int argc, char** argv);
 int list_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
+int automl_command(int argc, char** argv);
+int predict_command(int argc, char** argv);
 
 }  // namespace quarry::cli

@@ -1,10 +1,14 @@
 #include "quarry/cli/common.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "quarry/core/error.hpp"
 #include "quarry/objectives/command.hpp"
 #include "quarry/objectives/functions.hpp"
+#include "quarry/process/process.hpp"
 #include "quarry/pruners/registry.hpp"
 #include "quarry/samplers/registry.hpp"
 #include "quarry/schedulers/registry.hpp"
@@ -13,6 +17,21 @@
 namespace quarry::cli {
 
 namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_interrupts{0};
+
+extern "C" void on_interrupt(int) {
+  if (g_interrupts.fetch_add(1) == 0) {
+    g_stop.store(true);
+    const char msg[] =
+        "\nquarry: stopping; running trials go back to the queue (Ctrl-C again to kill)\n";
+    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+    return;
+  }
+  process::kill_all_children();
+  _exit(130);
+}
 
 /// Builds a part the study file names; its InvalidArgument becomes a UsageError naming the file
 /// and the key ("/path/study.yaml: sampler: unknown sampler 'sobol' (known: grid, random)").
@@ -27,6 +46,15 @@ auto built_from(const config::StudyFile& file, const std::string& key, Build bui
 }
 
 }  // namespace
+
+const std::atomic<bool>& install_interrupt_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  return g_stop;
+}
 
 StudyRef resolve_study(const Args& args, const std::string& command) {
   StudyRef ref;

@@ -2,6 +2,7 @@
 // sampler, scheduler and objective a study file describes.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,13 @@
 #include "quarry/study/study.hpp"
 
 namespace quarry::cli {
+
+/// Ctrl-C and SIGTERM: the first sets the returned flag (stop gracefully: running trials go back to
+/// the queue), the second kills child processes and exits with 130 at once.
+const std::atomic<bool>& install_interrupt_handlers();
+
+/// `quarry search` on a study file with an `automl:` section (args: search's options).
+int automl_study(const config::StudyFile& file, const Args& args, int argc, char** argv);
 
 /// Options every command that reads a study accepts.
 inline const std::set<std::string> kStudyOptions = {"storage", "study"};

@@ -24,6 +24,16 @@ const std::map<std::string, Command>& commands() {
         "quarry search STUDY.yaml [--workers N] [--max-trials N] [--timeout S] [--seed N] "
         "[--storage URL] [--quiet]",
         "run or resume a study (Ctrl-C stops gracefully; run it again to resume)"}},
+      {"automl",
+       {automl_command,
+        "quarry automl TRAIN.csv --target COL [--task auto|binary|multiclass|regression] "
+        "[--metric M] [--time SECONDS] [--workers N] [--test TEST.csv] [--out DIR] "
+        "[--format table|json] [--families F1,F2...] [--seed N] [--max-trials N] [--quiet]",
+        "tabular AutoML: detect the task, try model families with cross-validation, ensemble, "
+        "refit, save the model (Ctrl-C stops; run it again to resume)"}},
+      {"predict",
+       {predict_command, "quarry predict MODEL_DIR DATA.csv [--out predictions.csv]",
+        "predictions of a model saved by quarry automl (class probabilities for classifiers)"}},
       {"list",
        {list_command, "quarry list",
         "the samplers, schedulers, pruners and built-in functions a study file can name"}},

@@ -129,7 +129,7 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
   out << "saved: " << path.string() << std::endl;
 }
 
-void hand_over_to_trainer(int, char**) {}  // this is quarry-nn: train here
+void hand_over_to_trainer(int, char**, bool) {}  // this is quarry-nn: train here
 
 #else
 
@@ -140,10 +140,11 @@ std::unique_ptr<objectives::Objective> model_objective(const ModelStudy&) {
 
 void finish_model_study(Study&, const ModelStudy&, std::ostream&) {}
 
-void hand_over_to_trainer(int argc, char** argv) {
+void hand_over_to_trainer(int argc, char** argv, bool required) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   const auto trainer = self.parent_path() / "quarry-nn";
+  if ((ec || !std::filesystem::exists(trainer)) && !required) return;
   if (ec || !std::filesystem::exists(trainer))
     throw UsageError("model studies need quarry-nn (the trainer, built with LibTorch) next to " +
                      (ec ? std::string("quarry") : self.string()) +

@@ -24,8 +24,9 @@ struct ModelStudy {
 
 /// In the `quarry` command (built without LibTorch): replaces this process with `quarry-nn`, the
 /// same command linked with the trainer, next to it, with the same arguments. In `quarry-nn`: does
-/// nothing. Throws UsageError when quarry-nn is missing.
-void hand_over_to_trainer(int argc, char** argv);
+/// nothing. When quarry-nn is missing: throws UsageError if `required`, else returns (the command
+/// runs here, without what needs LibTorch).
+void hand_over_to_trainer(int argc, char** argv, bool required = true);
 
 /// Loads the data of a model study (one line on stdout unless quiet) and its training settings.
 /// Throws InvalidArgument naming the file when the data cannot be read.

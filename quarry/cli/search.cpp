@@ -1,6 +1,4 @@
 // `quarry search STUDY.yaml`: run (or resume) a study, with a progress line per trial.
-#include <signal.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -12,36 +10,12 @@
 #include "quarry/cli/common.hpp"
 #include "quarry/cli/model_study.hpp"
 #include "quarry/core/error.hpp"
-#include "quarry/process/process.hpp"
 #include "quarry/report/export.hpp"
 #include "quarry/runner/runner.hpp"
 
 namespace quarry::cli {
 
 namespace {
-
-std::atomic<bool> g_stop{false};
-std::atomic<int> g_interrupts{0};
-
-extern "C" void on_interrupt(int) {
-  if (g_interrupts.fetch_add(1) == 0) {
-    g_stop.store(true);
-    const char msg[] =
-        "\nquarry: stopping; running trials go back to the queue (Ctrl-C again to kill)\n";
-    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
-    return;
-  }
-  process::kill_all_children();
-  _exit(130);
-}
-
-void install_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_interrupt;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 /// Keeps the counts behind the progress line and prints one line per finished trial.
 class Progress {
@@ -150,6 +124,7 @@ int search_command(int argc, char** argv) {
   StudyRef ref = resolve_study(args, "search");
   if (!ref.file) throw CommandLineError("search: needs a study file (quarry search STUDY.yaml)");
   const auto& file = *ref.file;
+  if (file.automl) return automl_study(file, args, argc, argv);
   const auto seed = args.integer("seed", 0);
   const bool quiet = args.flag("quiet");
   // First the objective: a bad command or missing data creates no store.
@@ -176,19 +151,19 @@ int search_command(int argc, char** argv) {
   if (!options.max_trials) options.max_trials = file.max_trials;
   options.timeout = args.number("timeout", 0);
   if (!options.timeout) options.timeout = file.timeout;
-  options.stop = &g_stop;
+  const auto& stop = install_interrupt_handlers();
+  options.stop = &stop;
   Progress progress(study, metrics, options.max_trials, quiet);
   options.on_event = [&](const runner::Event& e) { progress.on_event(e); };
 
-  install_handlers();
   if (!quiet)
     std::cout << "study '" << study.name() << "' in " << ref.storage << ": "
               << study.trials().size() << " trials stored; " << options.workers
               << " worker(s), objective: " << objective->describe() << std::endl;
   const auto summary = runner::run(study, *objective, options);
   print_summary(study, metrics, summary);
-  if (model_study && !g_stop.load()) finish_model_study(study, *model_study, std::cout);
-  if (g_stop.load()) {
+  if (model_study && !stop.load()) finish_model_study(study, *model_study, std::cout);
+  if (stop.load()) {
     std::cout << "\nstopped: " << summary.interrupted
               << " running trial(s) put back in the queue; run the same command to resume\n";
     return 130;

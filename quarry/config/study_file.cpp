@@ -24,7 +24,7 @@ using namespace detail;
 const Keys kTopKeys = {"study",   "directory", "storage",  "objective",  "objectives",
                        "space",   "command",   "function", "env",        "trial_timeout",
                        "sampler", "scheduler", "pruner",   "max_trials", "timeout",
-                       "workers", "seed"};
+                       "workers", "seed",      "automl"};
 // Listed apart in the unknown-key message so the black-box keys read first.
 const Keys kModelKeys = {"model", "data", "fit", "nas", "constraints"};
 
@@ -178,6 +178,33 @@ void read_search(const Entries& es, StudyFile& out) {
   if (const Field* f = find(es, "seed")) out.seed = seed_of(*f);
 }
 
+// `automl: {train: FILE, target: COL, task:, metric:, time:, test:, families: [...]}`: the study is
+// an AutoML run; what a search needs (objective, space, what a trial runs) must not be given.
+void read_automl(const Field& f, const Entries& es, StudyFile& out) {
+  for (const char* key :
+       {"objective", "objectives", "space", "command", "function", "model", "nas", "data", "fit",
+        "constraints", "sampler", "scheduler", "pruner", "storage", "env", "trial_timeout"})
+    if (const Field* other = find(es, key))
+      other->fail_here("'" + std::string(key) +
+                       "' does not go with 'automl' (it picks models, metric and search itself)");
+  const Entries a = entries(f, {"train", "target", "task", "metric", "time", "test", "families"});
+  AutoMLSection section;
+  section.train = resolve_path(out.base_dir, text_of(require(a, f, "train")));
+  section.target = text_of(require(a, f, "target"));
+  if (section.target.empty()) require(a, f, "target").fail("expected a column name");
+  if (const Field* t = find(a, "task")) section.task = text_of(*t);
+  if (const Field* m = find(a, "metric")) section.metric = text_of(*m);
+  if (const Field* t = find(a, "time")) section.time = positive_seconds(*t);
+  if (const Field* t = find(a, "test")) section.test = resolve_path(out.base_dir, text_of(*t));
+  if (const Field* fam = find(a, "families")) {
+    if (!fam->node.IsSequence() || fam->node.size() == 0)
+      fam->fail("expected a list of family names like [xgboost, linear], got " + show(fam->node));
+    for (std::size_t i = 0; i < fam->node.size(); ++i)
+      section.families.push_back(text_of(fam->item(i, fam->node[i])));
+  }
+  out.automl = std::move(section);
+}
+
 YAML::Node load_document(const std::string& text, const std::string& file) {
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(text);
@@ -201,6 +228,11 @@ StudyFile read_study(const YAML::Node& doc, const std::string& file, const fs::p
   out.base_dir = out.path.parent_path();
   const Entries es = entries(root, kTopKeys, kModelKeys, "to train a model");
   read_location(es, root, out);
+  if (const Field* f = find(es, "automl")) {
+    read_automl(*f, es, out);
+    read_search(es, out);
+    return out;
+  }
   read_objectives(es, root, out);
   read_trial(es, root, out);
   read_search(es, out);

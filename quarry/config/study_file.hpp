@@ -35,6 +35,19 @@ struct Metric {
   study::Direction direction = study::Direction::Minimize;
 };
 
+/// `automl:` — tabular AutoML (quarry/automl) instead of a search over a space: the same as
+/// `quarry automl TRAIN.csv --target COL ...`, stored in directory/study/ (quarry.db, model/).
+/// Task, metric and family names are checked where the run starts (the AutoML library).
+struct AutoMLSection {
+  std::filesystem::path train;        ///< required (absolute)
+  std::string target;                 ///< required
+  std::string task = "auto";          ///< auto | binary | multiclass | regression
+  std::string metric;                 ///< empty: the task's default
+  double time = 60;                   ///< seconds for everything
+  std::filesystem::path test;         ///< empty: none
+  std::vector<std::string> families;  ///< empty: all
+};
+
 /// A study file's content. Paths are absolute; relative ones in the file resolve against base_dir.
 struct StudyFile {
   std::filesystem::path path;       ///< the YAML file (absolute)
@@ -47,8 +60,11 @@ struct StudyFile {
   std::vector<std::string> command;  ///< argv template with {param} placeholders (or empty)
   std::string function;              ///< built-in objective name (or empty); exclusive with command
   std::optional<ModelTemplate> model;  ///< a model to train; exclusive with command and function
-  std::optional<DataSection> data;     ///< set exactly when model is
-  std::optional<FitSection> fit;       ///< set exactly when model is (defaults when not given)
+  /// Tabular AutoML; exclusive with command, function, model, space and objective (the metric is
+  /// the section's).
+  std::optional<AutoMLSection> automl;
+  std::optional<DataSection> data;  ///< set exactly when model is
+  std::optional<FitSection> fit;    ///< set exactly when model is (defaults when not given)
   /// `constraints:` ["params <= 100000", "latency_b1_ms <= 0.5"] (model studies): a trial that
   /// breaks one is infeasible (study/constraints.hpp); params and flops are checked before
   /// training.
