@@ -2,17 +2,18 @@
 // and predict (quarry::automl::Estimator: a family of quarry::automl or the user's own). It needs
 // no LibTorch: built into quarry_automl, next to the families it tunes.
 //
+//   const auto& xgboost = quarry::automl::family("xgboost");
 //   quarry::SklearnTuner tuner(
 //       {.objective = "score", .sampler = "gp", .max_trials = 10, .seed = 1},  // the oracle
-//       [](quarry::HyperParameters& hp) -> std::unique_ptr<quarry::automl::Estimator> {
-//         auto& f = quarry::automl::family("xgboost");
-//         return f.make({{"xgboost.max_depth", hp.Int("xgboost.max_depth", 2, 8)}},
-//                       quarry::automl::TaskType::Binary);
+//       [&](quarry::HyperParameters& hp) {  // the family's space, one value per parameter
+//         quarry::space::Params params;
+//         for (const auto& param : xgboost.params) params[param.name()] = hp.get(param);
+//         return xgboost.make(params, quarry::automl::TaskType::Binary);
 //       },
 //       {.scoring = quarry::automl::Metric::Accuracy, .cv = 5, .directory = "my_dir",
 //        .project_name = "sklearn"});
 //   tuner.search(x, y);                              // x: rows x features, y: class indices
-//   auto best_model = tuner.get_best_models(1)[0];   // refitted on all of x, y
+//   auto best = std::move(tuner.get_best_models(1)[0]);  // refitted on all of x, y
 //
 // Each trial builds one estimator per fold from the same hyperparameters, fits it on the fold's
 // training rows, scores its predictions on the fold's validation rows and reports the mean score
