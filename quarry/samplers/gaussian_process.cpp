@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <LBFGSB.h>
@@ -90,16 +91,19 @@ double length_scale_prior_mean(Eigen::Index d) {
   return std::sqrt(2.0) - 2.0 + 0.5 * std::log(static_cast<double>(d));
 }
 
-/// -log marginal likelihood / n and its gradient in log-space hyperparameters, for L-BFGS-B.
+/// -log marginal likelihood / n and its gradient in log-space hyperparameters, for L-BFGS-B:
+/// theta = (log l_1..l_d, log s2, log noise), without the last when the noise is fixed.
 class NegativeLml {
  public:
-  NegativeLml(const MatrixXd& x, const VectorXd& y) : x_(x), y_(y) {}
+  NegativeLml(const MatrixXd& x, const VectorXd& y, std::optional<double> fixed_noise)
+      : x_(x), y_(y), fixed_noise_(fixed_noise) {}
 
   double operator()(const VectorXd& theta, VectorXd& grad) {
     const Eigen::Index n = x_.rows(), d = x_.cols();
     std::vector<double> l(static_cast<std::size_t>(d));
     for (Eigen::Index j = 0; j < d; ++j) l[static_cast<std::size_t>(j)] = std::exp(theta(j));
-    const double s2 = std::exp(theta(d)), noise = std::exp(theta(d + 1));
+    const double s2 = std::exp(theta(d));
+    const double noise = fixed_noise_ ? *fixed_noise_ : std::exp(theta(d + 1));
     const MatrixXd scaled = scale_columns(x_, l);
     const MatrixXd r = distances(scaled);
     MatrixXd k = r.unaryExpr([s2](double v) { return matern(v, s2); });
@@ -127,7 +131,7 @@ class NegativeLml {
     grad(d) =
         -0.5 *
         (w.array() * (k.array() - (noise + kJitter) * MatrixXd::Identity(n, n).array())).sum();
-    grad(d + 1) = -0.5 * noise * w.trace();
+    if (!fixed_noise_) grad(d + 1) = -0.5 * noise * w.trace();
     // Log-normal prior on each length scale: MAP rather than ML (see the header).
     double prior = 0;
     const double mu = length_scale_prior_mean(d);
@@ -148,16 +152,16 @@ class NegativeLml {
  private:
   const MatrixXd& x_;
   const VectorXd& y_;
+  std::optional<double> fixed_noise_;
   double best_value_ = std::numeric_limits<double>::infinity();
   VectorXd best_theta_;
 };
 
-GpKernel kernel_of(const VectorXd& theta) {
-  const Eigen::Index d = theta.size() - 2;
+GpKernel kernel_of(const VectorXd& theta, Eigen::Index d, std::optional<double> fixed_noise) {
   GpKernel kernel;
   for (Eigen::Index j = 0; j < d; ++j) kernel.length_scales.push_back(std::exp(theta(j)));
   kernel.signal_variance = std::exp(theta(d));
-  kernel.noise_variance = std::exp(theta(d + 1));
+  kernel.noise_variance = fixed_noise ? *fixed_noise : std::exp(theta(d + 1));
   return kernel;
 }
 
@@ -289,29 +293,38 @@ GpKernel fit_kernel(const std::vector<std::vector<double>>& x, const std::vector
   const MatrixXd xm = to_matrix(x);
   const Standardised ys = standardise(y);
   const Eigen::Index d = xm.cols();
-  VectorXd lower(d + 2), upper(d + 2);
+  const std::optional<double> fixed_noise = options.noise_variance;
+  if (fixed_noise)
+    require(std::isfinite(*fixed_noise) && *fixed_noise > 0, "fit_kernel",
+            "a fixed noise_variance > 0", *fixed_noise);
+  const Eigen::Index size = fixed_noise ? d + 1 : d + 2;  // log noise last, when fitted
+  VectorXd lower(size), upper(size);
   lower.head(d).setConstant(std::log(options.min_length_scale));
   upper.head(d).setConstant(std::log(options.max_length_scale));
   lower(d) = std::log(options.min_signal_variance),
   upper(d) = std::log(options.max_signal_variance);
-  lower(d + 1) = std::log(options.min_noise_variance);
-  upper(d + 1) = std::log(options.max_noise_variance);
+  if (!fixed_noise) {
+    lower(d + 1) = std::log(options.min_noise_variance);
+    upper(d + 1) = std::log(options.max_noise_variance);
+  }
 
   LBFGSpp::LBFGSBParam<double> param;
   param.max_iterations = options.max_iterations;
   param.epsilon = 1e-5;
   param.max_linesearch = 30;
   LBFGSpp::LBFGSBSolver<double> solver(param);
-  NegativeLml objective(xm, ys.y);
+  NegativeLml objective(xm, ys.y, fixed_noise);
   for (int restart = 0; restart < std::max(options.restarts, 1); ++restart) {
-    VectorXd theta(d + 2);
+    VectorXd theta(size);
     if (restart == 0) {
       theta.head(d).setConstant(std::log(0.5));
-      theta(d) = 0.0, theta(d + 1) = std::log(1e-3);
+      theta(d) = 0.0;
+      if (!fixed_noise) theta(d + 1) = std::log(1e-3);
     } else {
       for (Eigen::Index j = 0; j < d; ++j) theta(j) = rng.uniform(std::log(0.05), std::log(5.0));
       theta(d) = rng.uniform(std::log(0.3), std::log(3.0));
-      theta(d + 1) = rng.uniform(std::log(1e-5), std::log(1e-2));
+      const double log_noise = rng.uniform(std::log(1e-5), std::log(1e-2));  // drawn either way
+      if (!fixed_noise) theta(d + 1) = log_noise;
     }
     theta = theta.cwiseMax(lower).cwiseMin(upper);
     double value = 0;
@@ -321,13 +334,13 @@ GpKernel fit_kernel(const std::vector<std::vector<double>>& x, const std::vector
       // Line-search trouble: the best point evaluated so far stands.
     }
   }
-  if (objective.best_theta().size() != d + 2) {  // never evaluated finitely: a safe default
+  if (objective.best_theta().size() != size) {  // never evaluated finitely: a safe default
     VectorXd theta(d + 2);
     theta.head(d).setConstant(std::log(0.5));
     theta(d) = 0.0, theta(d + 1) = std::log(1e-2);
-    return kernel_of(theta);
+    return kernel_of(theta, d, fixed_noise);
   }
-  return kernel_of(objective.best_theta());
+  return kernel_of(objective.best_theta(), d, fixed_noise);
 }
 
 namespace {

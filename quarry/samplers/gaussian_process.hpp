@@ -14,15 +14,17 @@
 // unit cube (the bounds of fit_kernel assume it).
 //
 // fit_kernel maximises the log marginal likelihood over (log l_1..l_d, log s2, log noise) with
-// LBFGS++'s bounded L-BFGS-B, from `restarts` starting points (the first a fixed, central one, the
-// others drawn from `rng`), and keeps the best; the exact gradient is R&W eq. 5.9. A prior
-// log l_j ~ N(sqrt(2) - 2 + log(d) / 2, 3) is added (a MAP fit): with few points in many
-// dimensions the plain maximum flips between "this dimension is irrelevant" (l at its upper
-// bound) and a short scale from one proposal to the next. Its mean grows with log(d) and its
-// variance is 3 as in Hvarfner, Hellsten & Nardi 2024 ("Vanilla Bayesian Optimization Performs
-// Great in High Dimensions"); the mean is shifted down by 2 (their prior is tuned for much longer
-// budgets: unshifted, Branin and Rosenbrock-10D got clearly worse). Shift and variance were chosen
-// on Branin, Hartmann6 and Rosenbrock-10D (medians over 10 seeds; variance 1 cost Hartmann6).
+// LBFGS++'s bounded L-BFGS-B (over the length scales and s2 alone when GpFitOptions fixes the
+// noise: the `alpha` of Keras Tuner's BayesianOptimization), from `restarts` starting points (the
+// first a fixed, central one, the others drawn from `rng`), and keeps the best; the exact
+// gradient is R&W eq. 5.9. A prior log l_j ~ N(sqrt(2) - 2 + log(d) / 2, 3) is added (a MAP fit):
+// with few points in many dimensions the plain maximum flips between "this dimension is
+// irrelevant" (l at its upper bound) and a short scale from one proposal to the next. Its mean
+// grows with log(d) and its variance is 3 as in Hvarfner, Hellsten & Nardi 2024 ("Vanilla Bayesian
+// Optimization Performs Great in High Dimensions"); the mean is shifted down by 2 (their prior is
+// tuned for much longer budgets: unshifted, Branin and Rosenbrock-10D got clearly worse). Shift and
+// variance were chosen on Branin, Hartmann6 and Rosenbrock-10D (medians over 10 seeds; variance 1
+// cost Hartmann6).
 //
 // Acquisition functions (for minimisation: lower y is better), with their derivatives with
 // respect to the posterior mean and standard deviation so callers can chain them to inputs:
@@ -37,6 +39,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -58,6 +61,8 @@ struct GpFitOptions {
   double min_length_scale = 0.01, max_length_scale = 100.0;
   double min_signal_variance = 0.05, max_signal_variance = 20.0;
   double min_noise_variance = 1e-6, max_noise_variance = 0.5;
+  /// The noise variance, fixed rather than fitted (> 0: the bounds above are then unused).
+  std::optional<double> noise_variance;
 };
 
 struct GpPrediction {

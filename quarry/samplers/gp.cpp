@@ -28,13 +28,14 @@ void require(bool ok, const std::string& rule) {
 
 GpOptions gp_options_from_json(const nlohmann::json& j, std::uint64_t seed) {
   const ComponentOptions options("sampler 'gp'", j,
-                                 {"seed", "n_startup", "acquisition", "beta", "max_points",
+                                 {"seed", "n_startup", "acquisition", "beta", "noise", "max_points",
                                   "candidates", "local_searches", "fit_restarts", "warp"});
   const GpOptions d;
   return {.seed = options.count("seed", seed),
           .n_startup = options.integer("n_startup", d.n_startup, 1),
           .acquisition = options.text("acquisition", d.acquisition),
           .beta = options.real("beta", d.beta),
+          .noise = options.has("noise") ? std::optional(options.real("noise", 0)) : std::nullopt,
           .max_points = options.integer("max_points", d.max_points, 10),
           .candidates = options.integer("candidates", d.candidates, 16),
           .local_searches = options.integer("local_searches", d.local_searches, 1),
@@ -49,6 +50,8 @@ GpSampler::GpSampler(GpOptions options) : options_(std::move(options)) {
           "acquisition must be 'ei' or 'ucb', got '" + o.acquisition + "'");
   require(std::isfinite(o.beta) && o.beta >= 0,
           "beta must be a finite number >= 0, got " + std::to_string(o.beta));
+  if (o.noise)
+    quarry::require(std::isfinite(*o.noise) && *o.noise > 0, "GpSampler", "noise > 0", *o.noise);
   require(o.max_points >= 10, "max_points must be >= 10, got " + std::to_string(o.max_points));
   require(o.candidates >= 16, "candidates must be >= 16, got " + std::to_string(o.candidates));
   require(o.local_searches >= 1,
@@ -69,8 +72,10 @@ Params GpSampler::sample_relative(const Space& space, const std::vector<Trial>& 
   const std::uint64_t n = static_cast<std::uint64_t>(number);
   const std::vector<double> y = options_.warp == "log" ? log_warp(obs.loss) : obs.loss;
   Rng fit_rng = Rng::stream(options_.seed, {n, hash_name("gp:fit")});
-  const GpKernel kernel =
-      fit_kernel(obs.x, y, {.restarts = static_cast<int>(options_.fit_restarts)}, fit_rng);
+  const GpKernel kernel = fit_kernel(
+      obs.x, y,
+      {.restarts = static_cast<int>(options_.fit_restarts), .noise_variance = options_.noise},
+      fit_rng);
   const GpTrainingSet data = with_constant_liars(obs, y);
   const GaussianProcess gp(data.x, data.y, kernel);
 

@@ -15,7 +15,8 @@
 //     (quarry/samplers/gp_points.hpp, as step 4).
 //  3. Warps the losses (warp = "log", the default) with log_warp (log(y - min + delta): heavy tails
 //     stop dominating the fit; the order of the losses is kept), standardises them and fits the
-//     kernel by maximum a posteriori marginal likelihood (L-BFGS-B, `fit_restarts` starts).
+//     kernel by maximum a posteriori marginal likelihood (L-BFGS-B, `fit_restarts` starts); the
+//     noise variance is fitted too unless `noise` fixes it.
 //  4. Adds every Running or Waiting trial with parameters as a pending point whose value is a lie
 //     (Ginsbourger, Le Riche & Carraro 2010, "Kriging is well-suited to parallelize
 //     optimization": the constant liar, here CL-min, the best (warped) loss), so that parallel
@@ -45,6 +46,9 @@
 //                                     of a 10-D budget of 100 on random search). >= 1.
 //   acquisition     [acquisition]     "ei" (expected improvement, default) or "ucb".
 //   beta            [beta]            UCB's exploration weight: mean - sqrt(beta) sd (default 4).
+//   noise           [noise]           the observation noise variance in standardised loss units,
+//                                     fixed instead of fitted (> 0; default: fitted in
+//                                     [1e-6, 0.5]). Keras Tuner's `alpha` (its default 1e-4).
 //   max_points      [max_points]      complete trials the GP sees at most (default 200, >= 10).
 //   candidates      [candidates]      random points scored per proposal (default 1024, >= 16).
 //   local_searches  [local_searches]  best candidates refined by L-BFGS-B (default 4, >= 1).
@@ -54,6 +58,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +73,7 @@ struct GpOptions {
   std::int64_t n_startup = 10;
   std::string acquisition = "ei";  ///< "ei" | "ucb"
   double beta = 4.0;
+  std::optional<double> noise;  ///< fixed noise variance; nullopt: fitted
   std::int64_t max_points = 200;
   std::int64_t candidates = 1024;
   std::int64_t local_searches = 4;

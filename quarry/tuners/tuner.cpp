@@ -2,18 +2,21 @@
 // trained by the trainer's train_trial (nn/trial_training.hpp).
 #include "quarry/tuners/tuner.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 
 #include "quarry/core/error.hpp"
 #include "quarry/nn/metrics.hpp"
 #include "quarry/nn/trial_training.hpp"
 #include "quarry/runner/runner.hpp"
+#include "quarry/samplers/gp.hpp"
 #include "quarry/samplers/grid.hpp"
 #include "quarry/samplers/random.hpp"
 #include "quarry/schedulers/hyperband.hpp"
 #include "quarry/storage/sqlite.hpp"
+#include "quarry/tuners/summary.hpp"
 
 namespace quarry::tuners {
 
@@ -53,11 +56,50 @@ void populate_space(const HyperModel& hypermodel, Study& study) {
   study.register_space(defaults.space());
 }
 
-std::string format_params(const Params& params) {
-  std::string out;
-  for (const auto& [name, value] : params)
-    out += (out.empty() ? "" : ", ") + name + "=" + space::to_string(value);
-  return out;
+/// Keras Tuner's BayesianOptimizationOracle over the GP sampler: its start-up length follows the
+/// space as it is at each proposal (3 per hyperparameter, at least 3) unless num_initial_points
+/// fixes it. The sampler is stateless: a GpSampler with that n_startup answers each call.
+class BayesianSampler final : public samplers::Sampler {
+ public:
+  BayesianSampler(samplers::GpOptions options, std::optional<std::int64_t> initial_points)
+      : options_(std::move(options)), initial_points_(initial_points) {
+    options_.n_startup = initial_points.value_or(3);
+    samplers::GpSampler check(options_);  // InvalidArgument for options out of range
+  }
+  std::string name() const override { return "gp"; }
+  Params sample_relative(const space::Space& space, const std::vector<Trial>& history,
+                         std::int64_t number) override {
+    return gp_for(space).sample_relative(space, history, number);
+  }
+  Value sample_independent(const space::Param& param, const Params& assigned,
+                           const std::vector<Trial>& history, std::int64_t number) override {
+    return samplers::GpSampler(options_).sample_independent(param, assigned, history, number);
+  }
+
+ private:
+  samplers::GpSampler gp_for(const space::Space& space) const {
+    samplers::GpOptions options = options_;
+    options.n_startup = initial_points_.value_or(
+        std::max<std::int64_t>(3 * static_cast<std::int64_t>(space.size()), 3));
+    samplers::GpSampler gp(options);
+    gp.attach(context());
+    return gp;
+  }
+
+  samplers::GpOptions options_;
+  std::optional<std::int64_t> initial_points_;
+};
+
+std::shared_ptr<samplers::Sampler> bayesian_sampler(const BayesianOptimizationOptions& o) {
+  if (o.num_initial_points)
+    require(*o.num_initial_points >= 1, "BayesianOptimization", "num_initial_points >= 1",
+            *o.num_initial_points);
+  require(std::isfinite(o.alpha) && o.alpha > 0, "BayesianOptimization", "alpha > 0", o.alpha);
+  require(std::isfinite(o.beta) && o.beta >= 0, "BayesianOptimization", "beta >= 0", o.beta);
+  return std::make_shared<BayesianSampler>(
+      samplers::GpOptions{
+          .seed = o.seed, .acquisition = "ucb", .beta = o.beta * o.beta, .noise = o.alpha},
+      o.num_initial_points);
 }
 
 }  // namespace
@@ -129,14 +171,7 @@ void Tuner::search(const data::Dataset& train, const SearchOptions& options) {
 }
 
 std::vector<Trial> Tuner::best_trials(std::size_t n) const {
-  std::vector<Trial> complete;
-  for (auto& t : study_->trials())
-    if (t.state == TrialState::Complete && !t.values.empty()) complete.push_back(std::move(t));
-  std::stable_sort(complete.begin(), complete.end(), [&](const Trial& a, const Trial& b) {
-    return study_->better(a.values[0], b.values[0]);
-  });
-  if (complete.size() > n) complete.resize(n);
-  return complete;
+  return best_complete_trials(*study_, n);
 }
 
 std::vector<HyperParameters> Tuner::get_best_hyperparameters(std::size_t n) const {
@@ -161,20 +196,10 @@ std::vector<Model> Tuner::get_best_models(std::size_t n) const {
 }
 
 std::string Tuner::results_summary(std::size_t n) const {
-  std::ostringstream out;
-  const auto best = best_trials(n);
-  out << "Results summary\nResults in " << project_dir_.string() << "\nShowing " << best.size()
-      << " best trials\nObjective(name=\"" << common_.objective << "\", direction=\""
-      << (direction_of(common_.objective) == Direction::Maximize ? "max" : "min") << "\")\n";
-  for (const auto& t : best) {
-    out << "\nTrial " << t.number << " summary\nHyperparameters:\n";
-    for (const auto& [name, value] : t.params)
-      out << name << ": " << space::to_string(value) << "\n";
-    if (t.budget > 0) out << "epochs: " << t.budget << "\n";
-    out << "Score: " << t.values[0] << "\n";
-  }
-  std::cout << out.str() << std::flush;
-  return out.str();
+  const std::string text = summary_text(project_dir_, common_.objective,
+                                        direction_of(common_.objective), best_trials(n));
+  std::cout << text << std::flush;
+  return text;
 }
 
 RandomSearch::RandomSearch(Builder builder, RandomSearchOptions o)
@@ -189,6 +214,12 @@ GridSearch::GridSearch(Builder builder, GridSearchOptions o)
           std::move(builder),
           {o.objective, o.max_trials, o.directory, o.project_name, o.overwrite, o.seed, o.workers},
           std::make_shared<samplers::GridSampler>(), nullptr) {}
+
+BayesianOptimization::BayesianOptimization(Builder builder, BayesianOptimizationOptions o)
+    : Tuner(
+          std::move(builder),
+          {o.objective, o.max_trials, o.directory, o.project_name, o.overwrite, o.seed, o.workers},
+          bayesian_sampler(o), nullptr) {}
 
 Hyperband::Hyperband(Builder builder, HyperbandTunerOptions o)
     : Tuner(

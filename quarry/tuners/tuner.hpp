@@ -1,7 +1,9 @@
 // Tuners: Keras Tuner's API over Quarry's studies. A model-building function of HyperParameters&
 // returns a compiled network (quarry::nn, the trainer); a tuner searches its hyperparameters on a
-// dataset. Users write quarry::RandomSearch, quarry::GridSearch and quarry::Hyperband (the tuner;
-// the scheduler it runs is quarry::schedulers::Hyperband). Built into quarry_nn (LibTorch).
+// dataset. Users write quarry::RandomSearch, quarry::GridSearch, quarry::BayesianOptimization and
+// quarry::Hyperband (the tuner; the scheduler it runs is quarry::schedulers::Hyperband). Built into
+// quarry_nn (LibTorch). The cross-validation tuner for any estimator, quarry::SklearnTuner, needs
+// no LibTorch: quarry/tuners/sklearn_tuner.hpp.
 //
 //   auto model_builder = [](quarry::HyperParameters& hp) {
 //     torch::nn::Sequential net(torch::nn::Flatten(),
@@ -68,6 +70,25 @@ struct RandomSearchOptions {
 struct GridSearchOptions {
   std::string objective = "val_loss";
   std::optional<std::int64_t> max_trials;  ///< default: every combination
+  std::filesystem::path directory = ".";
+  std::string project_name = "untitled_project";
+  bool overwrite = false;
+  std::uint64_t seed = 0;
+  int workers = 1;
+};
+/// Keras Tuner's BayesianOptimization: `num_initial_points` random trials, then each trial is the
+/// maximum of GP-UCB, mean - beta * sd on the loss (the score negated when it is maximised), over
+/// a Gaussian process with noise variance `alpha` (quarry::samplers::GpSampler with acquisition
+/// "ucb", its beta = this beta squared, its noise = alpha; the losses it models are log-warped and
+/// standardised, so alpha is in standardised units, as Keras Tuner's normalize_y makes it).
+struct BayesianOptimizationOptions {
+  std::string objective = "val_loss";
+  std::int64_t max_trials = 10;
+  /// Random trials before the GP (counted in complete trials); default: 3 per hyperparameter of
+  /// the space, at least 3, as Keras Tuner.
+  std::optional<std::int64_t> num_initial_points;
+  double alpha = 1e-4;  ///< the GP's observation noise variance (> 0)
+  double beta = 2.6;    ///< UCB's exploration weight on the standard deviation (>= 0)
   std::filesystem::path directory = ".";
   std::string project_name = "untitled_project";
   bool overwrite = false;
@@ -148,6 +169,11 @@ class GridSearch final : public Tuner {
  public:
   GridSearch(Builder builder, GridSearchOptions options);
 };
+class BayesianOptimization final : public Tuner {
+ public:
+  /// Throws InvalidArgument for num_initial_points < 1, alpha <= 0 or beta < 0.
+  BayesianOptimization(Builder builder, BayesianOptimizationOptions options);
+};
 class Hyperband final : public Tuner {
  public:
   Hyperband(Builder builder, HyperbandTunerOptions options);
@@ -156,6 +182,7 @@ class Hyperband final : public Tuner {
 }  // namespace quarry::tuners
 
 namespace quarry {
+using tuners::BayesianOptimization;
 using tuners::GridSearch;
 using tuners::Hyperband;
 using tuners::RandomSearch;

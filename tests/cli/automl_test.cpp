@@ -67,9 +67,9 @@ TEST(CliAutoml, BinaryTableEndToEndAsJsonThenPredict) {
   const auto test = dir.write("test.csv", binary_table(200, 2));
   const auto out = dir / "run";
   const double budget = 8;
-  const auto r = automl({train.string(), "--target", "label", "--time", std::to_string(budget),
-                         "--workers", "2", "--test", test.string(), "--out", out.string(),
-                         "--format", "json"});
+  const auto r =
+      automl({train.string(), "--target", "label", "--time", std::to_string(budget), "--workers",
+              "2", "--test", test.string(), "--out", out.string(), "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["task"], "binary");
@@ -100,8 +100,8 @@ TEST(CliAutoml, BinaryTableEndToEndAsJsonThenPredict) {
   EXPECT_GT(importance["x1"], importance["noise"]);
   EXPECT_GT(importance["x2"], importance["noise"]);
 
-  const auto p = run_cli({"predict", (out / "model").string(), test.string(), "--out",
-                          (dir / "p.csv").string()});
+  const auto p = run_cli(
+      {"predict", (out / "model").string(), test.string(), "--out", (dir / "p.csv").string()});
   ASSERT_EQ(p.exit_code, 0) << p.describe();
   std::istringstream lines(read_text(dir / "p.csv"));
   std::string line;
@@ -130,10 +130,9 @@ TEST(CliAutoml, RegressionTableAndResumeKeepsTheTrials) {
   TempDir dir;
   const auto train = dir.write("train.csv", regression_table(300, 3));
   const auto out = dir / "run";
-  const std::vector<std::string> args = {train.string(), "--target", "y",   "--time", "4",
-                                         "--workers",    "2",        "--out", out.string(),
-                                         "--format",     "json",     "--families",
-                                         "linear,xgboost"};
+  const std::vector<std::string> args = {
+      train.string(), "--target",   "y",        "--time", "4",          "--workers",     "2",
+      "--out",        out.string(), "--format", "json",   "--families", "linear,xgboost"};
   const auto first = automl(args);
   ASSERT_EQ(first.exit_code, 0) << first.describe();
   const auto a = nlohmann::json::parse(first.out);

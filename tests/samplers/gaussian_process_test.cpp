@@ -96,6 +96,29 @@ TEST(GaussianProcess, FitFindsALongLengthScaleForAnIrrelevantDimension) {
             GaussianProcess(x, y, {.length_scales = {0.5, 0.5}}).log_marginal_likelihood());
 }
 
+TEST(GaussianProcess, FitKeepsAFixedNoiseAndFitsTheRest) {
+  // sin(8 x0) plus N(0, 0.3^2) noise: the fitted noise variance grows to explain it; a fixed one
+  // (Keras Tuner's alpha) stays exactly as given while the length scales are still fitted.
+  Rows x;
+  std::vector<double> y;
+  Rng rng(5);
+  for (int i = 0; i < 40; ++i) {
+    x.push_back({rng.uniform(), rng.uniform()});
+    y.push_back(std::sin(8.0 * x.back()[0]) + 0.3 * rng.normal());
+  }
+  Rng fit_rng(1), fixed_rng(1);
+  const GpKernel fitted = fit_kernel(x, y, {}, fit_rng);
+  const GpKernel fixed = fit_kernel(x, y, {.noise_variance = 1e-4}, fixed_rng);
+  EXPECT_GT(fitted.noise_variance, 1e-2);
+  EXPECT_EQ(fixed.noise_variance, 1e-4);
+  EXPECT_NE(fixed.length_scales, fitted.length_scales);
+  EXPECT_GT(GaussianProcess(x, y, fixed).log_marginal_likelihood(),
+            GaussianProcess(x, y, {.length_scales = {0.5, 0.5}, .noise_variance = 1e-4})
+                .log_marginal_likelihood());
+  Rng other(1);
+  EXPECT_THROW(fit_kernel(x, y, {.noise_variance = 0.0}, other), InvalidArgument);
+}
+
 TEST(GaussianProcess, RejectsMismatchedShapes) {
   EXPECT_THROW(GaussianProcess({{0.1, 0.2}}, {1.0, 2.0}, {.length_scales = {1, 1}}),
                InvalidArgument);

@@ -155,6 +155,27 @@ TEST(GpSampler, RejectsBadOptionsByName) {
   EXPECT_EQ(o.seed, 9u);
 }
 
+TEST(GpSampler, AFixedNoiseReachesTheKernelFit) {
+  // The same history and seed: a fixed noise variance (Keras Tuner's alpha) changes the model, so
+  // the proposal; two different fixed values differ too.
+  const objectives::Branin branin;
+  GpSampler fitted({.seed = 1, .n_startup = 5});
+  const auto history = minimise(fitted, branin, 12);
+  GpSampler small({.seed = 1, .n_startup = 5, .noise = 1e-4});
+  GpSampler large({.seed = 1, .n_startup = 5, .noise = 0.3});
+  const Params a = sample_all(fitted, branin.space(), history, 12);
+  const Params b = sample_all(small, branin.space(), history, 12);
+  const Params c = sample_all(large, branin.space(), history, 12);
+  EXPECT_NE(a, b);
+  EXPECT_NE(b, c);
+  EXPECT_NE(a, c);
+  EXPECT_THROW(GpSampler({.noise = 0.0}), InvalidArgument);
+  EXPECT_THROW(GpSampler({.noise = -1.0}), InvalidArgument);
+  EXPECT_EQ(gp_options_from_json(nlohmann::json{{"noise", 1e-4}}, 0).noise, 1e-4);
+  EXPECT_FALSE(gp_options_from_json(nlohmann::json::object(), 0).noise.has_value());
+  EXPECT_THROW(gp_options_from_json(nlohmann::json{{"noise", "x"}}, 0), InvalidArgument);
+}
+
 TEST(GpSampler, UcbAlsoConverges) {
   const objectives::Branin branin;
   GpSampler sampler({.seed = 7, .acquisition = "ucb"});

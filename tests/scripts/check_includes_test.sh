@@ -6,8 +6,11 @@ src=$1
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir -p "$tree/quarry/samplers" "$tree/quarry/schedulers" "$tree/quarry/config" "$tree/quarry/space" \
-  "$tree/quarry/nn"
+  "$tree/quarry/nn" "$tree/quarry/tuners"
 printf '#include <torch/torch.h>\n' >"$tree/quarry/nn/model.hpp"
+printf '#include "quarry/nn/model.hpp"\n' >"$tree/quarry/tuners/tuner.hpp"
+printf '#include "quarry/tuners/tuner.hpp"\n#include <torch/torch.h>\n' \
+  >"$tree/quarry/tuners/sklearn_tuner.cpp"
 printf '#include "quarry/nn/model.hpp"\n' >"$tree/quarry/nn/layers.hpp"
 printf '#include "quarry/nn/spec.hpp"\n' >"$tree/quarry/nn/spec_rules.hpp"
 printf '#include "quarry/storage/storage.hpp"\n' >"$tree/quarry/samplers/a.cpp"
@@ -21,10 +24,12 @@ if out=$("$src/scripts/check-includes" "$tree"); then
 fi
 expected=(
   "quarry/config/c.cpp:1: config/ must not include quarry/nn/layers.hpp (it needs LibTorch)"
-  "quarry/config/c.cpp:2: includes <torch/torch.h>: LibTorch belongs to nn/, tuners/, automl/mlp*"
+  "quarry/config/c.cpp:2: includes <torch/torch.h>: LibTorch belongs to nn/, tuners/ (not sklearn_tuner*), automl/mlp*"
   "quarry/samplers/a.cpp:1: samplers/ must not include quarry/storage/storage.hpp"
   "quarry/schedulers/b.hpp:1: schedulers/ must not include quarry/study/study.hpp (use the history or the context)"
   "quarry/space/d.hpp:1: space/ must not include quarry/study/trial.hpp"
+  "quarry/tuners/sklearn_tuner.cpp:1: must not include quarry/tuners/tuner.hpp (it needs LibTorch)"
+  "quarry/tuners/sklearn_tuner.cpp:2: includes <torch/torch.h>: LibTorch belongs to nn/, tuners/ (not sklearn_tuner*), automl/mlp*"
 )
 for line in "${expected[@]}"; do
   grep -qxF "check-includes: $line" <<<"$out" || { echo "missing: $line"; echo "$out"; exit 1; }

@@ -1,6 +1,6 @@
 // The tuners (Keras Tuner's API, quarry/tuners): what a search stores, the best trials and models,
-// the objective's direction, resuming and overwriting, the grid, and Hyperband's promotions from
-// checkpoints.
+// the objective's direction, resuming and overwriting, the grid, Bayesian optimisation's random
+// start and GP proposals, and Hyperband's promotions from checkpoints.
 #include "quarry/tuners/tuner.hpp"
 
 #include <gmock/gmock.h>
@@ -18,7 +18,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
+#include "quarry/samplers/gp.hpp"
+#include "quarry/samplers/random.hpp"
 #include "quarry/storage/sqlite.hpp"
 #include "tests/nn/blobs.hpp"
 #include "tests/test_util.hpp"
@@ -212,6 +215,115 @@ TEST(GridSearchTest, EveryCombinationOnceWhateverTheDefaults) {
     seen.insert({space::to_double(t.params.at("units")), space::to_double(t.params.at("lr"))});
   EXPECT_EQ(tuner.study().trials().size(), 4U);
   EXPECT_EQ(seen, (std::set<std::pair<double, double>>{{4, 0.01}, {4, 0.1}, {8, 0.01}, {8, 0.1}}));
+}
+
+/// A continuous learning rate: GP proposals are then reals that any change of the model moves.
+Compiled build_bayesian_model(HyperParameters& hp) {
+  const std::int64_t units = hp.Int("units", 2, 16);
+  const double lr = hp.Float("lr", 1e-3, 0.5, {.log = true});
+  torch::nn::Sequential net(torch::nn::Linear(2, units), torch::nn::ReLU(),
+                            torch::nn::Linear(units, 3));
+  return Compiled{net, SGD(lr)};
+}
+
+/// What the sampler saw when trial `number` was proposed (one worker): the trials before it, all
+/// complete, and the new trial itself, running and without parameters yet.
+std::vector<Trial> history_at(const std::vector<Trial>& trials, std::int64_t number) {
+  std::vector<Trial> history(trials.begin(), trials.begin() + number);
+  Trial proposed;
+  proposed.number = number;
+  proposed.state = TrialState::Running;
+  history.push_back(proposed);
+  return history;
+}
+
+/// Trial `number`'s parameters as `sampler` proposes them from the stored history.
+Params proposal(samplers::Sampler& sampler, Study& study, const std::vector<Trial>& trials,
+                std::int64_t number) {
+  sampler.attach({.directions = study.directions()});
+  return samplers::sample_all(sampler, study.space(), history_at(trials, number), number);
+}
+
+TEST(BayesianOptimizationTest, StartsRandomThenProposesFromTheGpWithAlphaAndBeta) {
+  TempDir dir;
+  const SearchData data;
+  torch::manual_seed(2);
+  BayesianOptimization tuner(build_bayesian_model, {.objective = "val_loss",
+                                                    .max_trials = 6,
+                                                    .num_initial_points = 2,
+                                                    .alpha = 1e-3,
+                                                    .beta = 1.5,
+                                                    .directory = dir.path(),
+                                                    .project_name = "bo",
+                                                    .seed = 4});
+  tuner.search(data.all, {.epochs = 1, .validation_split = 0.2, .verbose = false});
+  const std::vector<Trial> trials = tuner.study().trials();
+  ASSERT_EQ(trials.size(), 6U);
+  for (const Trial& t : trials) ASSERT_EQ(t.state, TrialState::Complete) << t.failure;
+
+  // The GP Keras Tuner's options describe: UCB mean - 1.5 sd (the sampler's beta is the square),
+  // noise variance 1e-3, after 2 random trials.
+  samplers::GpSampler expected(
+      {.seed = 4, .n_startup = 2, .acquisition = "ucb", .beta = 1.5 * 1.5, .noise = 1e-3});
+  samplers::RandomSampler random({.seed = 4});
+  samplers::GpSampler other_beta(
+      {.seed = 4, .n_startup = 2, .acquisition = "ucb", .beta = 1.5, .noise = 1e-3});
+  samplers::GpSampler fitted_noise(
+      {.seed = 4, .n_startup = 2, .acquisition = "ucb", .beta = 1.5 * 1.5});
+  int beta_mattered = 0, alpha_mattered = 0;
+  for (std::int64_t k = 0; k < 6; ++k) {
+    const Params& params = trials[static_cast<std::size_t>(k)].params;
+    const Params drawn = proposal(random, tuner.study(), trials, k);
+    if (k < 2) {
+      EXPECT_TRUE(same_params(params, drawn)) << k;
+      continue;
+    }
+    EXPECT_TRUE(same_params(params, proposal(expected, tuner.study(), trials, k))) << k;
+    EXPECT_FALSE(same_params(params, drawn)) << k;
+    beta_mattered += !same_params(params, proposal(other_beta, tuner.study(), trials, k));
+    alpha_mattered += !same_params(params, proposal(fitted_noise, tuner.study(), trials, k));
+  }
+  // Had beta or alpha not reached the sampler, some proposal would have been another one.
+  EXPECT_GT(beta_mattered, 0);
+  EXPECT_GT(alpha_mattered, 0);
+  EXPECT_THAT(tuner.results_summary(1),
+              HasSubstr("Objective(name=\"val_loss\", direction=\"min\")"));
+  EXPECT_EQ(tuner.get_best_hyperparameters(6).size(), 6U);
+}
+
+TEST(BayesianOptimizationTest, StartsWithThreeRandomTrialsPerHyperparameterByDefault) {
+  // Two hyperparameters: six random trials, the seventh from the GP.
+  TempDir dir;
+  const SearchData data;
+  BayesianOptimization tuner(build_bayesian_model, {.objective = "val_accuracy",
+                                                    .max_trials = 7,
+                                                    .directory = dir.path(),
+                                                    .project_name = "bo",
+                                                    .seed = 9});
+  tuner.search(data.all, {.epochs = 1, .validation_split = 0.2, .verbose = false});
+  const std::vector<Trial> trials = tuner.study().trials();
+  ASSERT_EQ(trials.size(), 7U);
+  samplers::RandomSampler random({.seed = 9});
+  samplers::GpSampler expected(
+      {.seed = 9, .n_startup = 6, .acquisition = "ucb", .beta = 2.6 * 2.6, .noise = 1e-4});
+  for (std::int64_t k = 0; k < 6; ++k)
+    EXPECT_TRUE(same_params(trials[static_cast<std::size_t>(k)].params,
+                            proposal(random, tuner.study(), trials, k)))
+        << k;
+  EXPECT_FALSE(same_params(trials[6].params, proposal(random, tuner.study(), trials, 6)));
+  EXPECT_TRUE(same_params(trials[6].params, proposal(expected, tuner.study(), trials, 6)));
+}
+
+TEST(BayesianOptimizationTest, RejectsOptionsOutOfRange) {
+  TempDir dir;
+  const auto make = [&](BayesianOptimizationOptions o) {
+    o.directory = dir.path();
+    BayesianOptimization tuner(build_bayesian_model, o);
+  };
+  EXPECT_THROW(make({.num_initial_points = 0}), InvalidArgument);
+  EXPECT_THROW(make({.alpha = 0}), InvalidArgument);
+  EXPECT_THROW(make({.beta = -1}), InvalidArgument);
+  EXPECT_NO_THROW(make({.num_initial_points = 1, .alpha = 1e-6, .beta = 0}));
 }
 
 TEST(HyperbandTunerTest, PromotedTrialsContinueFromTheirParentsCheckpoint) {
