@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "quarry/automl/estimator.hpp"
+#include "quarry/automl/family_support.hpp"
 #include "quarry/automl/model.hpp"
 #include "quarry/automl/preprocess.hpp"
 #include "quarry/core/error.hpp"
@@ -30,8 +31,6 @@
 namespace quarry::automl {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Successive halving (ASHA) over each family's budget (boosting rounds, trees, epochs): rungs at
 // 1/9, 1/3 and all of it. A trial's budget b is the fraction b / kMaxBudget.
 constexpr std::int64_t kMaxBudget = 9;
@@ -39,10 +38,6 @@ constexpr std::int64_t kEta = 3;
 
 double fraction_of(double budget) {
   return budget > 0 ? budget / kMaxBudget : 1.0;
-}
-
-double steady_now() {
-  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
 // The order cheap first tries run in: the families whose cheap configuration costs least first.
@@ -97,7 +92,10 @@ std::optional<Matrix> read_matrix(const std::filesystem::path& path) {
   Matrix m;
   in.read(reinterpret_cast<char*>(&m.rows), sizeof m.rows);
   in.read(reinterpret_cast<char*>(&m.cols), sizeof m.cols);
-  if (!in || m.rows < 0 || m.cols < 0 || m.rows > (std::int64_t{1} << 32) || m.cols > 4096)
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!in || ec || m.rows < 0 || m.cols < 0 || m.cols > 4096 ||
+      size != sizeof m.rows + sizeof m.cols + static_cast<std::uintmax_t>(m.rows * m.cols) * 4)
     return std::nullopt;
   m.values.resize(static_cast<std::size_t>(m.rows * m.cols));
   in.read(reinterpret_cast<char*>(m.values.data()),
@@ -129,7 +127,7 @@ class Budget {
 
   double start() const { return start_; }
   double end() const { return start_ + seconds_; }
-  double elapsed() const { return steady_now() - start_; }
+  double elapsed() const { return detail::steady_seconds() - start_; }
   /// Final steps (ensemble, refit, importance) must be done by then.
   double hard_end() const { return start_ + 0.97 * seconds_; }
 
@@ -236,19 +234,20 @@ Member fit_member(const Setup& s, const Matrix& x, const Family& f, const space:
 }
 
 nlohmann::json fingerprint(const Setup& s, const AutoMLOptions& options) {
-  nlohmann::json columns = nlohmann::json::array();
+  nlohmann::json columns = nlohmann::json::array(), families = nlohmann::json::array();
   for (const auto& c : s.table.columns) columns.push_back(c.name);
+  for (const auto* f : s.families) families.push_back(f->name);
   return {
-      {"target", options.target},         {"rows", s.table.rows()},        {"columns", columns},
-      {"task", to_string(s.target.task)}, {"metric", to_string(s.metric)}, {"seed", options.seed},
-      {"validation", s.validation.method}};
+      {"families", families}, {"target", options.target},         {"rows", s.table.rows()},
+      {"columns", columns},   {"task", to_string(s.target.task)}, {"metric", to_string(s.metric)},
+      {"seed", options.seed}, {"validation", s.validation.method}};
 }
 
 }  // namespace
 
 AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
                  const std::function<void(const Progress&)>& on_progress) {
-  const double start = steady_now();
+  const double start = detail::steady_seconds();
   Setup s = prepare(train, options);
   const auto& validation = s.validation;
   const int folds = static_cast<int>(validation.folds.size());
@@ -282,7 +281,17 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
     store->set_attr(study.id(), "automl.data", print.dump());
   }
 
-  // 1. The fallback: the cheapest family's cheap configuration on every row, saved at once.
+  // The space: the choice of family, and each family's parameters under it.
+  Space space;
+  std::vector<Value> names;
+  for (const auto* f : s.families) names.emplace_back(f->name);
+  space.add(space::Param::Choice("family", names, {.ordered = false}));
+  for (const auto* f : s.families)
+    for (const auto& p : f->params) space.add(p.with_condition({"family", {Value(f->name)}}));
+  study.register_space(space);
+
+  // 1. The fallback: the cheapest family's cheap configuration on every row, saved at once (unless
+  // an earlier run of this study left a model: that one stays until a better one replaces it).
   const auto all = all_rows(n);
   const Preprocessor full_prep = Preprocessor::fit(s.table, s.plan, s.y, task, all);
   const Matrix full_x = full_prep.transform(s.table, all);
@@ -290,20 +299,26 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
     const Family& cheapest = *s.families.front();
     Member fallback;
     try {
-      fallback =
-          fit_member(s, full_x, cheapest, cheapest.cheap, 1, options.seed, 1.0, budget.end());
+      fallback = fit_member(s, full_x, cheapest, cheapest.cheap, 1, options.seed, 1.0,
+                            budget.start() + 0.5 * options.time_budget);
     } catch (const InvalidArgument&) {
       throw;
     } catch (const std::exception& e) {
       throw InvalidArgument("automl: the fallback model (" + cheapest.name +
                             ") failed: " + e.what());
     }
-    if (steady_now() > budget.end())
+    if (detail::steady_seconds() > budget.end())
       throw InvalidArgument("automl: a time budget of " + std::to_string(options.time_budget) +
                             " s is too small: the fallback model alone took " +
                             std::to_string(budget.elapsed()) + " s");
-    AutoModel(task, options.target, s.target.classes, s.metric, full_prep, {fallback})
-        .save(options.out / "model");
+    const auto stored = study.trials();
+    const bool earlier_model = std::filesystem::exists(options.out / "model" / "model.json") &&
+                               std::any_of(stored.begin(), stored.end(), [](const Trial& t) {
+                                 return t.state == TrialState::Complete;
+                               });
+    if (!earlier_model)
+      AutoModel(task, options.target, s.target.classes, s.metric, full_prep, {fallback})
+          .save(options.out / "model");
   }
 
   // 2. The folds' features, fitted inside each fold.
@@ -321,13 +336,6 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   for (auto r : validation.scored) scored_y.push_back(s.y[static_cast<std::size_t>(r)]);
 
   // 3. The stored search.
-  Space space;
-  std::vector<Value> names;
-  for (const auto* f : s.families) names.emplace_back(f->name);
-  space.add(space::Param::Choice("family", names, {.ordered = false}));
-  for (const auto* f : s.families)
-    for (const auto& p : f->params) space.add(p.with_condition({"family", {Value(f->name)}}));
-  study.register_space(space);
   // Queued trials run whatever max_trials says: queue no more cheap tries than it allows.
   if (study.trials().empty())
     for (std::size_t i = 0; i < s.families.size(); ++i) {
@@ -366,19 +374,20 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
     double fit_seconds = 0, predict_seconds = 0;
     std::int64_t predicted_rows = 0;
     for (int k = 0; k < folds; ++k) {
-      if (options.stop && options.stop->load()) throw TrialInterrupted();
+      // Time is up (or Ctrl-C): the trial goes back to the queue rather than end half-trained.
+      if (ctx.stop_requested()) throw TrialInterrupted();
       const auto& d = fold_data[static_cast<std::size_t>(k)];
       auto estimator = f.make(params, task);
-      const double t0 = steady_now();
+      const double t0 = detail::steady_seconds();
       estimator->fit(d.train_x, d.train_y,
                      {.num_classes = classes,
                       .seed = options.seed + static_cast<std::uint64_t>(k),
                       .budget_fraction = fraction,
                       .deadline = budget.search_end()});
-      const double t1 = steady_now();
+      const double t1 = detail::steady_seconds();
       const Matrix p = estimator->predict(d.valid_x);
       fit_seconds += t1 - t0;
-      predict_seconds += steady_now() - t1;
+      predict_seconds += detail::steady_seconds() - t1;
       predicted_rows += p.rows;
       for (std::int64_t i = 0; i < p.rows; ++i)
         std::copy_n(p.row(i), p.cols, oof.row(d.valid_rows[static_cast<std::size_t>(i)]));
@@ -393,7 +402,7 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
         "predict_time_per_row",
         nlohmann::json(predict_seconds / std::max<std::int64_t>(1, predicted_rows)).dump());
     ctx.set_attr("score", nlohmann::json(value).dump());
-    if (steady_now() > budget.search_end()) ctx.set_attr("cut_by_deadline", "true");
+    if (detail::steady_seconds() > budget.search_end()) ctx.set_attr("cut_by_deadline", "true");
     budget.observe(fit_seconds);
     return std::vector<double>{greater_is_better(s.metric) ? -value : value};
   });
@@ -431,7 +440,8 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   std::atomic<bool> search_over{false};
   std::thread watch([&] {
     while (!search_over.load()) {
-      if (steady_now() >= budget.search_end() || (options.stop && options.stop->load())) {
+      if (detail::steady_seconds() >= budget.search_end() ||
+          (options.stop && options.stop->load())) {
         time_up = true;
         break;
       }
@@ -452,7 +462,10 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   std::vector<Trial> complete;
   for (const auto& t : study.trials()) {
     // A promotion that only repeated its parent (same_as) is not a model of its own.
-    if (t.state == TrialState::Complete && !t.attrs.contains("same_as")) complete.push_back(t);
+    // A trial cut short by the deadline is not the configuration its parameters describe.
+    if (t.state == TrialState::Complete && !t.attrs.contains("same_as") &&
+        !t.attrs.contains("cut_by_deadline"))
+      complete.push_back(t);
     if (t.state == TrialState::Failed) ++result.failed;
   }
   for (const auto& t : study.trials()) result.trials += t.finished();
@@ -481,7 +494,7 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   std::vector<Member> members;
   bool ensemble_wins = false;
   if (!candidates.empty()) {
-    result.best_single_validation_score = result.leaderboard.front().validation_score;
+    result.best_single_validation_score = row_of(*candidate_trials.front()).validation_score;
     result.ensemble = select_ensemble(candidates, scored_y, task, s.metric);
     for (const auto* t : candidate_trials) result.ensemble_trials.push_back(t->number);
     int used = 0;
@@ -536,6 +549,18 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
     for (auto& th : threads) th.join();
     for (auto& m : fitted)
       if (m) members.push_back(std::move(*m));
+    // A member whose refit failed is left out (the others' weights rescaled); with none left, the
+    // model saved before (the fallback) stays, and the result says so.
+    for (std::size_t i = 0; i < errors.size(); ++i)
+      if (!errors[i].empty())
+        result.refit_errors.push_back(row_of(*chosen[i].first).model + ": " + errors[i]);
+    if (members.empty()) {
+      result.winner = "fallback " + s.families.front()->name;
+      result.validation_score = std::numeric_limits<double>::quiet_NaN();
+    } else if (members.size() < chosen.size() && chosen.size() > 1) {
+      result.winner = "ensemble (" + std::to_string(members.size()) + " of " +
+                      std::to_string(chosen.size()) + " members refitted)";
+    }
     if (!members.empty()) {
       double total = 0;
       for (const auto& m : members) total += m.weight;
@@ -552,45 +577,50 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   };
   if (!members.empty()) {
     const double importance_end =
-        std::min(budget.hard_end(), steady_now() + 0.1 * options.time_budget);
+        std::min(budget.hard_end(), detail::steady_seconds() + 0.1 * options.time_budget);
     const Member& m = members.front();
     const auto columns = full_prep.columns();
     std::vector<double> increase(columns.size(), 0);
     std::vector<int> counted(columns.size(), 0);
-    for (int k = 0; k < folds && steady_now() < importance_end; ++k) {
-      const auto& fold = validation.folds[static_cast<std::size_t>(k)];
-      const auto& d = fold_data[static_cast<std::size_t>(k)];
-      auto estimator = family(m.family).make(m.params, task);
-      estimator->fit(d.train_x, d.train_y,
-                     {.num_classes = classes,
-                      .seed = options.seed,
-                      .budget_fraction = m.budget_fraction,
-                      .deadline = importance_end});
-      const auto prep = Preprocessor::fit(s.table, s.plan, s.y, task, fold.train);
-      std::vector<double> valid_y;
-      for (auto r : fold.valid) valid_y.push_back(s.y[static_cast<std::size_t>(r)]);
-      const double base = loss_of(estimator->predict(d.valid_x), valid_y);
-      data::Table shuffled = s.table.take(fold.valid);
-      auto rng = Rng::stream(options.seed,
-                             {hash_name("automl::importance"), static_cast<std::uint64_t>(k)});
-      for (std::size_t c = 0; c < columns.size() && steady_now() < importance_end; ++c) {
-        auto col = std::find_if(shuffled.columns.begin(), shuffled.columns.end(),
-                                [&](const data::Column& x) { return x.name == columns[c]; });
-        const data::Column original = *col;
-        std::vector<std::int64_t> order = all_rows(col->rows());
-        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
-        for (std::size_t i = 0; i < order.size(); ++i) {
-          const auto j = static_cast<std::size_t>(order[i]);
-          col->text[i] = original.text[j];
-          col->numbers[i] = original.numbers[j];
-          col->missing[i] = original.missing[j];
+    for (int k = 0; k < folds && detail::steady_seconds() < importance_end; ++k) try {
+        const auto& fold = validation.folds[static_cast<std::size_t>(k)];
+        const auto& d = fold_data[static_cast<std::size_t>(k)];
+        auto estimator = family(m.family).make(m.params, task);
+        estimator->fit(d.train_x, d.train_y,
+                       {.num_classes = classes,
+                        .seed = options.seed,
+                        .budget_fraction = m.budget_fraction,
+                        .deadline = importance_end});
+        const auto prep = Preprocessor::fit(s.table, s.plan, s.y, task, fold.train);
+        std::vector<double> valid_y;
+        for (auto r : fold.valid) valid_y.push_back(s.y[static_cast<std::size_t>(r)]);
+        const double base = loss_of(estimator->predict(d.valid_x), valid_y);
+        data::Table shuffled = s.table.take(fold.valid);
+        auto rng = Rng::stream(options.seed,
+                               {hash_name("automl::importance"), static_cast<std::uint64_t>(k)});
+        for (std::size_t c = 0; c < columns.size() && detail::steady_seconds() < importance_end;
+             ++c) {
+          auto col = std::find_if(shuffled.columns.begin(), shuffled.columns.end(),
+                                  [&](const data::Column& x) { return x.name == columns[c]; });
+          const data::Column original = *col;
+          std::vector<std::int64_t> order = all_rows(col->rows());
+          for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[rng.below(i)]);
+          for (std::size_t i = 0; i < order.size(); ++i) {
+            const auto j = static_cast<std::size_t>(order[i]);
+            col->text[i] = original.text[j];
+            col->numbers[i] = original.numbers[j];
+            col->missing[i] = original.missing[j];
+          }
+          const auto x = prep.transform(shuffled, all_rows(shuffled.rows()));
+          increase[c] += loss_of(estimator->predict(x), valid_y) - base;
+          ++counted[c];
+          *col = original;
         }
-        const auto x = prep.transform(shuffled, all_rows(shuffled.rows()));
-        increase[c] += loss_of(estimator->predict(x), valid_y) - base;
-        ++counted[c];
-        *col = original;
+      } catch (const std::exception&) {
+        // A fold the metric cannot score (one class in it) or a model that fails there: this fold
+        // gives no importance; the model is saved already.
       }
-    }
     for (std::size_t c = 0; c < columns.size(); ++c)
       if (counted[c] > 0) result.importance.emplace_back(columns[c], increase[c] / counted[c]);
     std::stable_sort(result.importance.begin(), result.importance.end(),

@@ -87,6 +87,9 @@ struct AutoMLResult {
   Ensemble ensemble;  ///< weights over `ensemble_trials`
   std::vector<std::int64_t> ensemble_trials;
   std::filesystem::path model_dir;
+  /// Members of the winner whose refit on all the rows failed ("xgboost #12: why"); they are left
+  /// out of the saved model (which is the fallback when none could be refitted).
+  std::vector<std::string> refit_errors;
   std::vector<std::pair<std::string, double>> importance;  ///< column, loss increase; largest first
   /// Finished trials in the study (all runs; promotions included), and the failed among them.
   std::int64_t trials = 0, failed = 0;

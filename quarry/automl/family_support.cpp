@@ -60,22 +60,11 @@ void check_features(const std::string& who, const Matrix& x, std::int64_t featur
           x.cols);
 }
 
-std::string task_key(TaskType task) {
-  switch (task) {
-    case TaskType::Binary:
-      return "binary";
-    case TaskType::Multiclass:
-      return "multiclass";
-    case TaskType::Regression:
-      break;
-  }
-  return "regression";
-}
-
 TaskType task_from_key(const std::string& key) {
-  if (key == "binary") return TaskType::Binary;
-  if (key == "multiclass") return TaskType::Multiclass;
-  if (key == "regression") return TaskType::Regression;
+  if (key != "auto") try {
+      if (const auto task = task_from_string(key)) return *task;
+    } catch (const InvalidArgument&) {
+    }
   throw InvalidArgument("saved model: unknown task '" + key +
                         "' (binary, multiclass or regression)");
 }

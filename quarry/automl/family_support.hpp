@@ -36,8 +36,7 @@ void check_finite(const std::string& who, const Matrix& x);
 /// Throws InvalidArgument unless `x` has `features` columns.
 void check_features(const std::string& who, const Matrix& x, std::int64_t features);
 
-/// "binary", "multiclass", "regression" and back (what saved models record).
-std::string task_key(TaskType task);
+/// The task a saved model records (to_string's name); InvalidArgument for anything else.
 TaskType task_from_key(const std::string& key);
 
 /// The parameters of one family's trial: every parameter of its space must be present (and no

@@ -155,7 +155,7 @@ nlohmann::json KnnModel::save(const std::filesystem::path& dir, const std::strin
   out.close();
   if (!out) throw Error(kWho + ": cannot write " + path.string());
   return {{"family", "knn"},
-          {"task", detail::task_key(task_)},
+          {"task", to_string(task_)},
           {"classes", classes_},
           {"k", k_},
           {"weights", by_distance_ ? "distance" : "uniform"},

@@ -289,7 +289,7 @@ Matrix LinearModel::predict(const Matrix& x) const {
 
 nlohmann::json LinearModel::save(const std::filesystem::path&, const std::string&) const {
   if (!fitted_) throw InvalidArgument(kWho + ": save before fit");
-  return {{"family", "linear"},          {"task", detail::task_key(task_)},
+  return {{"family", "linear"},          {"task", to_string(task_)},
           {"classes", classes_},         {"alpha", alpha_},
           {"l1_ratio", l1_ratio_},       {"standardizer", standardizer_.to_json()},
           {"weights", weights_},         {"intercepts", intercepts_},

@@ -56,19 +56,13 @@ bool is_classification(TaskType task) {
 }
 
 /// The task's name as task.hpp's to_string spells it (kept here so the metrics stand alone).
-std::string task_name(TaskType task) {
-  return task == TaskType::Binary       ? "binary"
-         : task == TaskType::Multiclass ? "multiclass"
-                                        : "regression";
-}
-
 /// Throws unless y and `predicted` describe the same rows in the shape `task` needs, y holds class
 /// indices (classification) or finite values (regression) and every prediction is finite.
 void check_input(Metric metric, TaskType task, const std::vector<double>& y,
                  const Matrix& predicted) {
   const std::string who = "metric " + to_string(metric);
   if (!applies_to(metric, task))
-    throw InvalidArgument(who + " does not apply to a " + task_name(task) + " task");
+    throw InvalidArgument(who + " does not apply to a " + to_string(task) + " task");
   if (y.empty()) throw InvalidArgument(who + ": no rows to score");
   if (predicted.rows < 0 || predicted.cols < 0 ||
       static_cast<std::int64_t>(predicted.values.size()) != predicted.rows * predicted.cols)
@@ -82,7 +76,7 @@ void check_input(Metric metric, TaskType task, const std::vector<double>& y,
                        : task == TaskType::Multiclass ? predicted.cols >= 2
                                                       : predicted.cols == 1;
   if (!ok_cols)
-    throw InvalidArgument(who + ": " + task_name(task) + " predictions need " +
+    throw InvalidArgument(who + ": " + to_string(task) + " predictions need " +
                           (task == TaskType::Binary       ? std::string("2 columns")
                            : task == TaskType::Multiclass ? std::string("at least 2 columns")
                                                           : std::string("1 column")) +

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "quarry/automl/family_support.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
 #include "quarry/data/dataset.hpp"
@@ -97,28 +98,6 @@ MlpParams read_params(const space::Params& params) {
     if (name == "mlp.epochs") p.epochs = integer;
   }
   return p;
-}
-
-std::string task_name(TaskType task) {
-  switch (task) {
-    case TaskType::Binary:
-      return "binary";
-    case TaskType::Multiclass:
-      return "multiclass";
-    case TaskType::Regression:
-      return "regression";
-  }
-  return "regression";
-}
-
-TaskType task_named(const std::string& name) {
-  for (TaskType t : {TaskType::Binary, TaskType::Multiclass, TaskType::Regression})
-    if (task_name(t) == name) return t;
-  throw InvalidArgument("unknown task '" + name + "' (binary, multiclass, regression)");
-}
-
-double steady_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 /// Dropout whose masks come from its own seeded generator (torch's Dropout draws from the global
@@ -326,7 +305,7 @@ void MlpEstimator::fit(const Matrix& x, const std::vector<double>& y, const FitO
                                                                      .restore_best_weights = true});
 
   const auto past_deadline = [&] {
-    return options.deadline > 0 && steady_seconds() >= options.deadline;
+    return options.deadline > 0 && detail::steady_seconds() >= options.deadline;
   };
   std::vector<nn::Logs> epochs;
   nn::FitOptions fit_options{
@@ -393,7 +372,7 @@ nlohmann::json MlpEstimator::save(const std::filesystem::path& dir, const std::s
   std::filesystem::create_directories(dir);
   const std::string weights = stem + ".pt";
   model_->save_weights((dir / weights).string());
-  return {{"task", task_name(task_)},
+  return {{"task", to_string(task_)},
           {"layers", layers_},
           {"dropout", params_.dropout},
           {"x_mean", x_mean_},
@@ -414,7 +393,8 @@ std::unique_ptr<Estimator> MlpEstimator::load(const nlohmann::json& saved,
     space::Params params;
     for (const auto& [name, value] : saved.at("params").items())
       params[name] = space::value_from_json(value);
-    auto model = std::make_unique<MlpEstimator>(read_params(params), task_named(saved.at("task")));
+    auto model = std::make_unique<MlpEstimator>(read_params(params),
+                                                detail::task_from_key(saved.at("task")));
     model->layers_ = saved.at("layers").get<std::vector<std::int64_t>>();
     model->x_mean_ = saved.at("x_mean").get<std::vector<float>>();
     model->x_std_ = saved.at("x_std").get<std::vector<float>>();

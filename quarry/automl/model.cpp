@@ -54,7 +54,12 @@ void AutoModel::save(const std::filesystem::path& dir) const {
                             {"metric", to_string(metric_)},
                             {"preprocessor", preprocessor_.to_json()},
                             {"members", members}};
-  std::ofstream(std::filesystem::path(tmp) / "model.json") << j.dump(1) << "\n";
+  {
+    std::ofstream out(std::filesystem::path(tmp) / "model.json");
+    out << j.dump(1) << "\n";
+    out.close();
+    if (!out) throw Error(tmp + "/model.json: cannot write the model");
+  }
   const auto old = dir.string() + ".old";
   std::filesystem::remove_all(old);
   if (std::filesystem::exists(dir)) std::filesystem::rename(dir, old);
@@ -119,7 +124,10 @@ Matrix AutoModel::predict(const data::Table& table) const {
 }
 
 std::vector<std::string> AutoModel::predict_labels(const data::Table& table) const {
-  const Matrix p = predict(table);
+  return labels(predict(table));
+}
+
+std::vector<std::string> AutoModel::labels(const Matrix& p) const {
   std::vector<std::string> labels;
   labels.reserve(static_cast<std::size_t>(p.rows));
   for (std::int64_t r = 0; r < p.rows; ++r) {

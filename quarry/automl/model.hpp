@@ -48,6 +48,8 @@ class AutoModel {
   Matrix predict(const data::Table& table) const;
   /// The predicted class label per row, or the predicted value as text.
   std::vector<std::string> predict_labels(const data::Table& table) const;
+  /// The same from predict()'s output.
+  std::vector<std::string> labels(const Matrix& predicted) const;
   /// predict() from features already transformed by preprocessor().
   Matrix predict_features(const Matrix& features) const;
 

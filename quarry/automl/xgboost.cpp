@@ -339,9 +339,8 @@ nlohmann::json TreeModel::save(const std::filesystem::path& dir, const std::stri
           ("XGBoosterSaveModel(" + path + ")").c_str());
     files.push_back(name);
   }
-  return {{"family", setup_.family}, {"task", detail::task_key(task_)},
-          {"classes", classes_},     {"features", features_},
-          {"base_margin", base_},    {"files", files},
+  return {{"family", setup_.family}, {"task", to_string(task_)}, {"classes", classes_},
+          {"features", features_},   {"base_margin", base_},     {"files", files},
           {"sizes", sizes_}};
 }
 

@@ -44,19 +44,19 @@ struct TestTarget {
   std::vector<std::int64_t> rows;
 };
 
-TestTarget test_target(const data::Table& test, const automl::AutoModel& model) {
-  const auto* col = test.find(model.target());
+TestTarget test_target(const data::Table& test, const std::string& target, automl::TaskType task,
+                       const std::vector<std::string>& classes) {
+  const auto* col = test.find(target);
   TestTarget out;
   for (std::int64_t r = 0; r < test.rows(); ++r) {
     const auto i = static_cast<std::size_t>(r);
     if (col->missing[i]) continue;
-    if (model.task() == automl::TaskType::Regression) {
+    if (task == automl::TaskType::Regression) {
       if (std::isnan(col->numbers[i]))
         throw InvalidArgument(test.source + ": row " + std::to_string(r + 1) + ": target '" +
-                              model.target() + "' is not a number: '" + col->text[i] + "'");
+                              target + "' is not a number: '" + col->text[i] + "'");
       out.y.push_back(col->numbers[i]);
     } else {
-      const auto& classes = model.classes();
       auto it = std::find(classes.begin(), classes.end(), col->text[i]);
       if (it == classes.end() && !std::isnan(col->numbers[i]))
         it = std::find_if(classes.begin(), classes.end(), [&](const std::string& c) {
@@ -68,14 +68,13 @@ TestTarget test_target(const data::Table& test, const automl::AutoModel& model) 
         });
       if (it == classes.end())
         throw InvalidArgument(test.source + ": row " + std::to_string(r + 1) + ": class '" +
-                              col->text[i] + "' of '" + model.target() +
-                              "' was not in the training data");
+                              col->text[i] + "' of '" + target + "' was not in the training data");
       out.y.push_back(static_cast<double>(it - classes.begin()));
     }
     out.rows.push_back(r);
   }
   if (out.rows.empty())
-    throw InvalidArgument(test.source + ": every value of '" + model.target() + "' is missing");
+    throw InvalidArgument(test.source + ": every value of '" + target + "' is missing");
   return out;
 }
 
@@ -120,6 +119,9 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
   if (const auto& path = test_path) {
     test = data::read_table(*path);
     check_same_columns(train, *test);
+    // The test file's labels are checked now, not after the search.
+    const auto t = automl::detect_target(train, options.target, options.task);
+    test_target(*test, options.target, t.task, t.classes);
   }
   const auto& stop = install_interrupt_handlers();
   options.stop = &stop;
@@ -170,10 +172,15 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
   const auto model = automl::AutoModel::load(result.model_dir);
 
   std::optional<double> test_score;
+  std::string test_error;
   if (test) {
-    const auto tt = test_target(*test, model);
+    const auto tt = test_target(*test, model.target(), model.task(), model.classes());
     const auto p = model.predict(test->take(tt.rows));
-    test_score = automl::score(result.metric, model.task(), tt.y, p);
+    try {
+      test_score = automl::score(result.metric, model.task(), tt.y, p);
+    } catch (const InvalidArgument& e) {  // e.g. ROC AUC of a test file with one class
+      test_error = e.what();
+    }
   }
 
   const std::string metric = automl::to_string(result.metric);
@@ -221,7 +228,13 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
                           {"model_dir", result.model_dir.string()},
                           {"elapsed", result.elapsed},
                           {"time_budget", options.time_budget}};
-    if (test_score) out["test_score"] = *test_score;
+    if (test) out["test_score"] = test_score ? nlohmann::json(*test_score) : nlohmann::json();
+    if (!test_error.empty()) out["test_error"] = test_error;
+    if (!result.refit_errors.empty()) out["refit_errors"] = result.refit_errors;
+    if (result.ensemble.weights.empty()) {
+      out["ensemble"]["validation_score"] = nullptr;
+      out["ensemble"]["best_single_validation_score"] = nullptr;
+    }
     std::cout << out.dump(2) << std::endl;
   } else {
     std::cout << "\nleaderboard (" << metric << " on " << result.validation << "):\n";
@@ -244,6 +257,8 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
                   << fixed(result.importance[i].second, 4);
       std::cout << "\n";
     }
+    for (const auto& e : result.refit_errors) std::cout << "refit failed: " << e << "\n";
+    if (!test_error.empty()) std::cout << "test " << metric << ": " << test_error << "\n";
     if (test_score)
       std::cout << "test " << metric << ": " << fixed(*test_score, 4) << " (" << test->source
                 << ")\n";
@@ -340,7 +355,7 @@ int predict_command(int argc, char** argv) {
   const auto model = automl::AutoModel::load(args.positionals()[0]);
   const auto table = data::read_table(args.positionals()[1]);
   const auto p = model.predict(table);
-  const auto labels = model.predict_labels(table);
+  const auto labels = model.labels(p);
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (auto path = args.get("out")) {

@@ -15,6 +15,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
+#include "tests/test_util.hpp"
 
 namespace quarry::automl {
 namespace {
@@ -22,16 +23,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-/// The message of the InvalidArgument `f` throws, or "no error".
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using quarry::testing::error_of;
 
 Matrix binary(const std::vector<float>& p1) {
   Matrix m(static_cast<std::int64_t>(p1.size()), 2);

@@ -13,22 +13,14 @@
 #include <vector>
 
 #include "quarry/core/error.hpp"
+#include "tests/test_util.hpp"
 
 namespace quarry::automl {
 namespace {
 
 using ::testing::HasSubstr;
 
-/// The message of the InvalidArgument `f` throws, or "no error".
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using quarry::testing::error_of;
 
 Matrix matrix(const std::vector<std::vector<float>>& rows) {
   Matrix m(static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(rows[0].size()));

@@ -14,22 +14,14 @@
 #include <vector>
 
 #include "quarry/core/error.hpp"
+#include "tests/test_util.hpp"
 
 namespace quarry::automl {
 namespace {
 
 using ::testing::HasSubstr;
 
-/// The message of the InvalidArgument `f` throws, or "no error".
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using quarry::testing::error_of;
 
 /// `sizes[c]` rows of class c, the classes interleaved by a stride so no class sits in a block.
 std::vector<double> classes(const std::vector<int>& sizes) {
