@@ -54,6 +54,7 @@ bool applies(const Family& f, TaskType task) {
 
 // One fold's features, fitted once and shared read-only by every trial.
 struct FoldData {
+  std::optional<Preprocessor> prep;  // fitted on the fold's training rows
   Matrix train_x, valid_x;
   std::vector<double> train_y;
   std::vector<std::int64_t> valid_rows;
@@ -326,9 +327,9 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   for (int k = 0; k < folds; ++k) {
     const auto& fold = validation.folds[static_cast<std::size_t>(k)];
     auto& d = fold_data[static_cast<std::size_t>(k)];
-    const auto prep = Preprocessor::fit(s.table, s.plan, s.y, task, fold.train);
-    d.train_x = prep.transform(s.table, fold.train);
-    d.valid_x = prep.transform(s.table, fold.valid);
+    d.prep = Preprocessor::fit(s.table, s.plan, s.y, task, fold.train);
+    d.train_x = d.prep->transform(s.table, fold.train);
+    d.valid_x = d.prep->transform(s.table, fold.valid);
     for (auto r : fold.train) d.train_y.push_back(s.y[static_cast<std::size_t>(r)]);
     d.valid_rows = fold.valid;
   }
@@ -591,7 +592,6 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
                         .seed = options.seed,
                         .budget_fraction = m.budget_fraction,
                         .deadline = importance_end});
-        const auto prep = Preprocessor::fit(s.table, s.plan, s.y, task, fold.train);
         std::vector<double> valid_y;
         for (auto r : fold.valid) valid_y.push_back(s.y[static_cast<std::size_t>(r)]);
         const double base = loss_of(estimator->predict(d.valid_x), valid_y);
@@ -612,7 +612,7 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
             col->numbers[i] = original.numbers[j];
             col->missing[i] = original.missing[j];
           }
-          const auto x = prep.transform(shuffled, all_rows(shuffled.rows()));
+          const auto x = d.prep->transform(shuffled, all_rows(shuffled.rows()));
           increase[c] += loss_of(estimator->predict(x), valid_y) - base;
           ++counted[c];
           *col = original;

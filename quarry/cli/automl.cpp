@@ -115,12 +115,12 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
                const std::optional<std::string>& test_path, bool json, bool quiet) {
   std::ostream& log = json ? std::cerr : std::cout;
   const auto train = data::read_table(train_path);
+  // What fit() will decide, said (and the test file checked against) before the search starts.
+  const auto t = automl::detect_target(train, options.target, options.task);
   std::optional<data::Table> test;
   if (const auto& path = test_path) {
     test = data::read_table(*path);
     check_same_columns(train, *test);
-    // The test file's labels are checked now, not after the search.
-    const auto t = automl::detect_target(train, options.target, options.task);
     test_target(*test, options.target, t.task, t.classes);
   }
   const auto& stop = install_interrupt_handlers();
@@ -142,7 +142,6 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
   };
   // Say what was decided before the search starts: the first progress line comes after.
   {
-    const auto t = automl::detect_target(train, options.target, options.task);
     const auto plan = automl::plan_columns(train, options.target);
     if (!quiet) {
       log << "task: " << automl::to_string(t.task) << " (" << t.reason << "), target '"

@@ -15,6 +15,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
+#include "tests/automl/tables.hpp"
 #include "tests/test_util.hpp"
 
 namespace quarry::automl {
@@ -26,12 +27,7 @@ using ::testing::HasSubstr;
 using quarry::testing::error_of;
 
 Matrix binary(const std::vector<float>& p1) {
-  Matrix m(static_cast<std::int64_t>(p1.size()), 2);
-  for (std::size_t r = 0; r < p1.size(); ++r) {
-    m.at(static_cast<std::int64_t>(r), 0) = 1.0f - p1[r];
-    m.at(static_cast<std::int64_t>(r), 1) = p1[r];
-  }
-  return m;
+  return test::binary_predictions(p1);
 }
 
 Matrix column(const std::vector<double>& values, double shift) {

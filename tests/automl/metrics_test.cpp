@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "quarry/core/error.hpp"
+#include "tests/automl/tables.hpp"
 #include "tests/test_util.hpp"
 
 namespace quarry::automl {
@@ -30,14 +31,8 @@ Matrix matrix(const std::vector<std::vector<float>>& rows) {
   return m;
 }
 
-/// Two columns: 1 - p1 (in float, as numpy computed it) and p1.
 Matrix binary(const std::vector<float>& p1) {
-  Matrix m(static_cast<std::int64_t>(p1.size()), 2);
-  for (std::size_t r = 0; r < p1.size(); ++r) {
-    m.at(static_cast<std::int64_t>(r), 0) = 1.0f - p1[r];
-    m.at(static_cast<std::int64_t>(r), 1) = p1[r];
-  }
-  return m;
+  return test::binary_predictions(p1);
 }
 
 Matrix column(const std::vector<float>& values) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "quarry/automl/matrix.hpp"
 #include "quarry/core/rng.hpp"
 #include "quarry/data/table.hpp"
 
@@ -66,6 +67,16 @@ inline std::vector<double> class_indices(const data::Table& table, const std::st
     y.push_back(index);
   }
   return y;
+}
+
+/// Binary predictions: two columns, 1 - p1 (computed in float, as numpy does) and p1.
+inline Matrix binary_predictions(const std::vector<float>& p1) {
+  Matrix m(static_cast<std::int64_t>(p1.size()), 2);
+  for (std::size_t r = 0; r < p1.size(); ++r) {
+    m.at(static_cast<std::int64_t>(r), 0) = 1.0f - p1[r];
+    m.at(static_cast<std::int64_t>(r), 1) = p1[r];
+  }
+  return m;
 }
 
 }  // namespace quarry::automl::test

@@ -41,7 +41,7 @@ std::string seed_study(const std::string& name, const std::string& learning_rate
 }
 
 TEST(ModelStudy, HyperbandTrainsPromotesRetrainsAndSaves) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "needs dataset-fashion-mnist (scripts/install-deps)";
+  ASSERT_TRUE(have_fashion_mnist()) << "needs dataset-fashion-mnist (scripts/install-deps)";
   TempDir dir;
   const auto file = dir.write("seed.yaml", seed_study("seed", "[1e-2, 1e-3]"));
   const CliResult r = run_cli({"search", file.string(), "--workers", "2"});
@@ -78,7 +78,7 @@ TEST(ModelStudy, HyperbandTrainsPromotesRetrainsAndSaves) {
 }
 
 TEST(ModelStudy, KilledInTheMiddleOfABracketItContinuesThatBracket) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "needs dataset-fashion-mnist (scripts/install-deps)";
+  ASSERT_TRUE(have_fashion_mnist()) << "needs dataset-fashion-mnist (scripts/install-deps)";
   TempDir dir;
   std::string text = seed_study("resume", "[1e-2, 1e-3]");
   text.replace(text.find("max_epochs: 3"), 13, "max_epochs: 9");
@@ -117,7 +117,7 @@ TEST(ModelStudy, KilledInTheMiddleOfABracketItContinuesThatBracket) {
 }
 
 TEST(ModelStudy, ADivergingTrialFailsWithItsReasonAndTheSearchGoesOn) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "needs dataset-fashion-mnist (scripts/install-deps)";
+  ASSERT_TRUE(have_fashion_mnist()) << "needs dataset-fashion-mnist (scripts/install-deps)";
   TempDir dir;
   const auto file = dir.write("nan.yaml", seed_study("nan", "[1e12]", "sgd"));
   const CliResult r = run_cli({"search", file.string(), "--workers", "1", "--quiet"});
