@@ -438,6 +438,10 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
     p.elapsed = budget.elapsed();
     on_progress(p);
   };
+  // A stop asked before the search starts (or a budget already spent) starts no trial at all;
+  // the watcher below would notice only after its first 50 ms sleep.
+  if (detail::steady_seconds() >= budget.search_end() || (options.stop && options.stop->load()))
+    time_up = true;
   std::atomic<bool> search_over{false};
   std::thread watch([&] {
     while (!search_over.load()) {
