@@ -5,7 +5,7 @@
 //
 //   auto model = quarry::automl::AutoModel::load("automl_out/model");
 //   auto table = quarry::data::read_table("test.csv");
-//   auto p = quarry::analysis::predictions_of(model, table);
+//   auto p = quarry::analysis::predictions_of(model, table);  // table: rows with a target
 //   auto a = quarry::analysis::analyze(p, table, {.slices = {parse_slice("sex"),
 //                                                            parse_slice("island,sex")},
 //                                                 .fairness = {"sex"}});
@@ -48,10 +48,11 @@ struct Predictions {
   std::vector<double> y;             ///< the truth: class indices, or values
 };
 
-/// A saved AutoML model's predictions on `table`, whose target column holds the truth. Throws
-/// InvalidArgument naming the file when the target column is missing, holds a class the model
-/// never saw, or a used feature column is missing.
-Predictions predictions_of(const automl::AutoModel& model, const data::Table& table);
+/// A saved AutoML model's predictions on `table`, whose target column holds the truth. Rows whose
+/// target is missing are left out: `table` is narrowed to the rows kept, so that it and the
+/// predictions stay row for row. Throws InvalidArgument naming the file when the target column is
+/// missing, holds a class the model never saw, or a used feature column is missing.
+Predictions predictions_of(const automl::AutoModel& model, data::Table& table);
 
 /// One --slice argument: "COL" (each value; a numeric column of many values: quantile bins),
 /// "COL1,COL2" (their cross), "COL=VALUE" (the rows where COL is VALUE).
@@ -73,8 +74,8 @@ struct Slice {
 };
 
 struct SlicingOptions {
-  int bins = 4;            ///< quantile bins of a numeric column with more than max_levels values
-  int max_levels = 10;     ///< numeric columns with at most this many distinct values: by value
+  int bins = 4;         ///< quantile bins of a numeric column with more than max_levels values
+  int max_levels = 10;  ///< numeric columns with at most this many distinct values: by value
 };
 /// The overall slice first, then each spec's slices in order (values sorted; numbers by value;
 /// missing last). Throws InvalidArgument naming the column (and the table's columns) when a
@@ -109,8 +110,8 @@ struct ThresholdMetrics {
 struct SliceResult {
   Slice slice;
   std::int64_t count = 0;
-  bool too_small = false;  ///< fewer rows than min_count: listed, no metrics
-  std::map<std::string, double> metrics;    ///< by name (see the top of this file); NaN: undefined
+  bool too_small = false;                 ///< fewer rows than min_count: listed, no metrics
+  std::map<std::string, double> metrics;  ///< by name (see the top of this file); NaN: undefined
   std::map<std::string, Interval> intervals;  ///< with bootstrap: each metric's interval
   // Classifiers:
   std::vector<ClassMetrics> per_class;

@@ -30,7 +30,7 @@ namespace quarry::analysis {
 struct Threshold {
   std::string metric;
   std::optional<double> min, max, max_drop, max_increase;
-  std::string slice;  ///< "" = overall
+  std::string slice;                 ///< "" = overall
   std::optional<std::string> label;  ///< `class:` for per-class metrics
   std::int64_t min_count = 0;
   std::string where;  ///< "FILE:LINE", for messages

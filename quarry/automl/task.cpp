@@ -235,4 +235,39 @@ std::vector<ColumnPlan> plan_columns(const data::Table& table, const std::string
   return plan;
 }
 
+EncodedTarget encode_target(const data::Table& table, const std::string& column, TaskType task,
+                            const std::vector<std::string>& classes) {
+  const auto* col = table.find(column);
+  if (!col)
+    throw InvalidArgument(table.source + ": no target column '" + column +
+                          "' (columns: " + table.column_list() + ")");
+  EncodedTarget out;
+  for (std::int64_t r = 0; r < table.rows(); ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    if (col->missing[i]) continue;
+    if (task == TaskType::Regression) {
+      if (std::isnan(col->numbers[i]))
+        throw InvalidArgument(table.source + ": row " + std::to_string(r + 1) + ": target '" +
+                              column + "' is not a number: '" + col->text[i] + "'");
+      out.y.push_back(col->numbers[i]);
+    } else {
+      auto it = std::find(classes.begin(), classes.end(), col->text[i]);
+      if (it == classes.end() && !std::isnan(col->numbers[i]))
+        it = std::find_if(classes.begin(), classes.end(), [&](const std::string& c) {
+          double v = 0;
+          const auto [end, ec] = std::from_chars(c.data(), c.data() + c.size(), v);
+          return ec == std::errc() && end == c.data() + c.size() && v == col->numbers[i];
+        });
+      if (it == classes.end())
+        throw InvalidArgument(table.source + ": row " + std::to_string(r + 1) + ": class '" +
+                              col->text[i] + "' of '" + column + "' was not in the training data");
+      out.y.push_back(static_cast<double>(it - classes.begin()));
+    }
+    out.rows.push_back(r);
+  }
+  if (out.rows.empty())
+    throw InvalidArgument(table.source + ": every value of '" + column + "' is missing");
+  return out;
+}
+
 }  // namespace quarry::automl

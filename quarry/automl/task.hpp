@@ -41,6 +41,18 @@ struct Target {
 Target detect_target(const data::Table& table, const std::string& column,
                      std::optional<TaskType> forced = std::nullopt);
 
+/// A table's target column in a trained model's encoding: class indices (a label matches its class
+/// by text, or by number: "1.0" is class "1") or values. Rows whose target is missing are left
+/// out; `rows` lists the rows kept.
+struct EncodedTarget {
+  std::vector<double> y;
+  std::vector<std::int64_t> rows;
+};
+/// Throws InvalidArgument of one line naming the file and row: no such column, a class the
+/// model was not trained on, a regression target that is not a number, every value missing.
+EncodedTarget encode_target(const data::Table& table, const std::string& column, TaskType task,
+                            const std::vector<std::string>& classes);
+
 inline constexpr std::int64_t kMaxIntegerCategories = 10;
 
 /// What happens to each feature column.

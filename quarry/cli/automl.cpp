@@ -37,47 +37,6 @@ std::string pad(const std::string& s, std::size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
 
-// The test file's target as the model's encoding: class indices or values, rows with a missing
-// target left out (their indices in `rows`).
-struct TestTarget {
-  std::vector<double> y;
-  std::vector<std::int64_t> rows;
-};
-
-TestTarget test_target(const data::Table& test, const std::string& target, automl::TaskType task,
-                       const std::vector<std::string>& classes) {
-  const auto* col = test.find(target);
-  TestTarget out;
-  for (std::int64_t r = 0; r < test.rows(); ++r) {
-    const auto i = static_cast<std::size_t>(r);
-    if (col->missing[i]) continue;
-    if (task == automl::TaskType::Regression) {
-      if (std::isnan(col->numbers[i]))
-        throw InvalidArgument(test.source + ": row " + std::to_string(r + 1) + ": target '" +
-                              target + "' is not a number: '" + col->text[i] + "'");
-      out.y.push_back(col->numbers[i]);
-    } else {
-      auto it = std::find(classes.begin(), classes.end(), col->text[i]);
-      if (it == classes.end() && !std::isnan(col->numbers[i]))
-        it = std::find_if(classes.begin(), classes.end(), [&](const std::string& c) {
-          try {
-            return std::stod(c) == col->numbers[i];
-          } catch (const std::exception&) {
-            return false;
-          }
-        });
-      if (it == classes.end())
-        throw InvalidArgument(test.source + ": row " + std::to_string(r + 1) + ": class '" +
-                              col->text[i] + "' of '" + target + "' was not in the training data");
-      out.y.push_back(static_cast<double>(it - classes.begin()));
-    }
-    out.rows.push_back(r);
-  }
-  if (out.rows.empty())
-    throw InvalidArgument(test.source + ": every value of '" + target + "' is missing");
-  return out;
-}
-
 // The test file must have the training file's columns (any order).
 void check_same_columns(const data::Table& train, const data::Table& test) {
   std::string missing, extra;
@@ -121,7 +80,7 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
   if (const auto& path = test_path) {
     test = data::read_table(*path);
     check_same_columns(train, *test);
-    test_target(*test, options.target, t.task, t.classes);
+    automl::encode_target(*test, options.target, t.task, t.classes);
   }
   const auto& stop = install_interrupt_handlers();
   options.stop = &stop;
@@ -173,7 +132,7 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
   std::optional<double> test_score;
   std::string test_error;
   if (test) {
-    const auto tt = test_target(*test, model.target(), model.task(), model.classes());
+    const auto tt = automl::encode_target(*test, model.target(), model.task(), model.classes());
     const auto p = model.predict(test->take(tt.rows));
     try {
       test_score = automl::score(result.metric, model.task(), tt.y, p);

@@ -14,5 +14,6 @@ int list_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 int automl_command(int argc, char** argv);
 int predict_command(int argc, char** argv);
+int analyze_command(int argc, char** argv);
 
 }  // namespace quarry::cli

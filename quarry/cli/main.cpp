@@ -34,6 +34,13 @@ const std::map<std::string, Command>& commands() {
       {"predict",
        {predict_command, "quarry predict MODEL_DIR DATA.csv [--out predictions.csv]",
         "predictions of a model saved by quarry automl (class probabilities for classifiers)"}},
+      {"analyze",
+       {analyze_command,
+        "quarry analyze MODEL [DATA] [--slice COL | COL1,COL2 | COL=VALUE]... [--fairness COL] "
+        "[--baseline MODEL2] [--thresholds FILE.yaml] [--min-count N] [--ci] [--threshold P]... "
+        "[--bins N] [--format table|json|html] [--out FILE]",
+        "metrics per slice of a saved model (automl folder, best_model.pt or study file), a "
+        "baseline to compare with, and a pass/fail gate (exit 3 when a threshold fails)"}},
       {"list",
        {list_command, "quarry list",
         "the samplers, schedulers, pruners and built-in functions a study file can name"}},
@@ -70,7 +77,8 @@ void print_help(std::ostream& out) {
   out << "quarry: hyperparameter and architecture search\n\nusage:\n";
   for (const auto& [name, c] : commands())
     out << "  " << c.usage << "\n      " << c.summary << "\n";
-  out << "\nexit codes: 0 ok, 2 usage or input error, 1 internal error, 130 stopped by Ctrl-C\n";
+  out << "\nexit codes: 0 ok, 2 usage or input error, 3 analyze: a threshold failed, 1 internal "
+         "error, 130 stopped by Ctrl-C\n";
 }
 
 }  // namespace
