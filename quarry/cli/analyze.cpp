@@ -195,12 +195,14 @@ int analyze_command(int argc, char** argv) {
   const std::string format = args.get("format").value_or("table");
   if (format != "table" && format != "json" && format != "html")
     throw CommandLineError("--format must be table, json or html, got '" + format + "'");
-  // Networks need the trainer: hand the whole command over to quarry-nn (a study file with an
-  // automl section stays here when quarry-nn is absent).
+  // Networks need the trainer: hand the whole command over to quarry-nn. So do automl models (an
+  // MLP member) when quarry-nn is there, as `quarry predict` does; an automl study file stays here
+  // when it is not.
   bool network = needs_trainer(pos[0]);
   if (network && is_study_file(pos[0])) network = !config::load_study_file(pos[0]).automl;
   const auto baseline_arg = args.get("baseline");
-  if (network || (baseline_arg && needs_trainer(*baseline_arg))) hand_over_to_trainer(argc, argv);
+  hand_over_to_trainer(argc, argv,
+                       /*required=*/network || (baseline_arg && needs_trainer(*baseline_arg)));
 #ifdef QUARRY_WITH_TORCH
   automl::register_mlp_family();
 #endif
