@@ -599,7 +599,9 @@ std::string heat_map(const std::vector<std::string>& rows, const std::vector<std
   const double labels_h = rotate ? col_w * 0.72 + 16 : 18;
   const double column_title_h = options.column_title.empty() ? 0 : 20;
   const double scale_w = 90;
-  const double width = x0 + grid_w + 16 + scale_w;
+  // Rotated column labels lean right, past the grid when long.
+  const double lean = rotate ? x0 + grid_w - cell / 2 + col_w * 0.77 + 8 : 0;
+  const double width = std::max(x0 + grid_w + 16 + scale_w, lean);
   const double height = std::max(y0 + grid_h + labels_h + column_title_h + 6, 150.0);
 
   std::string s = svg_open(width, height, options.title, "heat");
