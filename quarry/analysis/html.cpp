@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "quarry/analysis/analysis.hpp"
 #include "quarry/report/html.hpp"
 
 namespace quarry::analysis {
@@ -58,13 +59,12 @@ bool truthy(const json& j) {
   return j.is_boolean() && j.get<bool>();
 }
 
-/// Metrics in display order: the analysis' own names first, then any others by name.
-const std::vector<std::string>& known_metrics() {
-  static const std::vector<std::string> kOrder = {
-      "accuracy", "balanced_accuracy", "precision", "recall", "f1",
-      "roc_auc",  "log_loss",          "ece",       "rmse",   "mae",
-      "r2",       "mean_residual"};
-  return kOrder;
+/// Metrics in display order: the analysis' own names first (analysis::metric_names), then any
+/// others by name.
+std::vector<std::string> known_metrics() {
+  auto out = metric_names(TaskType::Binary);
+  for (auto& m : metric_names(TaskType::Regression)) out.push_back(std::move(m));
+  return out;
 }
 std::vector<std::string> metric_order(const std::vector<const json*>& analyses) {
   std::set<std::string> seen;
@@ -84,8 +84,7 @@ std::vector<std::string> metric_order(const std::vector<const json*>& analyses) 
 /// +1 when more is better, -1 when less is, 0 when closest to zero is (mean_residual).
 int better_direction(const std::string& metric) {
   if (metric == "mean_residual") return 0;
-  static const std::set<std::string> kLower = {"log_loss", "ece", "rmse", "mae"};
-  return kLower.contains(metric) ? -1 : 1;
+  return higher_is_better(metric) ? 1 : -1;
 }
 /// "good" / "bad" / "" for a change from `baseline` to `value`.
 std::string change_class(const std::string& metric, double value, double baseline) {
