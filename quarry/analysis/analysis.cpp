@@ -6,14 +6,17 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "quarry/automl/model.hpp"
 #include "quarry/core/error.hpp"
@@ -149,6 +152,7 @@ class SliceScorer {
     truth_.resize(n);
     guess_.resize(n);
     top_.resize(n);
+    neg_log_p_.resize(n);
     for (std::size_t j = 0; j < n; ++j) {
       const float* row = p_.predicted.row(rows_[j]);
       truth_[j] = static_cast<std::size_t>(p_.y[static_cast<std::size_t>(rows_[j])]);
@@ -158,6 +162,7 @@ class SliceScorer {
         guess_[j] = static_cast<std::size_t>(std::max_element(row, row + k) - row);
       }
       top_[j] = row[guess_[j]];
+      neg_log_p_[j] = -std::log(std::clamp(static_cast<double>(row[truth_[j]]), 1e-15, 1 - 1e-15));
     }
     // One order per class scored (binary: the positive class only), ascending by its probability.
     const std::size_t first = p_.task == TaskType::Binary ? 1 : 0;
@@ -191,10 +196,7 @@ class SliceScorer {
       guessed[guess_[j]] += w[j];
       const bool right = guess_[j] == truth_[j];
       if (right) hit[truth_[j]] += w[j];
-      const double pt = std::clamp(
-          static_cast<double>(p_.predicted.at(rows_[j], static_cast<std::int64_t>(truth_[j]))),
-          1e-15, 1 - 1e-15);
-      logloss -= w[j] * std::log(pt);
+      logloss += w[j] * neg_log_p_[j];
       const auto b = bin_of(top_[j]);
       bin_w[b] += w[j];
       bin_conf[b] += w[j] * top_[j];
@@ -402,6 +404,7 @@ class SliceScorer {
   int bins_;
   std::vector<std::size_t> truth_, guess_;
   std::vector<double> top_;
+  std::vector<double> neg_log_p_;  ///< -log p(true class), clipped: the log loss's terms
   std::vector<std::pair<std::size_t, std::vector<std::uint32_t>>> orders_;
 };
 
@@ -597,10 +600,31 @@ Analysis analyze(const Predictions& predictions, const data::Table& table,
   a.classes = predictions.classes;
   a.data = table.source;
   a.rows = n;
-  std::uint64_t k = 0;
-  for (auto& s : slices)
-    a.slices.push_back(
-        score_slice(predictions, std::move(s), options, options.seed * 1000003 + k++));
+  // Slices are scored independently (each with its own seeded stream), on every core when the
+  // bootstrap makes them worth a thread.
+  a.slices.resize(slices.size());
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  const auto work = [&] {
+    try {
+      for (std::size_t k; (k = next++) < slices.size();)
+        a.slices[k] = score_slice(predictions, std::move(slices[k]), options,
+                                  options.seed * 1000003 + static_cast<std::uint64_t>(k));
+    } catch (...) {
+      std::lock_guard lock(error_mutex);
+      error = std::current_exception();
+    }
+  };
+  const std::size_t threads =
+      options.bootstrap > 0
+          ? std::min<std::size_t>(slices.size(), std::max(1u, std::thread::hardware_concurrency()))
+          : 1;
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
 
   for (const auto& column : options.fairness) {
     FairnessView view;
