@@ -61,6 +61,7 @@ bench: configure
 	bench/overhead.sh $(BUILD)
 	bench/trainer.sh $(BUILD)
 	bench/samplers.sh $(BUILD)
+	bench/analyze.sh $(BUILD)
 	bench/automl.sh $(BUILD)
 
 install: build
