@@ -47,6 +47,9 @@ struct Split {
 /// class is within one row of its share. Both parts keep the rows' original order. The draws come
 /// from Rng::stream(seed, {hash_name("data::split")}).
 Split split(const Dataset& all, const SplitOptions& options);
+/// The rows of `all` that split(all, options) puts in the validation part, ascending (to find
+/// the source rows of a split's part, e.g. the lines of a CSV file). Throws as split does.
+std::vector<std::int64_t> validation_indices(const Dataset& all, const SplitOptions& options);
 
 /// Divides every value by `max` (images: 255 -> [0, 1]).
 void scale(Dataset& d, float max);
