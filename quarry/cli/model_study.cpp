@@ -4,10 +4,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "quarry/cli/saved_model.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/data/csv.hpp"
 #include "quarry/nn/metrics.hpp"
@@ -17,15 +20,43 @@ namespace quarry::cli {
 
 namespace {
 
-/// Training and test rows as the data section names them.
-data::TrainTest load_rows(const config::DataSection& d) {
-  if (d.format == config::DataSection::Format::Idx) return data::load_idx_folder(d.path.string());
+/// Training and test rows as the data section names them; CSV data: with its standardisation and
+/// the test rows' indices.
+struct Rows {
+  data::TrainTest parts;
+  std::optional<data::Standardizer> scaler;
+  std::vector<std::int64_t> test_rows;
+};
+
+Rows load_rows(const config::DataSection& d, const std::filesystem::path& file) {
+  if (d.format == config::DataSection::Format::Idx) {
+    Rows rows{data::load_idx_folder(d.path.string()), std::nullopt, {}};
+    if (!d.class_names.empty()) {
+      const auto classes = static_cast<std::int64_t>(d.class_names.size());
+      if (classes != rows.parts.train.num_classes)
+        throw InvalidArgument(file.string() + ": data.class_names names " +
+                              std::to_string(classes) + " classes, but " + d.path.string() +
+                              " holds " + std::to_string(rows.parts.train.num_classes));
+      rows.parts.train.class_names = rows.parts.test.class_names = d.class_names;
+    }
+    return rows;
+  }
   const data::Dataset all = data::read_csv(d.path.string(), {.target = d.target});
-  auto parts = data::split(all, {.validation_fraction = d.test_split, .seed = d.seed + 1});
+  const data::SplitOptions test_split{.validation_fraction = d.test_split, .seed = d.seed + 1};
+  auto parts = data::split(all, test_split);
   const auto scaler = data::Standardizer::fit(parts.train);
   scaler.apply(parts.train);
   scaler.apply(parts.validation);
-  return {std::move(parts.train), std::move(parts.validation)};
+  return {{std::move(parts.train), std::move(parts.validation)},
+          scaler,
+          data::validation_indices(all, test_split)};
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::string format_logs(const std::map<std::string, double>& logs) {
@@ -73,7 +104,8 @@ nn::TrainingOptions training_options(const config::StudyFile& file, bool quiet) 
 
 ModelStudy load_model_study(const config::StudyFile& file, bool quiet) {
   const auto& d = *file.data;
-  data::TrainTest rows = load_rows(d);
+  Rows loaded = load_rows(d, file.path);
+  data::TrainTest& rows = loaded.parts;
   if (d.max_rows) rows.train = rows.train.head(*d.max_rows);
   auto parts = data::split(rows.train, {.validation_fraction = d.validation_split, .seed = d.seed});
   if (!quiet)
@@ -85,10 +117,45 @@ ModelStudy load_model_study(const config::StudyFile& file, bool quiet) {
            std::make_shared<const data::Dataset>(std::move(parts.validation))},
           std::make_shared<const data::Dataset>(std::move(rows.test)),
           training_options(file, quiet),
-          file.directory / file.study};
+          file.directory / file.study,
+          file.path,
+          read_file(file.path),
+          d.format == config::DataSection::Format::Csv ? d.target : "",
+          loaded.scaler,
+          std::move(loaded.test_rows)};
 }
 
 #ifdef QUARRY_WITH_TORCH
+
+namespace {
+
+/// What rebuilds the best trial's network (saved_model.hpp).
+SavedModel describe_best(const ModelStudy& model_study, const Trial& best) {
+  const data::Dataset& train = *model_study.data.train;
+  SavedModel m{.study = model_study.directory.filename().string(),
+               .study_file = model_study.study_file,
+               .study_text = model_study.study_text,
+               .trial = best.number,
+               .params = best.params,
+               .input_shape = train.shape};
+  if (model_study.model.spec.loss == nn::Loss::MeanSquaredError) {
+    m.task = automl::TaskType::Regression;
+  } else {
+    m.classes = train.class_names;
+    for (auto c = static_cast<std::int64_t>(m.classes.size()); c < train.num_classes; ++c)
+      m.classes.push_back(std::to_string(c));
+    m.task = m.classes.size() == 2 ? automl::TaskType::Binary : automl::TaskType::Multiclass;
+  }
+  if (model_study.scaler) {
+    m.target = model_study.target;
+    m.feature_names = train.feature_names;
+    m.mean = model_study.scaler->mean;
+    m.stddev = model_study.scaler->stddev;
+  }
+  return m;
+}
+
+}  // namespace
 
 std::unique_ptr<objectives::Objective> model_objective(const ModelStudy& study) {
   return nn::make_spec_objective(
@@ -126,7 +193,10 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
       << " FLOPs, latency " << report::format_number(final_model.complexity.at("latency_b1_ms"))
       << " ms (batch 1), " << report::format_number(final_model.complexity.at("latency_b256_ms"))
       << " ms (batch 256)\n";
-  out << "saved: " << path.string() << std::endl;
+  const auto description = description_path(path);
+  write_saved_model(describe_best(model_study, *best), description);
+  out << "saved: " << path.string() << " (weights) and " << description.filename().string()
+      << " (what rebuilds the network)" << std::endl;
 }
 
 void hand_over_to_trainer(int, char**, bool) {}  // this is quarry-nn: train here

@@ -1,11 +1,15 @@
 // `quarry search` on a study file with a `model:` section: load the data once, train each trial's
 // model in this process (nn/training.hpp), and at the end retrain the best configuration for its
-// best epoch count, measure it on the test set and save it.
+// best epoch count, measure it on the test set and save it with what rebuilds it
+// (saved_model.hpp).
 #pragma once
 
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "quarry/config/study_file.hpp"
 #include "quarry/nn/training.hpp"
@@ -19,7 +23,14 @@ struct ModelStudy {
   nn::TrainingData data;                      ///< training and validation rows
   std::shared_ptr<const data::Dataset> test;  ///< kept apart until the end
   nn::TrainingOptions options;
-  std::filesystem::path directory;  ///< <directory>/<study>: checkpoints/, best_model.pt
+  std::filesystem::path directory;   ///< <directory>/<study>: checkpoints/, best_model.pt
+  std::filesystem::path study_file;  ///< the study file (absolute)
+  std::string study_text;            ///< its text when the data was loaded
+  std::string target;                ///< CSV data: the column predicted; empty for IDX images
+  /// CSV data: the standardisation fitted on the training part (applied to every part), and the
+  /// test rows' indices among the file's rows (ascending). IDX data: none, empty.
+  std::optional<data::Standardizer> scaler;
+  std::vector<std::int64_t> test_rows;
 };
 
 /// In the `quarry` command (built without LibTorch): replaces this process with `quarry-nn`, the
@@ -29,14 +40,16 @@ struct ModelStudy {
 void hand_over_to_trainer(int argc, char** argv, bool required = true);
 
 /// Loads the data of a model study (one line on stdout unless quiet) and its training settings.
-/// Throws InvalidArgument naming the file when the data cannot be read.
+/// The datasets carry the data section's class_names. Throws InvalidArgument naming the file when
+/// the data cannot be read or class_names does not name each of its classes.
 ModelStudy load_model_study(const config::StudyFile& file, bool quiet);
 
 /// The objective that trains one trial's model.
 std::unique_ptr<objectives::Objective> model_objective(const ModelStudy& study);
 
 /// Retrains the best trial's configuration from scratch for its best epoch count, evaluates it on
-/// the test rows, saves its weights to <directory>/best_model.pt, and reports it on `out`.
+/// the test rows, saves its weights to <directory>/best_model.pt and their description to
+/// <directory>/best_model.json (saved_model.hpp), and reports it on `out`.
 void finish_model_study(Study& study, const ModelStudy& model_study, std::ostream& out);
 
 }  // namespace quarry::cli

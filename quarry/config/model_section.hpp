@@ -79,6 +79,9 @@ struct DataSection {
   double test_split = 0.2;               ///< csv only, in (0, 1); idx data has its own test files
   std::uint64_t seed = 0;                ///< default: the study's seed
   std::optional<std::int64_t> max_rows;  ///< use only the first N training rows
+  /// idx: the name of each class, by label (`class_names:`, distinct, not empty); default for
+  /// `idx: fashion-mnist` data::kFashionMnistClasses, else none (labels are their own names).
+  std::vector<std::string> class_names;
 };
 
 /// A `fit:` section (nn::FitOptions).

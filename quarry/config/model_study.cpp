@@ -29,9 +29,25 @@ std::filesystem::path path_of(const Field& f, const std::filesystem::path& base)
   return resolve_path(base, text);
 }
 
+/// `class_names: [T-shirt, Trouser, ...]`: distinct, non-empty names.
+std::vector<std::string> class_names_of(const Field& f) {
+  if (!f.node.IsSequence() || f.node.size() < 2)
+    f.fail("expected a list of two or more class names, got " + show(f.node));
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < f.node.size(); ++i) {
+    const Field item = f.item(i, f.node[i]);
+    std::string name = text_of(item);
+    if (name.empty()) item.fail("expected a class name, got an empty text");
+    if (std::find(out.begin(), out.end(), name) != out.end())
+      item.fail("class name '" + name + "' is given twice");
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
 DataSection read_data(const Field& f, const StudyFile& study) {
-  const Entries es =
-      entries(f, {"idx", "csv", "target", "validation_split", "test_split", "seed", "max_rows"});
+  const Entries es = entries(f, {"idx", "csv", "target", "validation_split", "test_split", "seed",
+                                 "max_rows", "class_names"});
   const Field* idx = find(es, "idx");
   const Field* csv = find(es, "csv");
   if (idx != nullptr && csv != nullptr) csv->fail_here("give either 'idx' or 'csv', not both");
@@ -45,6 +61,10 @@ DataSection read_data(const Field& f, const StudyFile& study) {
     if (const Field* t = find(es, "target")) t->fail("only for csv data (IDX files hold labels)");
     if (const Field* t = find(es, "test_split"))
       t->fail("only for csv data (IDX data has its own test files)");
+    if (const Field* c = find(es, "class_names"))
+      out.class_names = class_names_of(*c);
+    else if (fashion)
+      out.class_names = data::kFashionMnistClasses;
   } else {
     out.format = DataSection::Format::Csv;
     out.path = path_of(*csv, study.base_dir);
@@ -52,6 +72,8 @@ DataSection read_data(const Field& f, const StudyFile& study) {
     out.target = text_of(target);
     if (out.target.empty()) target.fail("expected a column name, got an empty text");
     if (const Field* t = find(es, "test_split")) out.test_split = split_of(*t);
+    if (const Field* c = find(es, "class_names"))
+      c->fail("only for idx data (a CSV file's labels are the class names)");
   }
   if (const Field* v = find(es, "validation_split")) out.validation_split = split_of(*v);
   if (const Field* s = find(es, "seed")) out.seed = seed_of(*s);

@@ -117,7 +117,7 @@ Dataset Dataset::head(std::int64_t count) const {
   return take(indices);
 }
 
-Split split(const Dataset& all, const SplitOptions& options) {
+std::vector<std::int64_t> validation_indices(const Dataset& all, const SplitOptions& options) {
   const double f = options.validation_fraction;
   if (!(f > 0 && f < 1))
     throw InvalidArgument("split: validation_fraction must be in (0, 1), got " + std::to_string(f));
@@ -129,6 +129,11 @@ Split split(const Dataset& all, const SplitOptions& options) {
   Rng rng = Rng::stream(options.seed, {hash_name("data::split")});
   std::vector<std::int64_t> validation = validation_rows(all, options, total, rng);
   std::sort(validation.begin(), validation.end());
+  return validation;
+}
+
+Split split(const Dataset& all, const SplitOptions& options) {
+  const std::vector<std::int64_t> validation = validation_indices(all, options);
   std::vector<std::int64_t> train;
   train.reserve(static_cast<std::size_t>(all.rows()) - validation.size());
   auto next = validation.begin();

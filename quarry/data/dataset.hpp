@@ -47,6 +47,9 @@ struct Split {
 /// class is within one row of its share. Both parts keep the rows' original order. The draws come
 /// from Rng::stream(seed, {hash_name("data::split")}).
 Split split(const Dataset& all, const SplitOptions& options);
+/// The rows of `all` that split(all, options) puts in the validation part, ascending (to find
+/// the source rows of a split's part, e.g. the lines of a CSV file). Throws as split does.
+std::vector<std::int64_t> validation_indices(const Dataset& all, const SplitOptions& options);
 
 /// Divides every value by `max` (images: 255 -> [0, 1]).
 void scale(Dataset& d, float max);
@@ -60,7 +63,8 @@ struct Standardizer {
 
 /// Fashion-MNIST (or MNIST) from a folder holding the four IDX files, gzip or plain:
 /// {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. Images are scaled to [0, 1], shape {1, 28,
-/// 28}. When the folder or a file is missing, the error names them and, for a folder a Debian
+/// 28}; class_names stay empty (kFashionMnistClasses names Fashion-MNIST's labels). When
+/// the folder or a file is missing, the error names them and, for a folder a Debian
 /// package provides (debian_package_of), the package to install.
 struct TrainTest {
   Dataset train, test;
@@ -70,6 +74,10 @@ TrainTest load_idx_folder(const std::string& folder);
 TrainTest load_idx_folder(const std::string& folder, const std::string& package);
 /// Where Debian's dataset-fashion-mnist package puts the files.
 inline constexpr const char* kFashionMnistFolder = "/usr/share/datasets/fashion-mnist";
+/// Fashion-MNIST's ten classes, by label (Xiao, Rasul & Vollgraf, 2017).
+inline const std::vector<std::string> kFashionMnistClasses = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 /// The Debian package that provides `folder` (dataset-fashion-mnist for kFashionMnistFolder, with
 /// or without a trailing slash), or "" when none does.
 std::string debian_package_of(const std::string& folder);

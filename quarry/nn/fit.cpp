@@ -231,4 +231,31 @@ torch::Tensor predict(Model& model, const data::Dataset& data, std::int64_t batc
   return torch::cat(outputs);
 }
 
+torch::Tensor predict_probabilities(Model& model, const data::Dataset& data,
+                                    std::int64_t batch_size) {
+  const torch::Tensor output = predict(model, data, batch_size);
+  torch::NoGradGuard no_grad;
+  switch (model.loss()) {
+    case Loss::SparseCategoricalCrossentropy:
+      if (output.dim() != 2)
+        throw InvalidArgument("predict_probabilities: " + to_string(model.loss()) +
+                              " needs outputs [rows, classes], got " +
+                              std::to_string(output.dim()) + " dimension(s)");
+      return torch::softmax(output.to(torch::kFloat32), 1).contiguous();
+    case Loss::BinaryCrossentropy: {
+      const torch::Tensor p =
+          torch::sigmoid(output.to(torch::kFloat32).reshape({output.size(0), -1}));
+      if (p.size(1) != 1)
+        throw InvalidArgument(
+            "predict_probabilities: binary_crossentropy needs one output per row, "
+            "got " +
+            std::to_string(p.size(1)));
+      return torch::cat({1 - p, p}, 1).contiguous();
+    }
+    case Loss::MeanSquaredError:
+      return output.to(torch::kFloat32).reshape({output.size(0), -1}).contiguous();
+  }
+  throw InvalidArgument("predict_probabilities: unknown loss");
+}
+
 }  // namespace quarry::nn

@@ -130,5 +130,11 @@ History fit(Model& model, const data::Dataset& train, const FitOptions& options)
 Logs evaluate(Model& model, const data::Dataset& data, std::int64_t batch_size = 256);
 /// Outputs (logits) for every row, [rows, outputs].
 torch::Tensor predict(Model& model, const data::Dataset& data, std::int64_t batch_size = 256);
+/// What the model predicts for every row, in one pass (eval mode, no grad), as its loss reads its
+/// outputs: sparse_categorical_crossentropy the softmax of the logits, [rows, classes];
+/// binary_crossentropy the sigmoid p of the one logit as [rows, 2] = (1 - p, p);
+/// mean_squared_error the values, [rows, 1]. Float32, contiguous.
+torch::Tensor predict_probabilities(Model& model, const data::Dataset& data,
+                                    std::int64_t batch_size = 256);
 
 }  // namespace quarry::nn

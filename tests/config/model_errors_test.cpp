@@ -222,7 +222,15 @@ const BadCase kBadCases[] = {
      "study.yaml:4: data.seed: expected an integer >= 0, got -1"},
     {with_sections("data: {idx: x, rows: 3}\n"),
      "study.yaml:4: unknown key 'rows' in data (expected one of: idx, csv, target, "
-     "validation_split, test_split, seed, max_rows)"},
+     "validation_split, test_split, seed, max_rows, class_names)"},
+    {with_sections("data: {idx: x, class_names: shirt}\n"),
+     "study.yaml:4: data.class_names: expected a list of two or more class names, got shirt"},
+    {with_sections("data: {idx: x, class_names: [a, '', c]}\n"),
+     "study.yaml:4: data.class_names[1]: expected a class name, got an empty text"},
+    {with_sections("data: {idx: x, class_names: [a, b, a]}\n"),
+     "study.yaml:4: data.class_names[2]: class name 'a' is given twice"},
+    {with_sections("data: {csv: t.csv, target: y, class_names: [a, b]}\n"),
+     "study.yaml:4: data.class_names: only for idx data (a CSV file's labels are the class names)"},
     // fit
     {with_sections(kData + "fit: {epochs: 0}\n"),
      "study.yaml:5: fit.epochs: expected an integer > 0, got 0"},

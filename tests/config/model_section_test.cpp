@@ -289,6 +289,7 @@ TEST(ModelSection, DataAndFitDefaults) {
   EXPECT_FALSE(f.fit->early_stopping);
   EXPECT_EQ(f.model->spec.loss, nn::Loss::SparseCategoricalCrossentropy);
   EXPECT_EQ(f.model->spec.metrics, std::vector<std::string>{"accuracy"});
+  EXPECT_TRUE(f.data->class_names.empty());  // the labels name themselves
 
   const StudyFile es = parse(with_sections(
       "data: {idx: fashion-mnist}\nfit: {batch_size: 128, shuffle: false, early_stopping: {}}\n"));
@@ -300,6 +301,13 @@ TEST(ModelSection, DataAndFitDefaults) {
   EXPECT_EQ(es.fit->early_stopping->min_delta, 0.0);
   EXPECT_EQ(es.fit->early_stopping->mode, "auto");
   EXPECT_FALSE(es.fit->early_stopping->restore_best_weights);
+  EXPECT_EQ(es.data->class_names, data::kFashionMnistClasses);
+  EXPECT_EQ(es.data->class_names[6], "Shirt");
+
+  const StudyFile named = parse(with_sections(
+      "data: {idx: fashion-mnist, class_names: [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9]}\n"));
+  EXPECT_EQ(named.data->class_names.front(), "t0");
+  EXPECT_EQ(named.data->class_names.size(), 10u);
 }
 
 TEST(ModelSection, CsvDataAndEveryFitSetting) {

@@ -132,6 +132,20 @@ TEST(Split, BothPartsKeepTheOriginalRowOrder) {
   }
 }
 
+TEST(Split, ValidationIndicesAreTheRowsOfTheValidationPart) {
+  for (bool stratify : {true, false}) {
+    const Dataset d = make({40, 25, 15});
+    const SplitOptions options{.validation_fraction = 0.3, .seed = 4, .stratify = stratify};
+    const std::vector<std::int64_t> rows = validation_indices(d, options);
+    std::vector<int> expected;
+    for (const std::int64_t r : rows) expected.push_back(static_cast<int>(r));  // id == row
+    EXPECT_EQ(expected, ids(split(d, options).validation));
+    EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+  }
+  EXPECT_THAT(error_of([] { validation_indices(make({3}), {.validation_fraction = 1}); }),
+              HasSubstr("validation_fraction must be in (0, 1)"));
+}
+
 TEST(Split, SameSeedSameSplitOtherSeedOtherSplit) {
   for (bool stratify : {true, false}) {
     const Dataset d = make({50, 50});

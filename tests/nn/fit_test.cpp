@@ -204,6 +204,35 @@ TEST(FitTest, EvaluateAndPredictAgreeWithTheValidationLogs) {
   EXPECT_DOUBLE_EQ(accuracy, logs.at("accuracy"));
 }
 
+TEST(FitTest, PredictProbabilitiesReadsTheOutputsAsTheLossDoes) {
+  torch::manual_seed(4);
+  const data::Dataset d = blobs(70, 5);
+  // Softmax of the logits: rows of probabilities whose cross-entropy is evaluate's loss.
+  Model classes = dense(Adam(1e-2), Loss::SparseCategoricalCrossentropy, 2);
+  fit(classes, d, {.epochs = 2});
+  const torch::Tensor p = predict_probabilities(classes, d, 16);
+  ASSERT_EQ(p.sizes(), (std::vector<std::int64_t>{70, 2}));
+  EXPECT_TRUE(torch::allclose(p.sum(1), torch::ones({70}), 1e-5, 1e-6));
+  const torch::Tensor target = torch::tensor(d.y).to(torch::kLong);
+  const double log_loss = -p.gather(1, target.unsqueeze(1)).log().mean().item<double>();
+  EXPECT_NEAR(log_loss, evaluate(classes, d).at("loss"), 1e-5);
+  EXPECT_TRUE(torch::equal(p.argmax(1), predict(classes, d).argmax(1)));
+
+  // One logit: (1 - sigmoid, sigmoid), the positive class second.
+  Model binary = dense(Adam(1e-2), Loss::BinaryCrossentropy, 1);
+  const torch::Tensor q = predict_probabilities(binary, d);
+  ASSERT_EQ(q.sizes(), (std::vector<std::int64_t>{70, 2}));
+  const torch::Tensor sigmoid = torch::sigmoid(predict(binary, d).reshape({-1}));
+  EXPECT_TRUE(torch::allclose(q.select(1, 1), sigmoid));
+  EXPECT_TRUE(torch::allclose(q.sum(1), torch::ones({70})));
+
+  // Regression: the values themselves, one column.
+  Model values = dense(Adam(1e-2), Loss::MeanSquaredError, 1);
+  const torch::Tensor v = predict_probabilities(values, d);
+  ASSERT_EQ(v.sizes(), (std::vector<std::int64_t>{70, 1}));
+  EXPECT_TRUE(torch::equal(v, predict(values, d)));
+}
+
 TEST(FitTest, CallsCallbacksInKerasOrderFromInitialEpoch) {
   struct Tape final : Callback {
     std::vector<std::string>* events;
