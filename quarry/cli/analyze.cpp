@@ -59,16 +59,13 @@ AnalysisInput automl_input(const std::string& model_arg, const std::optional<std
 }
 
 AnalysisInput input_of(const std::string& model, const std::optional<std::string>& data) {
-  if (needs_trainer(model)) {
-    if (is_study_file(model)) {
-      const auto file = config::load_study_file(model);
-      if (file.automl) return automl_input(model, data);
-      if (!file.model)
-        throw InvalidArgument(model +
-                              ": analyze needs a study that saves a model (a `model:` or "
-                              "`automl:` section)");
-    }
-    return nn_analysis_input(model, data);
+  if (needs_trainer(model)) return nn_analysis_input(model, data);
+  if (is_study_file(model)) {
+    if (!config::load_study_file(model).automl)
+      throw InvalidArgument(model +
+                            ": analyze needs a study that saves a model (a `model:` or "
+                            "`automl:` section)");
+    return automl_input(model, data);
   }
   if (!data) throw CommandLineError("analyze takes a model and a data file");
   return automl_input(model, data);
@@ -179,10 +176,6 @@ void print_table(std::ostream& out, const analysis::Analysis& a, const analysis:
 
 }  // namespace
 
-bool needs_trainer(const std::string& model) {
-  return is_study_file(model) || fs::path(model).extension() == ".pt";
-}
-
 int analyze_command(int argc, char** argv) {
   Args args(argc, argv, 2, {"ci"},
             {"slice", "baseline", "thresholds", "min-count", "format", "out", "fairness", "bins",
@@ -198,8 +191,7 @@ int analyze_command(int argc, char** argv) {
   // Networks need the trainer: hand the whole command over to quarry-nn. So do automl models (an
   // MLP member) when quarry-nn is there, as `quarry predict` does; an automl study file stays here
   // when it is not.
-  bool network = needs_trainer(pos[0]);
-  if (network && is_study_file(pos[0])) network = !config::load_study_file(pos[0]).automl;
+  const bool network = needs_trainer(pos[0]);
   const auto baseline_arg = args.get("baseline");
   hand_over_to_trainer(argc, argv,
                        /*required=*/network || (baseline_arg && needs_trainer(*baseline_arg)));

@@ -24,8 +24,8 @@ struct AnalysisInput {
   std::optional<std::filesystem::path> study_file;
 };
 
-/// True when `model` names something only quarry-nn can analyse: a study file (.yaml / .yml) or a
-/// saved network (.pt).
+/// True when `model` names something only quarry-nn can analyse: a saved network (.pt), or a study
+/// file (.yaml / .yml) without an `automl:` section (a model study's retrained best).
 bool needs_trainer(const std::string& model);
 
 /// quarry-nn: the predictions of a model study's retrained best.
