@@ -52,6 +52,7 @@ demo: DEPS = demo
 demo: configure
 	@cmake --build $(BUILD) -j$(JOBS) --target quarry_cli
 	$(BUILD)/quarry search examples/fashion_mnist.yaml --workers $(JOBS)
+	$(BUILD)/quarry analyze examples/fashion_mnist.yaml --slice label
 
 # The benchmarks next to Optuna, PyTorch and scikit-learn (bench/README.md); builds only the
 # programs they run.
