@@ -21,6 +21,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
 #include "quarry/data/idx.hpp"
+#include "quarry/storage/storage.hpp"
 #include "tests/cli/cli_helpers.hpp"
 
 namespace quarry::cli_test {
@@ -236,6 +237,38 @@ TEST_F(AnalyzeNnTest, StudyFilePredictsItsTestRowsWithNamedClasses) {
   ASSERT_TRUE(in.study_file.has_value());
   EXPECT_EQ(*in.study_file, studies->image_study);
   EXPECT_EQ(in.model, studies->image_weights.string());
+}
+
+TEST_F(AnalyzeNnTest, TheCommandOnAStudyFileShowsClassesGatesAndStoresTheVerdict) {
+  // `quarry analyze STUDY.yaml --slice label`: per class, what the winner takes each class for.
+  const CliResult table = run_cli({"analyze", studies->image_study.string(), "--slice", "label"});
+  ASSERT_EQ(table.exit_code, 0) << table.describe();
+  EXPECT_THAT(table.out, HasSubstr("label=top"));
+  EXPECT_THAT(table.out, HasSubstr("per class (overall):"));
+  EXPECT_THAT(table.out, HasSubstr("most often taken for"));
+  const CliResult json =
+      run_cli({"analyze", studies->image_study.string(), "--slice", "label", "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.describe();
+  const auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j["task"], "multiclass");
+  ASSERT_EQ(j["slices"].size(), 4u);  // overall and the three classes
+  EXPECT_EQ(j["slices"][0]["count"], 30);
+  EXPECT_NEAR(j["slices"][0]["metrics"]["accuracy"].get<double>(),
+              printed_test(studies->image_out, "accuracy"), 1e-5);
+
+  // An impossible threshold fails the gate (exit 3), and the verdict is stored with the study.
+  const auto gate =
+      studies->dir.write("gate.yaml", "thresholds:\n  - {metric: log_loss, max: 0}\n");
+  const CliResult refused =
+      run_cli({"analyze", studies->image_study.string(), "--thresholds", gate.string()});
+  EXPECT_EQ(refused.exit_code, 3) << refused.describe();
+  EXPECT_THAT(refused.out, HasSubstr("FAIL log_loss on overall"));
+  auto store = storage::open_storage("sqlite://" + (studies->dir / "bands" / "quarry.db").string());
+  const auto info = store->find_study("bands");
+  ASSERT_TRUE(info);
+  const auto verdict = store->get_attr(info->id, "analysis.verdict");
+  ASSERT_TRUE(verdict);
+  EXPECT_EQ(nlohmann::json::parse(*verdict)["passed"], false);
 }
 
 TEST_F(AnalyzeNnTest, SavedNetworkPredictsTheSameOnAFolderAFileOrItsStudysRows) {
