@@ -71,15 +71,8 @@ AnalysisInput input_of(const std::string& model, const std::optional<std::string
   return automl_input(model, data);
 }
 
-std::string fmt(double v, int precision = 4) {
-  if (std::isnan(v)) return "-";
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(precision) << v;
-  return out.str();
-}
-
-std::string pad(const std::string& s, std::size_t width) {
-  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+std::string fmt(double v, int digits = 4) {
+  return fixed(v, digits);
 }
 
 void print_table(std::ostream& out, const analysis::Analysis& a, const analysis::Analysis* base,

@@ -13,6 +13,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/data/csv.hpp"
 #include "quarry/data/idx.hpp"
+#include "quarry/data/shape.hpp"
 #include "quarry/storage/storage.hpp"
 #include "quarry/study/study.hpp"
 
@@ -57,17 +58,7 @@ namespace {
 
 using automl::TaskType;
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::string text = "{";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "}";
-}
-
-std::int64_t product(const std::vector<std::int64_t>& shape) {
-  std::int64_t n = 1;
-  for (const std::int64_t d : shape) n *= d;
-  return n;
-}
+using data::shape_text;
 
 /// The rows to predict, as the network takes them, and the table slices are taken from.
 struct Rows {
@@ -233,7 +224,7 @@ void check_best_trial(const config::StudyFile& file, const SavedModel& saved,
 AnalysisInput analyse(const std::filesystem::path& weights, const SavedModel& saved,
                       const config::StudyFile& saved_file, Rows rows) {
   const auto description = description_path(weights);
-  if (rows.dataset.row_size() != product(saved.input_shape))
+  if (rows.dataset.row_size() != data::shape_size(saved.input_shape))
     throw InvalidArgument(rows.source + ": examples of shape " + shape_text(rows.dataset.shape) +
                           ", but the model " + weights.string() + " takes " +
                           shape_text(saved.input_shape));

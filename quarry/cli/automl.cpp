@@ -26,17 +26,6 @@
 namespace quarry::cli {
 namespace {
 
-std::string fixed(double v, int digits) {
-  if (std::isnan(v)) return "-";
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(digits) << v;
-  return out.str();
-}
-
-std::string pad(const std::string& s, std::size_t width) {
-  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
-}
-
 // The test file must have the training file's columns (any order).
 void check_same_columns(const data::Table& train, const data::Table& test) {
   std::string missing, extra;

@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <iomanip>
+#include <sstream>
 
 #include "quarry/core/error.hpp"
 #include "quarry/objectives/command.hpp"
@@ -144,6 +147,17 @@ std::vector<std::string> metric_names(Study& study) {
   const auto text = study.storage().get_attr(study.id(), "metrics");
   if (!text) return {};
   return nlohmann::json::parse(*text).get<std::vector<std::string>>();
+}
+
+std::string fixed(double v, int digits) {
+  if (std::isnan(v)) return "-";
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << v;
+  return out.str();
+}
+
+std::string pad(const std::string& s, std::size_t width) {
+  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
 
 }  // namespace quarry::cli

@@ -48,4 +48,9 @@ std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std:
 /// Metric names of a study, as its file named them when the search ran (stored with the study).
 std::vector<std::string> metric_names(Study& study);
 
+/// `v` with `digits` digits after the point; "-" for NaN (terminal tables).
+std::string fixed(double v, int digits);
+/// `s` padded with spaces to `width` characters (never cut).
+std::string pad(const std::string& s, std::size_t width);
+
 }  // namespace quarry::cli

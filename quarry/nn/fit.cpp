@@ -14,6 +14,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
+#include "quarry/data/shape.hpp"
 #include "quarry/nn/fit.hpp"
 
 namespace quarry::nn {
@@ -28,21 +29,11 @@ struct Tensors {
   }
 };
 
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::string text = "{";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "}";
-}
-
-std::int64_t product(const std::vector<std::int64_t>& shape) {
-  std::int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
-}
+using data::shape_text;
 
 /// Wraps `d` without copying it; checks that it is consistent and fits `model`.
 Tensors as_tensors(const data::Dataset& d, Model& model, const std::string& component) {
-  const std::int64_t rows = d.rows(), row_size = product(d.shape);
+  const std::int64_t rows = d.rows(), row_size = data::shape_size(d.shape);
   if (rows == 0) throw InvalidArgument(component + ": the data has no rows");
   if (static_cast<std::int64_t>(d.x.size()) != rows * row_size) {
     throw InvalidArgument(component + ": the data holds " + std::to_string(d.x.size()) +
@@ -50,7 +41,7 @@ Tensors as_tensors(const data::Dataset& d, Model& model, const std::string& comp
                           shape_text(d.shape) + "; x must hold rows * row_size values");
   }
   const auto& input = model.input_shape();
-  if (!input.empty() && product(input) != row_size) {
+  if (!input.empty() && data::shape_size(input) != row_size) {
     throw InvalidArgument(component + ": the data's examples have shape " + shape_text(d.shape) +
                           " but the model takes input shape " + shape_text(input));
   }

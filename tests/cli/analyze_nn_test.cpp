@@ -23,6 +23,7 @@
 #include "quarry/data/idx.hpp"
 #include "quarry/storage/storage.hpp"
 #include "tests/cli/cli_helpers.hpp"
+#include "tests/test_util.hpp"
 
 namespace quarry::cli_test {
 namespace {
@@ -36,12 +37,7 @@ using ::testing::HasSubstr;
 /// The message of the InvalidArgument `f` throws, or "no error".
 template <typename F>
 std::string invalid(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "no error";
+  return quarry::testing::error_of(std::forward<F>(f));
 }
 
 void put_u32(std::string& out, std::uint32_t v) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cctype>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,10 +17,18 @@ inline std::string markup_problem(const std::string& html) {
   static const std::set<std::string> kVoid = {"meta", "br", "hr", "img", "input", "link"};
   static const std::set<std::string> kNumeric = {
       "x", "y", "x1", "x2", "y1", "y2", "width", "height", "cx", "cy", "r", "points", "viewBox"};
-  static const std::regex kEntity("^&(amp|lt|gt|quot|#39|#[0-9]+);");
   std::vector<std::string> open;
   auto where = [&](std::size_t i) { return " at offset " + std::to_string(i); };
-  auto entity_ok = [&](std::size_t i) { return std::regex_search(html.substr(i, 12), kEntity); };
+  // &amp; &lt; &gt; &quot; &#39; or &#NNN;
+  auto entity_ok = [&](std::size_t i) {
+    for (const char* name : {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"})
+      if (html.compare(i, std::char_traits<char>::length(name), name) == 0) return true;
+    std::size_t j = i + 1;
+    if (j >= html.size() || html[j] != '#') return false;
+    const std::size_t digits = ++j;
+    while (j < html.size() && std::isdigit(static_cast<unsigned char>(html[j]))) ++j;
+    return j > digits && j < html.size() && html[j] == ';';
+  };
   std::size_t i = 0;
   while (i < html.size()) {
     const char c = html[i];
