@@ -32,8 +32,7 @@ extern "C" void on_interrupt(int) {
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     return;
   }
-  process::kill_all_children();
-  _exit(130);
+  process::kill_all_children_and_exit(130);
 }
 
 /// Builds a part the study file names; its InvalidArgument becomes a UsageError naming the file

@@ -178,6 +178,8 @@ int ChildRun::finish(bool stop) {
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
+  // Killed by the hard stop: the process is about to _exit; report nothing.
+  while (exiting()) pause();
   reaped_ = true;
   // The group is dead; read what it wrote. A process that left the group may hold a pipe open,
   // so read only what is there (bounded), then close.

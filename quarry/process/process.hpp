@@ -81,6 +81,12 @@ ProcessResult run_process(const ProcessOptions& options, const ProcessCallbacks&
 /// Async-signal-safe. Returns how many groups were signalled.
 int kill_all_children() noexcept;
 
+/// The hard stop (the runner's second Ctrl-C): kill_all_children(), then _exit(code). From the
+/// moment it is called, a thread whose program it killed never returns from run_process() (it
+/// waits for the exit), so no killed program is reported, or stored, as a failed trial.
+/// Async-signal-safe.
+[[noreturn]] void kill_all_children_and_exit(int code) noexcept;
+
 /// How many programs run_process() is running now (for tests and progress output).
 int live_children() noexcept;
 

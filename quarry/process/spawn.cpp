@@ -46,6 +46,20 @@ int kill_all_children() noexcept {
   return n;
 }
 
+namespace {
+std::atomic<bool> g_exiting{false};
+}  // namespace
+
+void kill_all_children_and_exit(int code) noexcept {
+  g_exiting.store(true);
+  kill_all_children();
+  _exit(code);
+}
+
+bool exiting() noexcept {
+  return g_exiting.load();
+}
+
 int live_children() noexcept {
   int n = 0;
   for (const auto& slot : g_live) n += slot.load() > 0 ? 1 : 0;

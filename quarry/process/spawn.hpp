@@ -33,6 +33,8 @@ Spawned spawn_child(const ProcessOptions& options);
 int register_group(pid_t pgid) noexcept;
 /// Forgets the group in `slot` (from register_group; -1 is ignored).
 void unregister_group(int slot) noexcept;
+/// True once kill_all_children_and_exit() has been called: the process is about to exit.
+bool exiting() noexcept;
 
 /// strerror_r's message for `err`.
 std::string error_text(int err);
