@@ -385,15 +385,15 @@ class SliceScorer {
         (said ? (is ? m.true_positives : m.false_positives)
               : (is ? m.false_negatives : m.true_negatives))++;
       }
-      const auto tp_ = static_cast<double>(m.true_positives);
-      const auto fp_ = static_cast<double>(m.false_positives);
-      const auto fn_ = static_cast<double>(m.false_negatives);
-      const auto tn_ = static_cast<double>(m.true_negatives);
-      m.accuracy = n ? (tp_ + tn_) / static_cast<double>(n) : kNaN;
-      m.precision = tp_ + fp_ > 0 ? tp_ / (tp_ + fp_) : 0;
-      m.recall = tp_ + fn_ > 0 ? tp_ / (tp_ + fn_) : 0;
-      m.f1 = 2 * tp_ + fp_ + fn_ > 0 ? 2 * tp_ / (2 * tp_ + fp_ + fn_) : 0;
-      m.false_positive_rate = fp_ + tn_ > 0 ? fp_ / (fp_ + tn_) : kNaN;
+      const auto tps = static_cast<double>(m.true_positives);
+      const auto fps = static_cast<double>(m.false_positives);
+      const auto fns = static_cast<double>(m.false_negatives);
+      const auto tns = static_cast<double>(m.true_negatives);
+      m.accuracy = n ? (tps + tns) / static_cast<double>(n) : kNaN;
+      m.precision = tps + fps > 0 ? tps / (tps + fps) : 0;
+      m.recall = tps + fns > 0 ? tps / (tps + fns) : 0;
+      m.f1 = 2 * tps + fps + fns > 0 ? 2 * tps / (2 * tps + fps + fns) : 0;
+      m.false_positive_rate = fps + tns > 0 ? fps / (fps + tns) : kNaN;
       out.at_thresholds.push_back(m);
     }
   }
@@ -561,7 +561,7 @@ std::vector<std::string> metric_names(TaskType task) {
 
 bool higher_is_better(const std::string& metric) {
   static const std::set<std::string> higher = {
-      "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "r2", "support"};
+      "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "r2"};
   return higher.contains(metric);
 }
 
@@ -631,9 +631,8 @@ Analysis analyze(const Predictions& predictions, const data::Table& table,
     view.column = column;
     std::vector<const SliceResult*> groups;
     for (const auto& s : a.slices)
-      if (!s.too_small && s.slice.features.size() == 1 &&
-          s.slice.features.front().first == column && !s.slice.spec.empty() &&
-          s.slice.spec.find('=') == std::string::npos &&
+      // The column's own slices (given twice as --slice COL, they are compared once).
+      if (!s.too_small && s.slice.spec == column &&
           std::find(view.groups.begin(), view.groups.end(), s.slice.name) == view.groups.end()) {
         groups.push_back(&s);
         view.groups.push_back(s.slice.name);

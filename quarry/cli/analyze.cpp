@@ -4,7 +4,6 @@
 // automl study's model on its test file). Networks are analysed in quarry-nn (analyze_nn.hpp).
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -268,21 +267,14 @@ int analyze_command(int argc, char** argv) {
     study.storage().set_attr(study.id(), "analysis.verdict", stored.dump());
   }
 
-  std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (auto path = args.get("out")) {
-    file.open(*path);
-    if (!file) throw InvalidArgument(*path + ": cannot write");
-    out = &file;
-  }
-  if (format == "json")
-    *out << report.dump(2) << "\n";
-  else if (format == "html")
-    *out << analysis::render_html(report);
-  else
-    print_table(*out, analysis, baseline ? &*baseline : nullptr, verdict);
-  out->flush();
-  if (!*out) throw InvalidArgument(args.get("out").value_or("stdout") + ": write failed");
+  write_output(args.get("out"), [&](std::ostream& out) {
+    if (format == "json")
+      out << report.dump(2) << "\n";
+    else if (format == "html")
+      out << analysis::render_html(report);
+    else
+      print_table(out, analysis, baseline ? &*baseline : nullptr, verdict);
+  });
   if (auto path = args.get("out"); path && format != "table")
     std::cerr << "analysis of " << analysis.slices.size() << " slice(s) written to " << *path
               << (verdict ? (verdict->passed ? "; gate passed" : "; gate FAILED") : "") << "\n";

@@ -2,7 +2,6 @@
 // rows).
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -303,25 +302,18 @@ int predict_command(int argc, char** argv) {
   const auto table = data::read_table(args.positionals()[1]);
   const auto p = model.predict(table);
   const auto labels = model.labels(p);
-  std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (auto path = args.get("out")) {
-    file.open(*path);
-    if (!file) throw InvalidArgument(*path + ": cannot write");
-    out = &file;
-  }
-  *out << csv_cell(model.target());
-  if (model.task() != automl::TaskType::Regression)
-    for (const auto& c : model.classes()) *out << "," << csv_cell("proba_" + c);
-  *out << "\n";
-  for (std::int64_t r = 0; r < p.rows; ++r) {
-    *out << csv_cell(labels[static_cast<std::size_t>(r)]);
+  write_output(args.get("out"), [&](std::ostream& out) {
+    out << csv_cell(model.target());
     if (model.task() != automl::TaskType::Regression)
-      for (std::int64_t c = 0; c < p.cols; ++c) *out << "," << report::format_number(p.at(r, c));
-    *out << "\n";
-  }
-  out->flush();
-  if (!*out) throw InvalidArgument(args.get("out").value_or("stdout") + ": write failed");
+      for (const auto& c : model.classes()) out << "," << csv_cell("proba_" + c);
+    out << "\n";
+    for (std::int64_t r = 0; r < p.rows; ++r) {
+      out << csv_cell(labels[static_cast<std::size_t>(r)]);
+      if (model.task() != automl::TaskType::Regression)
+        for (std::int64_t c = 0; c < p.cols; ++c) out << "," << report::format_number(p.at(r, c));
+      out << "\n";
+    }
+  });
   if (args.get("out"))
     std::cerr << "predicted " << p.rows << " rows with " << model.describe() << " -> "
               << *args.get("out") << "\n";

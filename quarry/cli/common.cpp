@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 #include "quarry/core/error.hpp"
@@ -157,6 +159,20 @@ std::string fixed(double v, int digits) {
 
 std::string pad(const std::string& s, std::size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+}
+
+void write_output(const std::optional<std::string>& path,
+                  const std::function<void(std::ostream&)>& write) {
+  std::ofstream file;
+  std::ostream* out = &std::cout;
+  if (path) {
+    file.open(*path);
+    if (!file) throw InvalidArgument(*path + ": cannot write");
+    out = &file;
+  }
+  write(*out);
+  out->flush();
+  if (!*out) throw InvalidArgument(path.value_or("stdout") + ": write failed");
 }
 
 }  // namespace quarry::cli

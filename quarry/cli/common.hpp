@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,5 +54,10 @@ std::vector<std::string> metric_names(Study& study);
 std::string fixed(double v, int digits);
 /// `s` padded with spaces to `width` characters (never cut).
 std::string pad(const std::string& s, std::size_t width);
+
+/// Calls `write` with the file `path` (created or replaced), or stdout when there is none; throws
+/// InvalidArgument naming it when it cannot be opened or the write fails.
+void write_output(const std::optional<std::string>& path,
+                  const std::function<void(std::ostream&)>& write);
 
 }  // namespace quarry::cli
