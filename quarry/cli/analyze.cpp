@@ -59,15 +59,7 @@ AnalysisInput automl_input(const std::string& model_arg, const std::optional<std
 
 AnalysisInput input_of(const std::string& model, const std::optional<std::string>& data) {
   if (needs_trainer(model)) return nn_analysis_input(model, data);
-  if (is_study_file(model)) {
-    if (!config::load_study_file(model).automl)
-      throw InvalidArgument(model +
-                            ": analyze needs a study that saves a model (a `model:` or "
-                            "`automl:` section)");
-    return automl_input(model, data);
-  }
-  if (!data) throw CommandLineError("analyze takes a model and a data file");
-  return automl_input(model, data);
+  return automl_input(model, data);  // a model folder, or an automl study file (needs_trainer)
 }
 
 std::string fmt(double v, int digits = 4) {
