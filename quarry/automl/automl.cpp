@@ -11,11 +11,13 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "quarry/automl/estimator.hpp"
+#include "quarry/automl/family_sampler.hpp"
 #include "quarry/automl/family_support.hpp"
 #include "quarry/automl/model.hpp"
 #include "quarry/automl/preprocess.hpp"
@@ -266,10 +268,16 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
 
   // The stored study, checked first: a study of other data must not lose its model to a fallback.
   auto store = storage::open_storage("sqlite://" + (options.out / "quarry.db").string());
-  std::shared_ptr<samplers::Sampler> sampler =
-      samplers::make_sampler("tpe", {{"n_startup_trials", 8}}, options.seed);
+  // The family by time share, its parameters by TPE; successive halving within each family.
+  std::set<std::string> budgeted;
+  for (const auto* f : s.families)
+    if (f->has_budget) budgeted.insert(f->name);
+  auto sampler = std::make_shared<FamilySampler>(
+      samplers::make_sampler("tpe", {{"n_startup_trials", 8}}, options.seed), budgeted,
+      static_cast<double>(kMaxBudget));
   std::shared_ptr<schedulers::Scheduler> scheduler = schedulers::make_scheduler(
-      "asha", {{"max_budget", kMaxBudget}, {"min_budget", 1}, {"eta", kEta}});
+      "asha",
+      {{"max_budget", kMaxBudget}, {"min_budget", 1}, {"eta", kEta}, {"group_by", "family"}});
   Study study(store, options.study,
               {.directions = {Direction::Minimize}, .sampler = sampler, .scheduler = scheduler});
   const auto print = fingerprint(s, options);
@@ -294,7 +302,8 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   // 1. The fallback: the cheapest family's cheap configuration on every row, saved at once (unless
   // an earlier run of this study left a model: that one stays until a better one replaces it).
   const auto all = all_rows(n);
-  const Preprocessor full_prep = Preprocessor::fit(s.table, s.plan, s.y, task, all);
+  const Preprocessor full_prep =
+      Preprocessor::fit(s.table, s.plan, s.y, task, all, kMinMissingRows);
   const Matrix full_x = full_prep.transform(s.table, all);
   {
     const Family& cheapest = *s.families.front();
@@ -327,7 +336,7 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
   for (int k = 0; k < folds; ++k) {
     const auto& fold = validation.folds[static_cast<std::size_t>(k)];
     auto& d = fold_data[static_cast<std::size_t>(k)];
-    d.prep = Preprocessor::fit(s.table, s.plan, s.y, task, fold.train);
+    d.prep = Preprocessor::fit(s.table, s.plan, s.y, task, fold.train, kMinMissingRows);
     d.train_x = d.prep->transform(s.table, fold.train);
     d.valid_x = d.prep->transform(s.table, fold.valid);
     for (auto r : fold.train) d.train_y.push_back(s.y[static_cast<std::size_t>(r)]);
@@ -338,14 +347,25 @@ AutoMLResult fit(const data::Table& train, const AutoMLOptions& options,
 
   // 3. The stored search.
   // Queued trials run whatever max_trials says: queue no more cheap tries than it allows.
-  if (study.trials().empty())
-    for (std::size_t i = 0; i < s.families.size(); ++i) {
-      if (options.max_trials && static_cast<std::int64_t>(i) >= *options.max_trials) break;
-      const auto* f = s.families[i];
+  if (study.trials().empty()) {
+    std::vector<space::Params> queue;
+    for (const auto* f : s.families) {
       auto params = f->cheap;
       params["family"] = f->name;
-      study.enqueue(params);
+      queue.push_back(std::move(params));
     }
+    for (const auto* f : s.families)
+      for (const auto& preset : f->portfolio) {
+        auto params = f->cheap;
+        for (const auto& [name, value] : preset) params[name] = value;
+        params["family"] = f->name;
+        queue.push_back(std::move(params));
+      }
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      if (options.max_trials && static_cast<std::int64_t>(i) >= *options.max_trials) break;
+      study.enqueue(queue[i]);
+    }
+  }
   for (const auto& t : study.trials())
     if (t.state == TrialState::Complete) budget.observe(attr_number(t, "fit_time"));
 

@@ -55,6 +55,10 @@ struct Family {
   std::vector<space::Param> params;
   /// Values of those parameters for the cheap first try (FLAML's low-cost init).
   space::Params cheap;
+  /// Configurations that do well on most tables (a portfolio, as AutoGluon's presets), tried at
+  /// the whole budget once every family's cheap try is queued. Each names only what differs from
+  /// `cheap`.
+  std::vector<space::Params> portfolio;
   /// A model for the parameters of one trial (only this family's, with their full names).
   std::function<std::unique_ptr<Estimator>(const space::Params& params, TaskType task)> make;
   /// A saved model back (the JSON its save returned, the folder it wrote to).

@@ -426,6 +426,12 @@ Family mlp_family() {
   family.description = "multi-layer perceptron (LibTorch)";
   family.params = mlp_params();
   family.cheap = to_params(MlpParams{});
+  // Two hidden layers of 128 with a little dropout, trained for 50 epochs.
+  family.portfolio = {{{"mlp.hidden_layers", std::int64_t{2}},
+                       {"mlp.units", std::int64_t{128}},
+                       {"mlp.dropout", 0.1},
+                       {"mlp.learning_rate", 1e-3},
+                       {"mlp.epochs", std::int64_t{50}}}};
   family.make = [](const space::Params& params, TaskType task) -> std::unique_ptr<Estimator> {
     return std::make_unique<MlpEstimator>(read_params(params), task);
   };

@@ -186,19 +186,22 @@ struct Preprocessor::Encoder {
     }
   }
 
-  static Encoder numeric(const Column& col, const std::vector<std::int64_t>& rows) {
+  static Encoder numeric(const Column& col, const std::vector<std::int64_t>& rows,
+                         std::int64_t min_missing) {
     Encoder e;
     e.kind = Kind::Numeric;
     e.column = col.name;
     std::vector<double> values;
     values.reserve(rows.size());
+    std::int64_t missing = 0;
     for (const std::int64_t r : rows) {
       const double v = number_of(col, static_cast<std::size_t>(r));
       if (std::isnan(v))
-        e.indicator = true;
+        ++missing;
       else
         values.push_back(v);
     }
+    e.indicator = missing > 0 && missing >= min_missing;
     if (!values.empty()) {
       const std::size_t mid = values.size() / 2;
       std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid),
@@ -214,19 +217,20 @@ struct Preprocessor::Encoder {
   }
 
   static Encoder categorical(const Column& col, const std::vector<std::int64_t>& rows,
-                             const std::vector<double>& y, TaskType task) {
+                             const std::vector<double>& y, TaskType task,
+                             std::int64_t min_missing) {
     Encoder e;
     e.column = col.name;
     e.key = col.type == ColumnType::Numeric   ? Key::Number
             : col.type == ColumnType::Boolean ? Key::Boolean
                                               : Key::Text;
     std::map<std::string, std::int64_t> counts;
-    bool any_missing = false;
+    std::int64_t missing = 0;
     for (const std::int64_t r : rows) {
       if (const auto l = e.level(col, static_cast<std::size_t>(r)))
         ++counts[*l];
       else
-        any_missing = true;
+        ++missing;
     }
     if (static_cast<std::int64_t>(counts.size()) <= kMaxOneHotLevels) {
       e.kind = Kind::OneHot;
@@ -235,7 +239,7 @@ struct Preprocessor::Encoder {
         std::sort(e.levels.begin(), e.levels.end(), [](const std::string& a, const std::string& b) {
           return number_from(a) < number_from(b);
         });
-      e.missing_level = any_missing;
+      e.missing_level = missing > 0 && missing >= min_missing;
       e.index_levels();
       return e;
     }
@@ -361,7 +365,7 @@ struct Preprocessor::Encoder {
 
 Preprocessor Preprocessor::fit(const data::Table& table, const std::vector<ColumnPlan>& plan,
                                const std::vector<double>& y, TaskType task,
-                               const std::vector<std::int64_t>& rows) {
+                               const std::vector<std::int64_t>& rows, std::int64_t min_missing) {
   if (static_cast<std::int64_t>(y.size()) != table.rows())
     throw InvalidArgument(table.source + ": the target has " + std::to_string(y.size()) +
                           " values for " + std::to_string(table.rows()) + " rows");
@@ -378,8 +382,8 @@ Preprocessor Preprocessor::fit(const data::Table& table, const std::vector<Colum
     if (column.role == ColumnPlan::Role::Dropped) continue;
     const Column& col = column_of(table, column.name);
     auto e = std::make_shared<Encoder>(column.role == ColumnPlan::Role::Numeric
-                                           ? Encoder::numeric(col, rows)
-                                           : Encoder::categorical(col, rows, y, task));
+                                           ? Encoder::numeric(col, rows, min_missing)
+                                           : Encoder::categorical(col, rows, y, task, min_missing));
     const auto names = e->names();
     p.feature_names_.insert(p.feature_names_.end(), names.begin(), names.end());
     p.encoders_.push_back(std::move(e));

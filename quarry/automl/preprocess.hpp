@@ -2,8 +2,11 @@
 // the model so that prediction applies exactly what training saw.
 //
 // Numeric: the value; missing -> the training median, plus an indicator feature "<col>:missing"
-// when the column had a missing value in training. Categorical with at most kMaxOneHotLevels
-// levels: one-hot ("<col>=<level>", a "<col>=missing" level when training had a missing cell);
+// when the column had at least `min_missing` missing values in training (AutoML: kMinMissingRows;
+// fewer: a feature that singles out one or two rows, which a weakly regularised model memorises).
+// Categorical with at most kMaxOneHotLevels levels: one-hot ("<col>=<level>", a "<col>=missing"
+// level when training had at least `min_missing` missing cells; fewer: a missing cell is an
+// unseen level);
 // more levels: target encoding (the smoothed mean of the target per level: the class-1 rate for
 // binary, the mean for regression, one feature per class with its rate for multiclass) fitted on
 // the training rows.
@@ -25,13 +28,17 @@
 namespace quarry::automl {
 
 inline constexpr std::int64_t kMaxOneHotLevels = 16;
+/// Missing cells a column needs in training for a missing indicator or a missing level, as
+/// `quarry automl` fits them (Preprocessor::fit's default is 1: any missing cell).
+inline constexpr std::int64_t kMinMissingRows = 5;
 
 class Preprocessor {
  public:
-  /// Fits on `rows` of `table` (plan: from plan_columns; y: the target, one per table row).
+  /// Fits on `rows` of `table` (plan: from plan_columns; y: the target, one per table row). A
+  /// column gets a missing indicator / level when `min_missing` of those rows have no value.
   static Preprocessor fit(const data::Table& table, const std::vector<ColumnPlan>& plan,
                           const std::vector<double>& y, TaskType task,
-                          const std::vector<std::int64_t>& rows);
+                          const std::vector<std::int64_t>& rows, std::int64_t min_missing = 1);
 
   /// The features of `rows` of `table` (rows x feature_names().size()). Columns are found by name;
   /// a used column missing from `table` is an InvalidArgument naming it and the table's source.

@@ -399,6 +399,17 @@ Family xgboost_family() {
       Param::Float("xgboost.reg_lambda", 1.0 / 1024, 1024, {.log = true, .default_value = 1.0}),
   };
   for (const auto& p : f.params) f.cheap[p.name()] = p.default_value();
+  // scikit-learn's HistGradientBoosting defaults, and slower, subsampled boosting.
+  f.portfolio = {
+      {{"xgboost.n_estimators", std::int64_t{100}},
+       {"xgboost.max_leaves", std::int64_t{31}},
+       {"xgboost.learning_rate", 0.1}},
+      {{"xgboost.n_estimators", std::int64_t{400}},
+       {"xgboost.max_leaves", std::int64_t{16}},
+       {"xgboost.learning_rate", 0.03},
+       {"xgboost.subsample", 0.8},
+       {"xgboost.colsample_bytree", 0.8}},
+  };
   f.make = [space = f.params](const space::Params& params, TaskType task) {
     const FamilyParams p("xgboost", space, params);
     const std::string who = "model family 'xgboost'";
@@ -441,6 +452,10 @@ Family random_forest_family() {
       Param::Float("random_forest.colsample_bynode", 0.1, 1.0, {.default_value = 1.0}),
   };
   for (const auto& p : f.params) f.cheap[p.name()] = p.default_value();
+  // A forest of fully grown trees, half the features at each split.
+  f.portfolio = {{{"random_forest.n_estimators", std::int64_t{300}},
+                  {"random_forest.max_leaves", std::int64_t{32768}},
+                  {"random_forest.colsample_bynode", 0.5}}};
   f.make = [space = f.params](const space::Params& params, TaskType task) {
     const FamilyParams p("random_forest", space, params);
     const std::string who = "model family 'random_forest'";

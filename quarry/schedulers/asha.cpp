@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "quarry/core/error.hpp"
+#include "quarry/space/value.hpp"
 
 namespace quarry::schedulers {
 
@@ -57,11 +59,19 @@ std::optional<std::int64_t> Asha::rung_of(double budget) const {
 
 std::optional<AshaPromotion> Asha::next_promotion(const Trials& trials, Direction direction) const {
   std::set<std::int64_t> promoted;
-  std::vector<std::vector<const Trial*>> complete(rungs_.size());
+  // Per group (one unless group_by is set), per rung: the trials that can be ranked.
+  std::map<std::string, std::vector<std::vector<const Trial*>>> groups;
   for (const Trial& t : trials) {
     if (t.parent) promoted.insert(*t.parent);
     const auto rung = rung_of(t.budget);
-    if (rung && rank_value(t)) complete[static_cast<std::size_t>(*rung)].push_back(&t);
+    if (!rung || !rank_value(t)) continue;
+    std::string group;
+    if (!options_.group_by.empty())
+      if (const auto it = t.params.find(options_.group_by); it != t.params.end())
+        group = space::to_string(it->second);
+    auto& rungs = groups[group];
+    rungs.resize(rungs_.size());
+    rungs[static_cast<std::size_t>(*rung)].push_back(&t);
   }
   const auto before = [direction](const Trial* a, const Trial* b) {
     const double va = a->values[0], vb = b->values[0];
@@ -69,12 +79,14 @@ std::optional<AshaPromotion> Asha::next_promotion(const Trials& trials, Directio
     return a->number < b->number;  // ties: the earlier trial first
   };
   for (auto k = static_cast<std::int64_t>(rungs_.size()) - 2; k >= 0; --k) {
-    auto& rung = complete[static_cast<std::size_t>(k)];
-    std::sort(rung.begin(), rung.end(), before);
-    const std::size_t top = rung.size() / static_cast<std::size_t>(options_.eta);
-    for (std::size_t i = 0; i < top; ++i)
-      if (!promoted.count(rung[i]->number))
-        return AshaPromotion{rung[i]->number, k + 1, rungs_[static_cast<std::size_t>(k + 1)]};
+    for (auto& [group, rungs] : groups) {
+      auto& rung = rungs[static_cast<std::size_t>(k)];
+      std::sort(rung.begin(), rung.end(), before);
+      const std::size_t top = rung.size() / static_cast<std::size_t>(options_.eta);
+      for (std::size_t i = 0; i < top; ++i)
+        if (!promoted.count(rung[i]->number))
+          return AshaPromotion{rung[i]->number, k + 1, rungs_[static_cast<std::size_t>(k + 1)]};
+    }
   }
   return std::nullopt;
 }

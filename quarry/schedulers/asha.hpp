@@ -33,6 +33,11 @@
 //   max_budget  the largest budget of one trial, the top rung's (required, >= 1)
 //   min_budget  rung 0's budget (default 1, >= 1, <= max_budget)
 //   eta         reduction factor: each rung promotes its top 1/eta (default 3, >= 2)
+//   group_by    a parameter's name (default none): trials are ranked only against trials with
+//               the same value of it, as if each value had rungs of its own. For a choice
+//               between models whose budgets mean different things (AutoML's model family: a
+//               ninth of a boosted model's rounds is not comparable to a linear model, whose
+//               work does not grow with the budget). Trials without the parameter form a group.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +53,7 @@ struct AshaOptions {
   std::int64_t max_budget = 0;  ///< required: 0 is refused
   std::int64_t min_budget = 1;
   std::int64_t eta = 3;
+  std::string group_by;  ///< empty: one group
 };
 
 /// One promotion: trial `parent` goes on at `rung` (budget `budget`).

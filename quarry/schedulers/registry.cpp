@@ -19,14 +19,16 @@ std::vector<SchedulerEntry> build_registry() {
        "asynchronous successive halving (Li et al. 2020): a trial in the top 1/eta of its rung "
        "goes on at eta times the budget; workers never wait for a rung to fill",
        [](const nlohmann::json& j) -> std::unique_ptr<Scheduler> {
-         const ComponentOptions options("scheduler 'asha'", j, {"max_budget", "min_budget", "eta"});
+         const ComponentOptions options("scheduler 'asha'", j,
+                                        {"max_budget", "min_budget", "eta", "group_by"});
          if (!options.has("max_budget"))
            throw InvalidArgument("scheduler 'asha': option 'max_budget' is required");
          const AshaOptions defaults;
          return std::make_unique<Asha>(
              AshaOptions{.max_budget = options.integer("max_budget", defaults.max_budget, 1),
                          .min_budget = options.integer("min_budget", defaults.min_budget, 1),
-                         .eta = options.integer("eta", defaults.eta, 2)});
+                         .eta = options.integer("eta", defaults.eta, 2),
+                         .group_by = options.text("group_by", defaults.group_by)});
        }},
       {"bohb",
        "BOHB (Falkner et al. 2018): Hyperband whose new configurations maximise l(x)/g(x) of "

@@ -1,9 +1,11 @@
 // The conformance suite every registered model family passes, for each task it can do: it learns
 // (beats the trivial model on held-out rows), predicts the right shapes and valid probabilities,
-// saves and loads to identical predictions, is deterministic for a seed, fits its cheap point,
+// saves and loads to identical predictions, is deterministic for a seed, fits its cheap point
+// and each configuration of its portfolio,
 // stops at a deadline, and names its space "<family>.<param>".
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ostream>
 #include <string>
@@ -134,6 +136,26 @@ TEST_P(FamilyConformance, CheapPointFitsAndLearns) {
   const Matrix predicted = model->predict(s.x_test);
   expect_valid(s, predicted, s.x_test.rows);
   EXPECT_LT(loss(s, predicted), 0.95 * baseline_loss(s));
+}
+
+TEST_P(FamilyConformance, EveryPortfolioConfigurationIsInItsSpaceAndLearns) {
+  const auto s = data();
+  const auto& f = fam();
+  for (const auto& preset : f.portfolio) {
+    auto params = f.cheap;
+    for (const auto& [name, value] : preset) {
+      const auto p = std::find_if(f.params.begin(), f.params.end(),
+                                  [&](const space::Param& q) { return q.name() == name; });
+      ASSERT_NE(p, f.params.end()) << name << " is not a parameter of " << f.name;
+      EXPECT_TRUE(p->contains(value)) << name << " = " << space::to_string(value);
+      params[name] = value;
+    }
+    auto model = f.make(params, s.task);
+    model->fit(s.x_train, s.y_train, s.options());
+    const Matrix predicted = model->predict(s.x_test);
+    expect_valid(s, predicted, s.x_test.rows);
+    EXPECT_LT(loss(s, predicted), 0.6 * baseline_loss(s)) << f.name;
+  }
 }
 
 TEST_P(FamilyConformance, PredictsAnyNumberOfRows) {

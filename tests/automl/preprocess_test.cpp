@@ -39,6 +39,22 @@ data::Table fixture() {
   return data::read_table(QUARRY_SOURCE_DIR "/tests/automl/data/small.csv");
 }
 
+TEST(PreprocessMissing, FewerMissingCellsThanTheMinimumGetNoIndicatorNorLevel) {
+  // Two missing cells in each column: with min_missing 3 (AutoML uses kMinMissingRows), no
+  // "a:missing" and no "c=missing"; a missing cell is then the median / an unseen level.
+  const data::Table t = data::parse_table("a,c\n4,x\nNA,y\n1,\n10,x\nNA,\n2,y\n", "m.csv");
+  const std::vector<ColumnPlan> plan{{"a", Role::Numeric, ""}, {"c", Role::Categorical, ""}};
+  const std::vector<double> y(6, 0.0);
+  const Preprocessor few = Preprocessor::fit(t, plan, y, TaskType::Regression, all_rows(6), 3);
+  EXPECT_EQ(few.feature_names(), (Strings{"a", "c=x", "c=y"}));
+  const Matrix x = few.transform(t);
+  EXPECT_EQ(row_of(x, 1), (std::vector<float>{3, 0, 1}));  // median of 4, 1, 10, 2
+  EXPECT_EQ(row_of(x, 2), (std::vector<float>{1, 0, 0}));  // unseen level: all zero
+  const Preprocessor enough = Preprocessor::fit(t, plan, y, TaskType::Regression, all_rows(6), 2);
+  EXPECT_EQ(enough.feature_names(), (Strings{"a", "a:missing", "c=x", "c=y", "c=missing"}));
+  EXPECT_GE(kMinMissingRows, 2);
+}
+
 TEST(PreprocessNumeric, MedianImputationAndIndicator) {
   const data::Table t = data::parse_table("a,b\n4,1\nNA,2\n1,3\n10,4\n2,5\n", "n.csv");
   const std::vector<ColumnPlan> plan{{"a", Role::Numeric, ""}, {"b", Role::Numeric, ""}};

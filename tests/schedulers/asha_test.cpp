@@ -168,6 +168,34 @@ TEST(Asha, TrialsOutsideTheRungsAreNotPromoted) {
   expect_new(next(study), 3);
 }
 
+TEST(Asha, GroupByRanksEachValueOfTheParameterOnItsOwn) {
+  // Three trials of model "a" (losses 0.1-0.3) and three of "b" (5-7) at rung 0: one rung would
+  // promote two of "a"; grouped by "model", each group promotes its own top third.
+  const auto run = [](const std::string& group_by) {
+    Study study(
+        std::make_shared<storage::MemoryStorage>(), "grouped",
+        {.scheduler = std::make_shared<Asha>(AshaOptions{.max_budget = 9, .group_by = group_by})});
+    Space s;
+    s.add(Param::Choice("model", {Value{std::string("a")}, Value{std::string("b")}}));
+    s.add(Param::Float("x", 0, 1));
+    study.register_space(s);
+    for (const char* model : {"a", "a", "a", "b", "b", "b"})
+      study.enqueue({{"model", Value{std::string(model)}}, {"x", Value{0.5}}}, 1.0);
+    const std::vector<double> losses = {0.1, 0.2, 0.3, 5, 6, 7};
+    for (std::int64_t i = 0; i < 6; ++i) {
+      EXPECT_EQ(next(study).number, i);
+      study.tell(i, {losses[static_cast<std::size_t>(i)]});
+    }
+    std::vector<std::int64_t> parents;
+    for (int i = 0; i < 2; ++i) parents.push_back(next(study).parent.value_or(-1));
+    return parents;
+  };
+  EXPECT_EQ(run(""), (std::vector<std::int64_t>{0, 1}));
+  EXPECT_EQ(run("model"), (std::vector<std::int64_t>{0, 3}));
+  const auto made = make_scheduler("asha", {{"max_budget", 9}, {"group_by", "model"}});
+  EXPECT_EQ(dynamic_cast<const Asha&>(*made).options().group_by, "model");
+}
+
 TEST(Asha, AnExhaustedGridEndsTheSearchOncePromotionsAreDone) {
   Study study(std::make_shared<storage::MemoryStorage>(), "grid",
               {.sampler = std::make_shared<samplers::GridSampler>(),
