@@ -6,7 +6,7 @@
 # NAS-Bench-201 tables (best accuracy after 100 and 150 evaluations, NAS_SEEDS seeds). Builds
 # nothing: build the `quarry` command first (make, or the target quarry_cli) and run
 #   bench/samplers.sh BUILD_DIR
-# Environment: SAMPLERS (random,gp,tpe,evolution,rl: the Quarry samplers wanted; those not
+# Environment: SAMPLERS (random,gp,tpe,cmaes,evolution,rl: the Quarry samplers wanted; those not
 #              registered in this build are skipped with a note), SEEDS (10), NAS_SEEDS (20),
 #              HISTORY (1000), DATA (the folder of the two table files: the repository's
 #              data/nas), PYTHON (/usr/bin/python3, the interpreter that has Optuna).
@@ -23,7 +23,7 @@ if [[ ! -x $bin ]]; then
   echo "samplers.sh: $bin does not exist; build it first (make, or the target quarry_cli)" >&2
   exit 2
 fi
-wanted=${SAMPLERS:-random,gp,tpe,evolution,rl}
+wanted=${SAMPLERS:-random,gp,tpe,cmaes,evolution,rl}
 seeds=${SEEDS:-10}
 nas_seeds=${NAS_SEEDS:-20}
 history=${HISTORY:-1000}

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "quarry/core/options.hpp"
+#include "quarry/samplers/cmaes.hpp"
 #include "quarry/samplers/evolution.hpp"
 #include "quarry/samplers/gp.hpp"
 #include "quarry/samplers/grid.hpp"
@@ -18,6 +19,12 @@ namespace {
 
 std::vector<SamplerEntry> build_registry() {
   std::vector<SamplerEntry> entries = {
+      {"cmaes",
+       "CMA-ES: a multivariate normal over the numeric parameters, its mean, covariance and step "
+       "size adapted each generation; restarts with twice the population (Hansen 2016, IPOP)",
+       [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
+         return std::make_unique<CmaEsSampler>(cmaes_options_from_json(j, seed));
+       }},
       {"evolution",
        "regularised evolution: tournament among the most recent complete trials, one parameter "
        "mutated (Real et al. 2019)",
