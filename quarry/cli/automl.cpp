@@ -211,7 +211,7 @@ int run_automl(automl::AutoMLOptions options, const std::string& train_path,
     std::cout << "model: " << result.model_dir.string() << " (" << model.describe() << ")\n";
     std::cout << "time: " << fixed(result.elapsed, 1) << " s of " << options.time_budget << " s\n";
   }
-  return stop.load() ? 130 : 0;
+  return stop.load() ? interrupted_exit_code() : 0;
 }
 
 }  // namespace

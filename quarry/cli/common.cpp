@@ -25,16 +25,18 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_interrupts{0};
+std::atomic<int> g_signal{0};  // the first stopping signal
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_interrupt(int signal) {
   if (g_interrupts.fetch_add(1) == 0) {
+    g_signal.store(signal);
     g_stop.store(true);
     const char msg[] =
         "\nquarry: stopping; running trials go back to the queue (Ctrl-C again to kill)\n";
     (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
     return;
   }
-  process::kill_all_children_and_exit(130);
+  process::kill_all_children_and_exit(128 + signal);
 }
 
 /// Builds a part the study file names; its InvalidArgument becomes a UsageError naming the file
@@ -49,6 +51,34 @@ auto built_from(const config::StudyFile& file, const std::string& key, Build bui
   }
 }
 
+std::string start_over_hint(const config::StudyFile& file) {
+  return " (the stored trials would be misread: to start over, give the study a new name, e.g. "
+         "study: " +
+         file.study + "_2)";
+}
+
+/// Refuses a study file that no longer describes its stored trials: renamed or reordered metrics
+/// (the stored values would be listed under the new names) or, for a command or a function, a
+/// parameter the file no longer defines (it would still be sampled). New parameters and the same
+/// definitions are fine. Directions are checked by the store, ranges by Study::register_space.
+void check_stored_definition(const config::StudyFile& file, Study& study,
+                             const nlohmann::json& metrics, const Space& space) {
+  if (const auto text = study.storage().get_attr(study.id(), "metrics")) {
+    const auto stored = nlohmann::json::parse(*text);
+    if (stored != metrics)
+      throw UsageError(file.path.string() + ": objective: study '" + file.study +
+                       "' stores the metrics " + stored.dump() + ", the file names " +
+                       metrics.dump() + start_over_hint(file));
+  }
+  if (file.model) return;  // a model study's trainer may add parameters of its own
+  const Space stored = study.space();
+  for (const auto& p : stored.params())
+    if (space.find(p.name()) == nullptr)
+      throw UsageError(file.path.string() + ": space: study '" + file.study +
+                       "' stores the parameter '" + p.name() + "' (" + p.describe() +
+                       "), which the file no longer defines" + start_over_hint(file));
+}
+
 }  // namespace
 
 const std::atomic<bool>& install_interrupt_handlers() {
@@ -57,7 +87,13 @@ const std::atomic<bool>& install_interrupt_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // the terminal closed
   return g_stop;
+}
+
+int interrupted_exit_code() {
+  const int signal = g_signal.load();
+  return 128 + (signal ? signal : SIGINT);
 }
 
 StudyRef resolve_study(const Args& args, const std::string& command) {
@@ -137,9 +173,15 @@ std::unique_ptr<Study> open_for_search(const config::StudyFile& file, const std:
       })};
   auto study =
       std::make_unique<Study>(storage::open_storage(storage), file.study, std::move(options));
-  study->register_space(space_of(file));
   nlohmann::json metrics = nlohmann::json::array();
   for (const auto& m : file.objectives) metrics.push_back(m.name);
+  const Space space = space_of(file);
+  check_stored_definition(file, *study, metrics, space);
+  try {
+    study->register_space(space);
+  } catch (const InvalidArgument& e) {  // a parameter redefined: old trials came from the old one
+    throw UsageError(file.path.string() + ": space: " + e.what() + start_over_hint(file));
+  }
   study->storage().set_attr(study->id(), "metrics", metrics.dump());
   return study;
 }

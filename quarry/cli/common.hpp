@@ -16,9 +16,12 @@
 
 namespace quarry::cli {
 
-/// Ctrl-C and SIGTERM: the first sets the returned flag (stop gracefully: running trials go back to
-/// the queue), the second kills child processes and exits with 130 at once.
+/// Ctrl-C, SIGTERM and SIGHUP (the terminal closed): the first sets the returned flag (stop
+/// gracefully: running trials go back to the queue), the second kills child processes and exits at
+/// once with 128 + the signal (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
 const std::atomic<bool>& install_interrupt_handlers();
+/// The exit code of a search the flag stopped: 128 + the first signal (130, 143 or 129).
+int interrupted_exit_code();
 
 /// `quarry search` on a study file with an `automl:` section (args: search's options).
 int automl_study(const config::StudyFile& file, const Args& args, int argc, char** argv);

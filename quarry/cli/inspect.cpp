@@ -7,6 +7,7 @@
 #include "quarry/cli/commands.hpp"
 #include "quarry/cli/common.hpp"
 #include "quarry/core/error.hpp"
+#include "quarry/process/worker.hpp"
 #include "quarry/report/export.hpp"
 
 namespace quarry::cli {
@@ -73,11 +74,19 @@ int status_command(int argc, char** argv) {
   Study study = open_existing(ref);
   const auto trials = study.trials();
   std::map<TrialState, int> counts;
-  for (const auto& t : trials) ++counts[t.state];
+  int orphaned = 0;  // running, but their process on this host is gone (killed)
+  for (const auto& t : trials) {
+    ++counts[t.state];
+    if (t.state == TrialState::Running && process::local_worker_is_dead(t.worker)) ++orphaned;
+  }
   std::cout << "study '" << study.name() << "' in " << ref.storage << "\n";
   std::cout << "  trials: " << trials.size() << " (" << counts[TrialState::Complete]
-            << " complete, " << counts[TrialState::Running] << " running, "
-            << counts[TrialState::Waiting] << " waiting, " << counts[TrialState::Pruned]
+            << " complete, " << counts[TrialState::Running] << " running"
+            << (orphaned ? " of which " + std::to_string(orphaned) +
+                               " orphaned (their process is gone: the next search runs them "
+                               "again)"
+                         : std::string())
+            << ", " << counts[TrialState::Waiting] << " waiting, " << counts[TrialState::Pruned]
             << " pruned, " << counts[TrialState::Failed] << " failed)\n";
   std::string dirs;
   for (auto d : study.directions()) dirs += (dirs.empty() ? "" : ", ") + study::to_string(d);

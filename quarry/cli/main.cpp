@@ -77,8 +77,8 @@ void print_help(std::ostream& out) {
   out << "quarry: hyperparameter and architecture search\n\nusage:\n";
   for (const auto& [name, c] : commands())
     out << "  " << c.usage << "\n      " << c.summary << "\n";
-  out << "\nexit codes: 0 ok, 2 usage or input error, 3 analyze: a threshold failed, 1 internal "
-         "error, 130 stopped by Ctrl-C\n";
+  out << "\nexit codes: 0 ok, 2 usage or input error, 3 analyze: a threshold failed, 1 trials "
+         "kept failing or internal error, 130 stopped by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP\n";
 }
 
 }  // namespace

@@ -17,6 +17,10 @@ namespace quarry::cli {
 
 namespace {
 
+// Failed trials in a row that stop a search when the study file does not say (Keras Tuner's
+// max_consecutive_failed_trials default).
+constexpr std::int64_t kMaxConsecutiveFailures = 3;
+
 /// Keeps the counts behind the progress line and prints one line per finished trial.
 class Progress {
  public:
@@ -151,6 +155,8 @@ int search_command(int argc, char** argv) {
   if (!options.max_trials) options.max_trials = file.max_trials;
   options.timeout = args.number("timeout", 0);
   if (!options.timeout) options.timeout = file.timeout;
+  options.max_consecutive_failures =
+      file.max_consecutive_failures.value_or(kMaxConsecutiveFailures);
   const auto& stop = install_interrupt_handlers();
   options.stop = &stop;
   Progress progress(study, metrics, options.max_trials, quiet);
@@ -160,13 +166,19 @@ int search_command(int argc, char** argv) {
     std::cout << "study '" << study.name() << "' in " << ref.storage << ": "
               << study.trials().size() << " trials stored; " << options.workers
               << " worker(s), objective: " << objective->describe() << std::endl;
-  const auto summary = runner::run(study, *objective, options);
+  runner::RunSummary summary;
+  try {
+    summary = runner::run(study, *objective, options);
+  } catch (const runner::ConsecutiveFailures& e) {  // exit 1: the trials failed, not the input
+    std::cerr << "quarry: error: " << e.what() << "\n";
+    return 1;
+  }
   print_summary(study, metrics, summary);
   if (model_study && !stop.load()) finish_model_study(study, *model_study, std::cout);
   if (stop.load()) {
     std::cout << "\nstopped: " << summary.interrupted
               << " running trial(s) put back in the queue; run the same command to resume\n";
-    return 130;
+    return interrupted_exit_code();
   }
   return 0;
 }

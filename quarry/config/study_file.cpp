@@ -21,10 +21,25 @@ using namespace detail;
 
 // --- the study's sections --------------------------------------------------------------------
 
-const Keys kTopKeys = {"study",   "directory", "storage",  "objective",  "objectives",
-                       "space",   "command",   "function", "env",        "trial_timeout",
-                       "sampler", "scheduler", "pruner",   "max_trials", "timeout",
-                       "workers", "seed",      "automl"};
+const Keys kTopKeys = {"study",
+                       "directory",
+                       "storage",
+                       "objective",
+                       "objectives",
+                       "space",
+                       "command",
+                       "function",
+                       "env",
+                       "trial_timeout",
+                       "sampler",
+                       "scheduler",
+                       "pruner",
+                       "max_trials",
+                       "timeout",
+                       "workers",
+                       "seed",
+                       "automl",
+                       "max_consecutive_failures"};
 // Listed apart in the unknown-key message so the black-box keys read first.
 const Keys kModelKeys = {"model", "data", "fit", "nas", "constraints"};
 
@@ -173,6 +188,8 @@ void read_search(const Entries& es, StudyFile& out) {
   }
   if (const Field* f = find(es, "max_trials")) out.max_trials = positive_int(*f);
   if (const Field* f = find(es, "timeout")) out.timeout = positive_seconds(*f);
+  if (const Field* f = find(es, "max_consecutive_failures"))
+    out.max_consecutive_failures = positive_int(*f);
   if (const Field* f = find(es, "workers"))
     out.workers = static_cast<int>(positive_int(*f, INT_MAX));
   if (const Field* f = find(es, "seed")) out.seed = seed_of(*f);

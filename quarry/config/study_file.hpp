@@ -83,7 +83,9 @@ struct StudyFile {
   std::string pruner_key = "pruner";       ///< the key that named it: "pruner", or "scheduler"
   std::optional<std::int64_t> max_trials;  ///< stop after this many trials
   std::optional<double> timeout;           ///< stop after this many seconds
-  std::optional<int> workers;              ///< parallel trials
+  /// Stop once this many trials failed in a row (the CLI's default: 3).
+  std::optional<std::int64_t> max_consecutive_failures;
+  std::optional<int> workers;  ///< parallel trials
   std::uint64_t seed = 0;
 };
 

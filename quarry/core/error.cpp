@@ -6,18 +6,13 @@
 
 namespace quarry {
 
-namespace {
-
-/// The shortest text that reads back to `x` ("0.1", "1e-05", "2").
-std::string shortest(double x) {
+std::string real_text(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   char buffer[32];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, x);
   return std::string(buffer, result.ptr);
 }
-
-}  // namespace
 
 void require(bool ok, std::string_view who, std::string_view rule, std::string_view got) {
   if (ok) return;
@@ -27,7 +22,7 @@ void require(bool ok, std::string_view who, std::string_view rule, std::string_v
 }
 
 void require(bool ok, std::string_view who, std::string_view rule, double got) {
-  if (!ok) require(false, who, rule, shortest(got));
+  if (!ok) require(false, who, rule, real_text(got));
 }
 
 }  // namespace quarry

@@ -71,6 +71,9 @@ class TrialInterrupted : public std::runtime_error {
   TrialInterrupted() : std::runtime_error("trial interrupted") {}
 };
 
+/// The shortest text that reads back to `x` ("0.1", "1e-05", "2"; "nan", "inf", "-inf").
+std::string real_text(double x);
+
 /// Throws InvalidArgument("<who>: <rule> must hold, got <got>") unless `ok`:
 ///   require(o.factor >= 2, "Hyperband", "factor >= 2", o.factor);
 /// `got` is the text shown after "got": the offending value, or several ("low=5, high=1").

@@ -2,9 +2,11 @@
 
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "quarry/core/error.hpp"
 #include "quarry/process/process.hpp"
 
 namespace quarry::objectives {
@@ -110,6 +112,13 @@ CommandObjective::CommandObjective(CommandOptions options, space::Space space)
   if (!(options_.kill_grace >= 0))
     throw InvalidArgument("CommandObjective: kill_grace must be >= 0 seconds, got " +
                           space::to_string(Value{options_.kill_grace}));
+  // Each parameter reaches the program as QUARRY_PARAM_<NAME>: "lr" and "LR" (or "lr-max" and
+  // "lr_max") would silently share one variable.
+  std::map<std::string, std::string> owner;
+  for (const auto& p : space_.params())
+    if (const auto [it, fresh] = owner.emplace(env_name(p.name()), p.name()); !fresh)
+      throw InvalidArgument("parameters '" + it->second + "' and '" + p.name() +
+                            "' would share the environment variable " + it->first + ": rename one");
   for (std::size_t i = 0; i < options_.argv.size(); ++i)
     argv_.push_back(parse_template(options_.argv[i], i));
 }
@@ -250,7 +259,7 @@ std::vector<double> CommandObjective::evaluate(TrialContext& context) {
       if (state.stepped.contains(metric)) reason += "; it appeared only on step= lines";
       fail(reason + ")");
     }
-    if (std::isnan(it->second)) fail("metric '" + metric + "' is nan");
+    if (!std::isfinite(it->second)) fail("metric '" + metric + "' is " + real_text(it->second));
     values.push_back(it->second);
   }
   return values;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -55,7 +56,9 @@ class RunState {
         ++summary_.failed;
       else
         ++summary_.interrupted;
+      if (state == TrialState::Complete || state == TrialState::Pruned) failed_in_a_row_ = 0;
     }
+    if (state == TrialState::Failed) count_failure(t.number);
     if (options_.on_event)
       emit(state == TrialState::Waiting ? Event::Kind::Requeued : Event::Kind::Finished,
            study_.trial(t.number));  // as stored: its values, state and timings
@@ -93,6 +96,12 @@ class RunState {
   /// A worker hit an error that ends the search: the others start no new trial.
   void fail() { failed_ = true; }
 
+  /// The ConsecutiveFailures error once max_consecutive_failures trials failed in a row.
+  std::exception_ptr too_many_failures() {
+    std::lock_guard lock(event_mutex_);
+    return too_many_failures_;
+  }
+
   void finish() {
     {
       std::lock_guard lock(done_mutex_);
@@ -109,6 +118,27 @@ class RunState {
   }
 
  private:
+  void count_failure(std::int64_t number) {
+    const auto limit = options_.max_consecutive_failures;
+    std::string reason;
+    {
+      std::lock_guard lock(event_mutex_);
+      if (!limit || ++failed_in_a_row_ < *limit || too_many_failures_) return;
+    }
+    try {
+      reason = study_.trial(number).failure;
+    } catch (const StorageError&) {
+      reason = "(its reason could not be read back)";
+    }
+    const auto cut = reason.find('\n');  // the first line; the stderr tail is stored with it
+    std::lock_guard lock(event_mutex_);
+    too_many_failures_ = std::make_exception_ptr(ConsecutiveFailures(
+        std::to_string(*limit) +
+        " trials failed in a row (max_consecutive_failures: " + std::to_string(*limit) +
+        "); the last, trial " + std::to_string(number) + ": " + reason.substr(0, cut)));
+    failed_ = true;
+  }
+
   void emit(Event::Kind kind, Trial t) {
     if (!options_.on_event) return;
     std::lock_guard lock(event_mutex_);
@@ -124,6 +154,8 @@ class RunState {
   bool done_ = false;
   std::int64_t ended_count_ = 0;  // guarded by done_mutex_
   RunSummary summary_;
+  std::int64_t failed_in_a_row_ = 0;      // guarded by event_mutex_
+  std::exception_ptr too_many_failures_;  // guarded by event_mutex_
   std::atomic<bool> failed_{false};
 };
 
@@ -197,6 +229,7 @@ RunSummary run(Study& study, objectives::Objective& objective, const RunOptions&
   state.finish();
   beat.join();
   if (error) std::rethrow_exception(error);
+  if (auto failures = state.too_many_failures()) std::rethrow_exception(failures);
   return state.summary();
 }
 

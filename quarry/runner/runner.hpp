@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 
+#include "quarry/core/error.hpp"
 #include "quarry/objectives/objective.hpp"
 #include "quarry/study/study.hpp"
 
@@ -32,6 +33,17 @@ struct RunOptions {
   const std::atomic<bool>* stop =
       nullptr;  ///< set it (e.g. from a SIGINT handler) to stop gracefully
   std::function<void(const Event&)> on_event;  ///< called from worker threads, one call at a time
+  /// Stop (ConsecutiveFailures) once this many trials in a row failed, in the order they ended
+  /// (Keras Tuner's max_consecutive_failed_trials); nullopt: never.
+  std::optional<std::int64_t> max_consecutive_failures;
+};
+
+/// `max_consecutive_failures` trials failed in a row: the objective is broken, not one
+/// configuration. what(): "3 trials failed in a row (max_consecutive_failures: 3); the last,
+/// trial 7: exited with status 1". Finished trials stay stored.
+class ConsecutiveFailures : public Error {
+ public:
+  using Error::Error;
 };
 
 struct RunSummary {

@@ -221,9 +221,9 @@ void Study::tell(std::int64_t number, const std::vector<double>& values) {
                           std::to_string(number) + " was told " + std::to_string(values.size()) +
                           " value(s)");
   for (std::size_t i = 0; i < values.size(); ++i)
-    if (std::isnan(values[i])) {
+    if (!std::isfinite(values[i])) {
       storage_->finish_trial(info_.id, number, TrialState::Failed, {},
-                             "objective " + std::to_string(i) + " is nan");
+                             "objective " + std::to_string(i) + " is " + real_text(values[i]));
       return;
     }
   storage_->finish_trial(info_.id, number, TrialState::Complete, values);

@@ -88,7 +88,7 @@ class Study {
   /// The pruner's current answer for a running trial.
   bool should_prune(std::int64_t number);
 
-  /// Completes a trial with one value per objective; a NaN value fails it instead.
+  /// Completes a trial with one value per objective; a NaN or infinite value fails it instead.
   void tell(std::int64_t number, const std::vector<double>& values);
   /// Ends a trial as Pruned (its value: the last intermediate value, with one objective; none with
   /// several) or Failed (with `reason`).

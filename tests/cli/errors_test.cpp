@@ -134,8 +134,8 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, CliBadStudyPart,
     ::testing::Values(
         BadPart{"UnknownSampler", std::string(kStudy) + "sampler: sobol\n", "sampler",
-                "unknown sampler 'sobol' (known: evolution, gp, grid, nsga2, random, "
-                "rl, surrogate, tpe)"},
+                "unknown sampler 'sobol' (known: cmaes, evolution, gp, grid, nsga2, "
+                "random, rl, surrogate, tpe)"},
         BadPart{"UnknownSchedulerOption",
                 std::string(kStudy) + "scheduler: {median: {patience: 3}}\n", "scheduler",
                 "scheduler 'median': unknown option 'patience'"},
@@ -145,6 +145,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "unknown pruner 'hyperband' (known: learning_curve, median, none)"},
         BadPart{"UnknownPlaceholder", with_line(5, "command: [sh, \"{y}\"]"), "command",
                 "argument 1 '{y}' names parameter 'y', which is not in the search space"},
+        BadPart{"ParametersSharingOneVariable",
+                with_line(4, "  x: {float: [-5, 5]}\n  X: {float: [0, 1]}"), "command",
+                "parameters 'x' and 'X' would share the environment variable QUARRY_PARAM_X"},
         BadPart{"UnknownFunctionOption",
                 "study: demo\nobjective: value\nfunction: {branin: {dims: 3}}\n", "function",
                 "function 'branin': unknown option 'dims'"}),
@@ -158,6 +161,47 @@ TEST(CliBadStudy, MissingStudyFileIsNamed) {
   EXPECT_EQ(line_count(r.err), 1u) << r.describe();
   EXPECT_THAT(r.err_first_line(),
               HasSubstr("cannot read study file '" + missing + "': No such file or directory"));
+}
+
+// A study file edited after trials were stored: a change that would misread them is refused with
+// one line naming the file, the key and both definitions, and the stored trials stay as they were.
+TEST(CliBadStudy, AChangedStudyFileCannotRewriteStoredTrials) {
+  TempDir dir;
+  const std::string study = "study: demo\n";
+  const std::string space = "space:\n  x: {float: [-5, 5]}\n  u: {int: [1, 4]}\n";
+  const auto write = [&](const std::string& metric, const std::string& params) {
+    return dir.write("study.yaml", study + "objective: " + metric + "\n" + params +
+                                       "command: [sh, -c, \"echo quarry: " + metric +
+                                       "=1\"]\nmax_trials: 2\n");
+  };
+  auto file = write("loss", space);
+  ASSERT_EQ(run_cli({"search", file.string(), "--quiet"}).exit_code, 0);
+  const auto before = trials_json({file.string()});
+  ASSERT_EQ(before.size(), 2u);
+  struct Change {
+    std::string metric, params, key, what;
+  };
+  for (const Change& c : std::vector<Change>{
+           {"acc", space,
+            ": objective: ", "stores the metrics [\"loss\"], the file names [\"acc\"]"},
+           {"loss", "space:\n  x: {float: [-5, 5]}\n", ": space: ",
+            "stores the parameter 'u' (Int('u', 1, 4)), which the file no longer defines"},
+           {"loss", "space:\n  x: {float: [-5, 6]}\n  u: {int: [1, 4]}\n",
+            ": space: ", "parameter 'x' is already defined as Float('x', -5, 5)"}}) {
+    SCOPED_TRACE(c.what);
+    file = write(c.metric, c.params);
+    const CliResult r = run_cli({"search", file.string(), "--max-trials", "4"});
+    EXPECT_EQ(r.exit_code, 2) << r.describe();
+    EXPECT_EQ(line_count(r.err), 1u) << r.describe();
+    EXPECT_THAT(r.err_first_line(), StartsWith("quarry: error: " + file.string() + c.key));
+    EXPECT_THAT(r.err_first_line(), HasSubstr(c.what));
+    EXPECT_THAT(r.err_first_line(), HasSubstr("give the study a new name, e.g. study: demo_2"));
+    EXPECT_EQ(trials_json({file.string()}), before);
+  }
+  // A new parameter describes the old trials as well as before: the search goes on.
+  file = write("loss", space + "  v: {float: [0, 1]}\n");
+  EXPECT_EQ(run_cli({"search", file.string(), "--quiet", "--max-trials", "3"}).exit_code, 0);
+  EXPECT_EQ(trials_json({file.string()}).size(), 3u);
 }
 
 // --- trials that fail: recorded with their reason, and the search goes on (exit 0) -------------

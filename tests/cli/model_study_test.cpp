@@ -119,7 +119,9 @@ TEST(ModelStudy, KilledInTheMiddleOfABracketItContinuesThatBracket) {
 TEST(ModelStudy, ADivergingTrialFailsWithItsReasonAndTheSearchGoesOn) {
   ASSERT_TRUE(have_fashion_mnist()) << "needs dataset-fashion-mnist (scripts/install-deps)";
   TempDir dir;
-  const auto file = dir.write("nan.yaml", seed_study("nan", "[1e12]", "sgd"));
+  // Every trial may diverge: the search goes on past the 3 failures in a row that would stop it.
+  const auto file =
+      dir.write("nan.yaml", seed_study("nan", "[1e12]", "sgd") + "max_consecutive_failures: 100\n");
   const CliResult r = run_cli({"search", file.string(), "--workers", "1", "--quiet"});
   const auto trials = trials_json({file.string()});
   ASSERT_FALSE(trials.empty()) << r.describe();

@@ -127,5 +127,33 @@ TEST(CliQuickstart, BuiltInFunctionStudy) {
   }
 }
 
+// A command that can never work: no max_trials, no timeout, yet the search stops after 3 failed
+// trials in a row (or the study file's max_consecutive_failures) with the reason and exit 1.
+TEST(CliQuickstart, ACommandThatAlwaysFailsStopsTheSearch) {
+  TempDir dir;
+  const std::string head =
+      "study: broken\n"
+      "objective: loss\n"
+      "space: {x: {float: [0, 1]}}\n"
+      "command: [sh, -c, \"echo no data >&2; exit 1\"]\n";
+  for (const auto& [extra, count] : std::vector<std::pair<std::string, std::size_t>>{
+           {"", 3}, {"max_consecutive_failures: 5\n", 5}}) {
+    const auto study = dir.write("study.yaml", head + extra);
+    fs::remove_all(dir / "broken");
+    const CliResult r = run_cli({"search", study.string(), "--workers", "1", "--quiet"});
+    EXPECT_EQ(r.exit_code, 1) << r.describe();
+    EXPECT_THAT(r.err, HasSubstr(std::to_string(count) + " trials failed in a row"));
+    EXPECT_THAT(r.err, HasSubstr("exited with status 1"));
+    EXPECT_EQ(trials_json({study.string()}).size(), count);
+  }
+  // A metric of -inf is no result: the trial fails, and so the search stops the same way.
+  const auto minus_inf = dir.write("inf.yaml",
+                                   "study: inf\nobjective: loss\nspace: {x: {float: [0, 1]}}\n"
+                                   "command: [sh, -c, \"echo quarry: loss=-inf\"]\n");
+  const CliResult r = run_cli({"search", minus_inf.string(), "--workers", "1", "--quiet"});
+  EXPECT_EQ(r.exit_code, 1) << r.describe();
+  EXPECT_THAT(r.err, HasSubstr("metric 'loss' is -inf"));
+}
+
 }  // namespace
 }  // namespace quarry::cli_test

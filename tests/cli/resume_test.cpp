@@ -222,6 +222,22 @@ TEST_F(CliInterrupt, CtrlCRequeuesRunningTrialsAndExits130) {
   expect_resumed_search_completes(before);
 }
 
+TEST_F(CliInterrupt, ClosingTheTerminalStopsLikeCtrlCAndExits129) {
+  // SIGHUP used to kill quarry outright: trials left running, their programs orphaned.
+  write_study("");
+  CliProcess process(search(), {.real_python = true});
+  const auto pids = wait_for_two_trials(process);
+  ASSERT_EQ(pids.size(), 2u);
+  process.send(SIGHUP);
+  const CliResult r = process.wait();
+  ASSERT_EQ(r.exit_code, 129) << r.describe();
+  EXPECT_THAT(r.out, HasSubstr("stopped: 2 running trial(s) put back in the queue"));
+  for (pid_t pid : pids) EXPECT_FALSE(running_program(pid, "waiting_trial.py")) << "pid " << pid;
+  const auto before = trials_json({study_.string()});
+  for (const auto& t : before) EXPECT_EQ(t["state"], "waiting");
+  expect_resumed_search_completes(before);
+}
+
 TEST_F(CliInterrupt, SecondCtrlCKillsAtOnceAndTheNextSearchRecovers) {
   write_study(", stubborn");  // the programs ignore SIGTERM: a graceful stop would wait for them
   CliProcess process(search(), {.real_python = true});
@@ -243,6 +259,9 @@ TEST_F(CliInterrupt, SecondCtrlCKillsAtOnceAndTheNextSearchRecovers) {
   const auto before = trials_json({study_.string()});
   ASSERT_EQ(before.size(), 2u);
   for (const auto& t : before) EXPECT_EQ(t["state"], "running");
+  // `quarry status` tells them apart from trials that really run.
+  const CliResult status = run_cli({"status", study_.string()});
+  EXPECT_THAT(status.out, HasSubstr("2 running of which 2 orphaned (their process is gone"));
   expect_resumed_search_completes(before);
 }
 

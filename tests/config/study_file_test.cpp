@@ -60,7 +60,7 @@ const BadCase kBadCases[] = {
     {"study: s\n\ncomand: [x]\n",
      "study.yaml:3: unknown key 'comand' in the study (expected one of: study, directory, storage, "
      "objective, objectives, space, command, function, env, trial_timeout, sampler, scheduler, "
-     "pruner, max_trials, timeout, workers, seed, automl)"},
+     "pruner, max_trials, timeout, workers, seed, automl, max_consecutive_failures)"},
     {"objective: loss\ncommand: [run]\n", "study.yaml:1: missing required key 'study'"},
     {"study: a/b\n",
      "study.yaml:1: study: expected a name of letters, digits, '_', '.' and '-', got a/b"},

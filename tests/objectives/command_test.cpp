@@ -151,6 +151,19 @@ TEST(CommandObjective, RejectsBadTemplatesAndOptionsAtConstruction) {
   EXPECT_THAT(error_of({.argv = {"train"}, .metrics = {"a=b"}}), HasSubstr("'a=b'"));
   EXPECT_THAT(error_of({.argv = {"train"}, .metrics = {"loss"}, .timeout = 0.0}),
               HasSubstr("timeout must be > 0"));
+  // Two names, one environment variable.
+  for (const char* other : {"LR", "lr-max"}) {
+    space::Space clash;
+    clash.add(space::Param::Float(other == std::string("LR") ? "lr" : "lr_max", 0, 1));
+    clash.add(space::Param::Float(other, 0, 1));
+    try {
+      CommandObjective({.argv = {"train"}, .metrics = {"loss"}}, clash);
+      ADD_FAILURE() << other << ": expected InvalidArgument";
+    } catch (const InvalidArgument& e) {
+      EXPECT_THAT(e.what(), HasSubstr(std::string("and '") + other +
+                                      "' would share the environment variable QUARRY_PARAM_"));
+    }
+  }
 }
 
 TEST_F(CommandObjectiveTest, ProgramReceivesArgumentsAndEnvironment) {
@@ -192,9 +205,9 @@ TEST_F(CommandObjectiveTest, ParsesIntermediateAndFinalMetrics) {
       run("echo hello; echo 'quarry: step=1 loss=0.9 acc=0.1'; echo 'quarry: step=2\tloss=0.7'; "
           "echo 'quarry: step=3 acc=0.5'; echo 'quarry: step=4 loss=nan'; "
           "echo 'not quarry: loss=abc'; echo 'quarry: loss=0.8 acc=0.3'; "
-          "echo 'quarry:  loss=6.5e-1 acc=-inf extra=3'",
+          "echo 'quarry:  loss=6.5e-1 acc=-2.5e-3 extra=3'",
           {.metrics = {"loss", "acc"}});
-  EXPECT_THAT(values, ElementsAre(0.65, -std::numeric_limits<double>::infinity()));
+  EXPECT_THAT(values, ElementsAre(0.65, -0.0025));
   ASSERT_EQ(reports_.size(), 3u);
   EXPECT_EQ(reports_[0], std::make_pair(std::int64_t{1}, 0.9));
   EXPECT_EQ(reports_[1], std::make_pair(std::int64_t{2}, 0.7));
@@ -214,6 +227,9 @@ TEST_F(CommandObjectiveTest, FailureReasons) {
             "only on step= lines)");
   EXPECT_EQ(failure("echo 'quarry: loss=1 acc=2'; echo 'quarry: loss=nan'"),
             "metric 'loss' is nan");
+  // An infinite value is no result either: -inf would otherwise be the best trial of all.
+  EXPECT_EQ(failure("echo 'quarry: loss=-inf'"), "metric 'loss' is -inf");
+  EXPECT_EQ(failure("echo 'quarry: loss=inf'"), "metric 'loss' is inf");
 }
 
 TEST_F(CommandObjectiveTest, MissingProgramIsFatalForTheSearch) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 
 #include "quarry/core/error.hpp"
@@ -58,6 +59,42 @@ TEST(Runner, FailuresAndExceptionsAreRecordedAndTheSearchGoesOn) {
   EXPECT_EQ(summary.failed, 6);
   EXPECT_EQ(study.trial(1).failure, "diverged at epoch 3");
   EXPECT_THAT(study.trial(2).failure, ::testing::HasSubstr("bug in user code"));
+}
+
+TEST(Runner, StopsAfterMaxConsecutiveFailuresWithTheLastReason) {
+  // Trials 0 and 1 fail, 2 completes (the count starts again), then 3, 4, 5 fail: stop there,
+  // although max_trials allows 100; what finished stays.
+  Study study = make_study("broken");
+  objectives::FunctionObjective broken("broken", [](TrialContext& c) -> std::vector<double> {
+    if (c.number() == 2) return {1.0};
+    throw TrialFailed("exited with status 1 (trial " + std::to_string(c.number()) + ")");
+  });
+  try {
+    run(study, broken, {.workers = 1, .max_trials = 100, .max_consecutive_failures = 3});
+    FAIL() << "expected ConsecutiveFailures";
+  } catch (const ConsecutiveFailures& e) {
+    EXPECT_STREQ(e.what(),
+                 "3 trials failed in a row (max_consecutive_failures: 3); the last, trial 5: "
+                 "exited with status 1 (trial 5)");
+  }
+  const auto trials = study.trials();
+  ASSERT_EQ(trials.size(), 6u);
+  EXPECT_EQ(trials[2].state, TrialState::Complete);
+  // Without the option, failures never stop a search.
+  Study again = make_study("broken-unlimited");
+  EXPECT_EQ(run(again, broken, {.workers = 2, .max_trials = 20}).failed, 19);
+}
+
+TEST(Runner, InfiniteValuesFailTheTrialLikeNan) {
+  Study study = make_study("infinite");
+  objectives::FunctionObjective infinite("infinite", [](TrialContext& c) -> std::vector<double> {
+    return {c.number() == 0 ? -std::numeric_limits<double>::infinity() : 1.0};
+  });
+  const auto summary = run(study, infinite, {.workers = 1, .max_trials = 2});
+  EXPECT_EQ(summary.failed, 1);
+  EXPECT_EQ(study.trial(0).failure, "objective 0 is -inf");
+  ASSERT_TRUE(study.best_trial());
+  EXPECT_EQ(study.best_trial()->number, 1);
 }
 
 TEST(Runner, PrunedTrialsStopWhenTheSchedulerSaysSo) {

@@ -74,7 +74,8 @@ TEST(SchedulerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] {
               make_scheduler("asha", {{"bar", 1}});
             }),
-            "scheduler 'asha': unknown option 'bar' (options: max_budget, min_budget, eta)");
+            "scheduler 'asha': unknown option 'bar' (options: max_budget, min_budget, eta, "
+            "group_by)");
   EXPECT_EQ(error_of([] {
               make_scheduler("none", {{"min_trials", 1}});
             }),
