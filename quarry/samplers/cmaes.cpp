@@ -141,7 +141,7 @@ CmaEsOptions cmaes_options_from_json(const nlohmann::json& j, std::uint64_t seed
   const CmaEsOptions d;
   return {.seed = options.count("seed", seed),
           .sigma0 = options.real("sigma0", d.sigma0),
-          .n_startup_trials = options.integer("n_startup_trials", d.n_startup_trials, 1),
+          .n_startup_trials = options.integer("n_startup_trials", d.n_startup_trials, 0),
           .popsize = options.integer("popsize", d.popsize, 0),
           .restarts = options.boolean("restarts", d.restarts)};
 }
@@ -149,7 +149,7 @@ CmaEsOptions cmaes_options_from_json(const nlohmann::json& j, std::uint64_t seed
 CmaEsSampler::CmaEsSampler(CmaEsOptions options) : options_(options) {
   require(options_.sigma0 > 0 && options_.sigma0 <= 1, "sampler 'cmaes'", "0 < sigma0 <= 1",
           options_.sigma0);
-  require(options_.n_startup_trials >= 1, "sampler 'cmaes'", "n_startup_trials >= 1",
+  require(options_.n_startup_trials >= 0, "sampler 'cmaes'", "n_startup_trials >= 0",
           options_.n_startup_trials);
   require(options_.popsize == 0 || options_.popsize >= 2, "sampler 'cmaes'", "popsize = 0 or >= 2",
           options_.popsize);
@@ -162,15 +162,8 @@ Params CmaEsSampler::sample_relative(const Space& space, const std::vector<Trial
   std::map<std::int64_t, const Trial*> by_number;
   for (const Trial& t : history) by_number[t.number] = &t;
 
-  // The first mean: the best complete startup trial, else the cube's centre.
-  VectorXd mean = VectorXd::Constant(static_cast<Eigen::Index>(dims.size()), 0.5);
-  std::optional<double> best_start;
-  for (const auto& [n, t] : by_number) {
-    if (n >= options_.n_startup_trials) break;
-    const auto l = loss(*t);
-    const auto x = point_of(*t, dims);
-    if (l && x && (!best_start || *l < *best_start)) best_start = *l, mean = *x;
-  }
+  // The first mean: the centre of the cube (Optuna's x0).
+  const VectorXd mean = VectorXd::Constant(static_cast<Eigen::Index>(dims.size()), 0.5);
   int lambda = options_.popsize ? static_cast<int>(options_.popsize) : default_popsize(dims.size());
   Strategy run(mean, options_.sigma0, lambda);
   std::int64_t start = options_.n_startup_trials;  // the current generation's first number
