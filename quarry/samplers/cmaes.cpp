@@ -146,7 +146,8 @@ CmaEsOptions cmaes_options_from_json(const nlohmann::json& j, std::uint64_t seed
           .restarts = options.boolean("restarts", d.restarts)};
 }
 
-CmaEsSampler::CmaEsSampler(CmaEsOptions options) : options_(options) {
+CmaEsSampler::CmaEsSampler(CmaEsOptions options)
+    : options_(options), random_({.seed = options.seed}) {
   require(options_.sigma0 > 0 && options_.sigma0 <= 1, "sampler 'cmaes'", "0 < sigma0 <= 1",
           options_.sigma0);
   require(options_.n_startup_trials >= 0, "sampler 'cmaes'", "n_startup_trials >= 0",
@@ -207,10 +208,7 @@ Params CmaEsSampler::sample_relative(const Space& space, const std::vector<Trial
 
 Value CmaEsSampler::sample_independent(const Param& param, const Params& assigned,
                                        const std::vector<Trial>& history, std::int64_t number) {
-  (void)assigned, (void)history;
-  Rng rng =
-      Rng::stream(options_.seed, {static_cast<std::uint64_t>(number), hash_name(param.name())});
-  return param.from_unit(rng.uniform());
+  return random_.sample_independent(param, assigned, history, number);
 }
 
 }  // namespace quarry::samplers

@@ -39,6 +39,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "quarry/samplers/random.hpp"
 #include "quarry/samplers/sampler.hpp"
 
 namespace quarry::samplers {
@@ -69,6 +70,7 @@ class CmaEsSampler final : public Sampler {
 
  private:
   CmaEsOptions options_;
+  RandomSampler random_;  ///< the parameters CMA-ES does not move
 };
 
 }  // namespace quarry::samplers
