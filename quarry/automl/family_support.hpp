@@ -56,7 +56,8 @@ class FamilyParams {
 };
 
 /// Per-feature mean and scale (the population standard deviation, 1 for a constant feature),
-/// fitted on training rows: z = (x - mean) / scale.
+/// fitted on training rows: z = (x - mean) / scale. A feature whose training values are all 0 or 1
+/// (one-hot levels, missing indicators) keeps them: mean 0, scale 1.
 struct Standardizer {
   std::vector<double> mean, scale;
 

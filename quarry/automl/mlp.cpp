@@ -221,23 +221,9 @@ class MlpEstimator final : public Estimator {
 
 void MlpEstimator::fit_scalers(const Matrix& x, const std::vector<double>& y) {
   const auto n = static_cast<double>(x.rows);
-  std::vector<double> sum(static_cast<std::size_t>(x.cols), 0.0);
-  std::vector<double> squares(sum.size(), 0.0);
-  for (std::int64_t r = 0; r < x.rows; ++r)
-    for (std::int64_t c = 0; c < x.cols; ++c) sum[static_cast<std::size_t>(c)] += x.at(r, c);
-  for (double& s : sum) s /= n;
-  for (std::int64_t r = 0; r < x.rows; ++r)
-    for (std::int64_t c = 0; c < x.cols; ++c) {
-      const double d = x.at(r, c) - sum[static_cast<std::size_t>(c)];
-      squares[static_cast<std::size_t>(c)] += d * d;
-    }
-  x_mean_.clear();
-  x_std_.clear();
-  for (std::size_t c = 0; c < sum.size(); ++c) {
-    const auto sd = static_cast<float>(std::sqrt(squares[c] / n));
-    x_mean_.push_back(static_cast<float>(sum[c]));
-    x_std_.push_back(sd > 0 && std::isfinite(sd) ? sd : 1.0F);
-  }
+  const detail::Standardizer s = detail::Standardizer::fit(x);
+  x_mean_.assign(s.mean.begin(), s.mean.end());
+  x_std_.assign(s.scale.begin(), s.scale.end());
   y_mean_ = 0;
   y_std_ = 1;
   if (task_ != TaskType::Regression) return;

@@ -103,7 +103,10 @@ struct Preprocessor::Encoder {
   // Numeric.
   double median = 0;
   bool indicator = false;  ///< a "<col>:missing" feature
-  // One-hot: a feature per level, in this order, then one for missing cells when missing_level.
+  // One-hot: the value itself first when `value` (integer codes keep their order for linear
+  // models, kNN and the MLP; missing -> median), a feature per level, in this order, then one for
+  // missing cells when missing_level.
+  bool value = false;
   std::vector<std::string> levels;
   bool missing_level = false;
   std::unordered_map<std::string, std::size_t> level_index;
@@ -136,6 +139,7 @@ struct Preprocessor::Encoder {
         if (indicator) out.push_back(column + ":missing");
         break;
       case Kind::OneHot: {
+        if (value) out.push_back(column);
         for (const std::string& l : levels) out.push_back(column + "=" + l);
         // A real level named "missing" keeps its name; the missing cells' feature steps aside.
         const bool clash = level_index.count("missing") > 0;
@@ -164,6 +168,10 @@ struct Preprocessor::Encoder {
         return;
       }
       case Kind::OneHot: {
+        if (value) {
+          const double v = number_of(col, r);
+          *out++ = to_float(std::isnan(v) ? median : v);
+        }
         const auto l = level(col, r);
         if (!l) {
           if (missing_level) out[levels.size()] = 1.0f;
@@ -241,6 +249,10 @@ struct Preprocessor::Encoder {
         });
       e.missing_level = missing > 0 && missing >= min_missing;
       e.index_levels();
+      if (e.key == Key::Number) {
+        e.value = true;
+        e.median = numeric(col, rows, min_missing).median;
+      }
       return e;
     }
     e.kind = Kind::Target;
@@ -312,6 +324,10 @@ struct Preprocessor::Encoder {
       j["kind"] = "one_hot";
       j["levels"] = levels;
       j["missing_level"] = missing_level;
+      if (value) {
+        j["value"] = true;
+        j["median"] = median;
+      }
       return j;
     }
     j["kind"] = "target";
@@ -344,6 +360,8 @@ struct Preprocessor::Encoder {
       e.kind = Kind::OneHot;
       e.levels = j.at("levels").get<std::vector<std::string>>();
       e.missing_level = j.at("missing_level").get<bool>();
+      e.value = j.value("value", false);
+      if (e.value) e.median = j.at("median").get<double>();
       e.index_levels();
       return e;
     }

@@ -6,7 +6,8 @@
 // fewer: a feature that singles out one or two rows, which a weakly regularised model memorises).
 // Categorical with at most kMaxOneHotLevels levels: one-hot ("<col>=<level>", a "<col>=missing"
 // level when training had at least `min_missing` missing cells; fewer: a missing cell is an
-// unseen level);
+// unseen level); a column of integer codes also keeps its value as the feature "<col>" (missing ->
+// the training median), so that the codes' order still reaches linear models, kNN and the MLP;
 // more levels: target encoding (the smoothed mean of the target per level: the class-1 rate for
 // binary, the mean for regression, one feature per class with its rate for multiclass) fitted on
 // the training rows.

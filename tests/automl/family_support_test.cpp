@@ -30,6 +30,21 @@ TEST(Standardizer, CentresAndScalesEachFeatureLeavingConstantsAtZero) {
   EXPECT_EQ(back.scale, s.scale);
 }
 
+TEST(Standardizer, LeavesZeroOneFeaturesAsTheyAre) {
+  // A rare one-hot level (1 in 50 rows), a 0/1 indicator, and a number that happens to be 0 or 2.
+  Matrix x(50, 3);
+  for (std::int64_t r = 0; r < 50; ++r) {
+    x.at(r, 0) = r == 7 ? 1.0f : 0.0f;
+    x.at(r, 1) = static_cast<float>(r % 2);
+    x.at(r, 2) = static_cast<float>(2 * (r % 2));
+  }
+  const auto s = Standardizer::fit(x);
+  EXPECT_EQ(s.mean, (std::vector<double>{0, 0, 1}));
+  EXPECT_EQ(s.scale, (std::vector<double>{1, 1, 1}));
+  EXPECT_EQ(s.transform(x).at(7, 0), 1.0f);  // not (1 - 0.02) / 0.14 = 7
+  EXPECT_EQ(s.transform(x).at(0, 2), -1.0f);
+}
+
 TEST(FamilyParams, NeedsEveryParameterOfTheSpaceAndNoStrangerOfTheFamily) {
   const std::vector<space::Param> space = {space::Param::Int("fam.k", 1, 9),
                                            space::Param::Choice("fam.how", {Value{"a"}})};

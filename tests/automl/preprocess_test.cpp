@@ -89,17 +89,21 @@ TEST(PreprocessOneHot, LevelsMissingAndUnseen) {
                                      {"n", Role::Categorical, ""},
                                      {"flag", Role::Categorical, ""}};
   const Preprocessor p = Preprocessor::fit(t, plan, {0, 1, 0, 1}, TaskType::Binary, all_rows(4));
-  EXPECT_EQ(p.feature_names(), (Strings{"color=blue", "color=red", "color=missing", "n=2", "n=3",
-                                        "n=10", "flag=false", "flag=true", "flag=missing"}));
-  EXPECT_EQ(row_of(p.transform(t), 0), (std::vector<float>{0, 1, 0, 0, 0, 1, 0, 1, 0}));
-  EXPECT_EQ(row_of(p.transform(t), 2), (std::vector<float>{0, 0, 1, 0, 1, 0, 0, 0, 1}));
-  // Unseen levels: all zeros. Numbers match by value ("3.0" is level 3), truth values in any
-  // spelling.
+  // Integer codes keep their value ("n") before their levels.
+  EXPECT_EQ(p.feature_names(), (Strings{"color=blue", "color=red", "color=missing", "n", "n=2",
+                                        "n=3", "n=10", "flag=false", "flag=true", "flag=missing"}));
+  EXPECT_EQ(row_of(p.transform(t), 0), (std::vector<float>{0, 1, 0, 10, 0, 0, 1, 0, 1, 0}));
+  EXPECT_EQ(row_of(p.transform(t), 2), (std::vector<float>{0, 0, 1, 3, 0, 1, 0, 0, 0, 1}));
+  // Unseen levels: all zeros (an unseen code still gives its value; a missing one the training
+  // median, 2.5). Numbers match by value ("3.0" is level 3), truth values in any spelling.
   const data::Table later =
-      data::parse_table("flag,n,color\nno,3.0,green\nTrue,7,blue\n", "later.csv");
+      data::parse_table("flag,n,color\nno,3.0,green\nTrue,7,blue\nno,,red\n", "later.csv");
   const Matrix x = p.transform(later);
-  EXPECT_EQ(row_of(x, 0), (std::vector<float>{0, 0, 0, 0, 1, 0, 1, 0, 0}));
-  EXPECT_EQ(row_of(x, 1), (std::vector<float>{1, 0, 0, 0, 0, 0, 0, 1, 0}));
+  EXPECT_EQ(row_of(x, 0), (std::vector<float>{0, 0, 0, 3, 0, 1, 0, 1, 0, 0}));
+  EXPECT_EQ(row_of(x, 1), (std::vector<float>{1, 0, 0, 7, 0, 0, 0, 0, 1, 0}));
+  EXPECT_EQ(row_of(x, 2), (std::vector<float>{0, 1, 0, 2.5, 0, 0, 0, 1, 0, 0}));
+  // The saved form reads back to the same features.
+  EXPECT_EQ(Preprocessor::from_json(p.to_json()).transform(later).values, x.values);
 
   // Without a missing cell in training there is no missing level: a missing cell is all zeros.
   const Preprocessor q = Preprocessor::fit(t, {plan[0]}, {0, 1, 0, 1}, TaskType::Binary, {0, 1});
@@ -223,7 +227,7 @@ TEST(PreprocessFit, TheFixtureEndToEnd) {
   const Preprocessor p =
       Preprocessor::fit(t, plan_columns(t, "label"), target.y, target.task, all_rows(t.rows()));
   EXPECT_EQ(p.feature_names(), (Strings{"age", "age:missing", "color=blue", "color=green",
-                                        "color=red", "color=missing", "rooms=1", "rooms=2",
+                                        "color=red", "color=missing", "rooms", "rooms=1", "rooms=2",
                                         "rooms=3", "rooms=4", "zip:target", "income"}));
   EXPECT_EQ(p.columns(), (Strings{"age", "color", "rooms", "zip", "income"}));
   const Matrix x = p.transform(t);
@@ -252,10 +256,12 @@ TEST(PreprocessTransform, ColumnsByNameAndMissingOnes) {
       "age,color,rooms,zip,income\n40,red,2,z03,50000.5\n,purple,9,z99,NA\n", "same.csv"));
   EXPECT_EQ(x.values, again.values);
   EXPECT_EQ(x.at(0, 0), 40.0f);
-  EXPECT_EQ(x.at(0, 4), 1.0f);  // color=red
-  EXPECT_EQ(x.at(0, 7), 1.0f);  // rooms=2
-  EXPECT_EQ(x.at(1, 1), 1.0f);  // age missing
-  EXPECT_EQ(x.at(1, 9), 0.0f);  // rooms=4: 9 was never seen
+  EXPECT_EQ(x.at(0, 4), 1.0f);   // color=red
+  EXPECT_EQ(x.at(0, 6), 2.0f);   // rooms
+  EXPECT_EQ(x.at(0, 8), 1.0f);   // rooms=2
+  EXPECT_EQ(x.at(1, 1), 1.0f);   // age missing
+  EXPECT_EQ(x.at(1, 6), 9.0f);   // rooms: 9 was never seen, yet it is a number
+  EXPECT_EQ(x.at(1, 10), 0.0f);  // rooms=4
   const data::Table lacking = data::parse_table("age,rooms,zip,income\n1,2,z01,3\n", "p.csv");
   EXPECT_EQ(error_of([&] { p.transform(lacking); }),
             "p.csv: no column 'color', which the model uses (columns: age, rooms, zip, income)");
