@@ -122,8 +122,15 @@ Standardizer Standardizer::fit(const Matrix& x) {
   const auto p = static_cast<std::size_t>(x.cols);
   s.mean.assign(p, 0.0);
   s.scale.assign(p, 0.0);
+  // A 0/1 feature (a one-hot level, a missing indicator) stays as it is: standardised, a level
+  // seen in 1 % of the rows would put its rows 10 deviations away from the rest.
+  std::vector<bool> binary(p, true);
   for (std::int64_t r = 0; r < x.rows; ++r)
-    for (std::size_t j = 0; j < p; ++j) s.mean[j] += x.row(r)[j];
+    for (std::size_t j = 0; j < p; ++j) {
+      const float v = x.row(r)[j];
+      s.mean[j] += v;
+      if (v != 0.0F && v != 1.0F) binary[j] = false;
+    }
   for (auto& m : s.mean) m /= static_cast<double>(x.rows);
   for (std::int64_t r = 0; r < x.rows; ++r)
     for (std::size_t j = 0; j < p; ++j) {
@@ -134,12 +141,6 @@ Standardizer Standardizer::fit(const Matrix& x) {
     v = std::sqrt(v / static_cast<double>(x.rows));
     if (!(v > 1e-12)) v = 1.0;  // a constant feature: left centred at 0
   }
-  // A 0/1 feature (a one-hot level, a missing indicator) stays as it is: standardised, a level
-  // seen in 1 % of the rows would put its rows 10 deviations away from the rest.
-  std::vector<bool> binary(p, true);
-  for (std::int64_t r = 0; r < x.rows; ++r)
-    for (std::size_t j = 0; j < p; ++j)
-      if (const float v = x.row(r)[j]; v != 0.0F && v != 1.0F) binary[j] = false;
   for (std::size_t j = 0; j < p; ++j)
     if (binary[j]) {
       s.mean[j] = 0;
