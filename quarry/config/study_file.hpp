@@ -72,7 +72,7 @@ struct StudyFile {
   nlohmann::json function_options = nlohmann::json::object();  ///< e.g. {"dims": 10}
   std::map<std::string, std::string> env;                      ///< extra environment for `command`
   std::optional<double> trial_timeout;                         ///< seconds per trial
-  std::string sampler = "random";
+  std::string sampler = "auto";
   nlohmann::json sampler_options = nlohmann::json::object();
   std::string scheduler = "none";  ///< what runs next and at which budget (hyperband, asha...)
   nlohmann::json scheduler_options = nlohmann::json::object();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "quarry/core/options.hpp"
+#include "quarry/samplers/auto.hpp"
 #include "quarry/samplers/cmaes.hpp"
 #include "quarry/samplers/evolution.hpp"
 #include "quarry/samplers/gp.hpp"
@@ -19,6 +20,13 @@ namespace {
 
 std::vector<SamplerEntry> build_registry() {
   std::vector<SamplerEntry> entries = {
+      {"auto",
+       "the default: per trial, NSGA-II for several objectives or constraints, TPE for "
+       "conditional spaces and scheduled (pruned) searches, the GP for mostly numeric spaces up to "
+       "gp_trials complete trials, TPE after",
+       [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
+         return std::make_unique<AutoSampler>(auto_options_from_json(j, seed));
+       }},
       {"cmaes",
        "CMA-ES: a multivariate normal over the numeric parameters, its mean, covariance and step "
        "size adapted each generation; restarts with twice the population (Hansen 2016, IPOP)",

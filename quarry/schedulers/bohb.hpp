@@ -7,8 +7,8 @@
 // Brackets, rounds, promotions and the stored state are Hyperband's (schedulers/hyperband.hpp);
 // only propose() differs. For each new configuration:
 //   1. with probability random_fraction, or while no budget has a model, the study's sampler
-//      proposes it (SchedulerContext::propose: random search by default), as the paper mixes in
-//      random configurations to keep its convergence guarantee;
+//      proposes it (SchedulerContext::propose; `sampler: random` gives the paper's random
+//      configurations, which keep its convergence guarantee; the default, auto, gives TPE's);
 //   2. otherwise the model is fitted on the Complete trials of the LARGEST budget (Trial::budget,
 //      epochs) with enough of them: sorted by loss, good = the best max(m, top_n_percent% of n),
 //      bad = the next max(m, (100 - top_n_percent)% of n), and both need m =

@@ -8,7 +8,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/process/worker.hpp"
-#include "quarry/samplers/random.hpp"
+#include "quarry/samplers/auto.hpp"
 #include "quarry/storage/lease.hpp"
 #include "quarry/study/constraints.hpp"
 #include "quarry/study/pareto.hpp"
@@ -106,7 +106,7 @@ Study::Study(std::shared_ptr<storage::Storage> storage, storage::StudyInfo info,
       scheduler_(std::move(options.scheduler)),
       pruner_(std::move(options.pruner)),
       directions_wanted_(std::move(options.directions)) {
-  if (!sampler_) sampler_ = std::make_shared<samplers::RandomSampler>();
+  if (!sampler_) sampler_ = std::make_shared<samplers::AutoSampler>();
   if (!scheduler_) scheduler_ = std::make_shared<schedulers::FullBudget>();
   if (dynamic_cast<const pruners::NopPruner*>(pruner_.get()) != nullptr) pruner_.reset();
 }

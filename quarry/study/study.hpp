@@ -35,7 +35,7 @@ namespace quarry::study {
 
 struct StudyOptions {
   std::vector<Direction> directions = {Direction::Minimize};  ///< one per objective
-  std::shared_ptr<samplers::Sampler> sampler;                 ///< default: random, seed 0
+  std::shared_ptr<samplers::Sampler> sampler;                 ///< default: AutoSampler, seed 0
   std::shared_ptr<schedulers::Scheduler> scheduler;           ///< default: every trial in full
   std::shared_ptr<pruners::Pruner> pruner;                    ///< default: none (never prunes)
 };

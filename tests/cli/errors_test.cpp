@@ -134,7 +134,7 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, CliBadStudyPart,
     ::testing::Values(
         BadPart{"UnknownSampler", std::string(kStudy) + "sampler: sobol\n", "sampler",
-                "unknown sampler 'sobol' (known: cmaes, evolution, gp, grid, nsga2, "
+                "unknown sampler 'sobol' (known: auto, cmaes, evolution, gp, grid, nsga2, "
                 "random, rl, surrogate, tpe)"},
         BadPart{"UnknownSchedulerOption",
                 std::string(kStudy) + "scheduler: {median: {patience: 3}}\n", "scheduler",

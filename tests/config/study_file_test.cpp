@@ -225,7 +225,7 @@ TEST(StudyFile, MinimalFileGetsTheDefaults) {
   EXPECT_TRUE(f.function.empty());
   EXPECT_TRUE(f.env.empty());
   EXPECT_FALSE(f.trial_timeout || f.max_trials || f.timeout || f.workers);
-  EXPECT_EQ(f.sampler, "random");
+  EXPECT_EQ(f.sampler, "auto");
   EXPECT_EQ(f.sampler_options, nlohmann::json::object());
   EXPECT_EQ(f.scheduler, "none");
   EXPECT_EQ(f.scheduler_options, nlohmann::json::object());

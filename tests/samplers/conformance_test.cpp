@@ -45,6 +45,7 @@ std::function<std::unique_ptr<Sampler>(std::uint64_t)> registered(const std::str
 // clang-format off
 const std::vector<SamplerCase> kCases = {
     {"random", registered("random"), {.randomised = true}},
+    {"auto", registered("auto"), {.randomised = true, .trials = 60}},
     {"cmaes", registered("cmaes"), {.randomised = true, .trials = 150}},
     {"grid", registered("grid"), {.randomised = false, .discrete_only = true}},
     {"gp", registered("gp"), {.randomised = true, .trials = 60}},
@@ -244,7 +245,7 @@ using quarry::testing::error_of;
 
 TEST(SamplerRegistry, UnknownNamesAndOptionsAreRefusedByName) {
   EXPECT_EQ(error_of([] { make_sampler("foo", {}, 0); }),
-            "unknown sampler 'foo' (known: cmaes, evolution, gp, grid, nsga2, random, rl, "
+            "unknown sampler 'foo' (known: auto, cmaes, evolution, gp, grid, nsga2, random, rl, "
             "surrogate, tpe)");
   EXPECT_EQ(error_of([] {
               make_sampler("random", {{"bar", 1}}, 0);
