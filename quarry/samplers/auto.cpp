@@ -87,9 +87,9 @@ void AutoSampler::attach(const SamplerContext& context) {
 
 std::string AutoSampler::choose(const Space& space, const std::vector<Trial>& history) const {
   if (context_.directions.size() > 1) return "nsga2";
-  for (const Trial& t : history)
-    if (t.attrs.count(study::kFeasibleAttr)) return "nsga2";
   if (conditional(space, history) || scheduled(history)) return "tpe";
+  for (const Trial& t : history)
+    if (t.attrs.count(study::kFeasibleAttr)) return "tpe";
   std::size_t numbers = 0, categories = 0;
   for (const Param& p : space.params()) {
     if (p.kind() == space::ParamKind::Fixed) continue;

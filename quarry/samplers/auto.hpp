@@ -4,18 +4,19 @@
 //   AutoSampler sampler({.seed = 3});       // study file: `sampler: auto` (or no sampler at all)
 //
 // The rule, first match wins, read from the space and the history at the start of each trial:
-//   1. several objectives, or constraints in use (a trial carries a "feasible" attribute):
-//      NSGA-II, the one sampler that ranks trials by Pareto front and by violation;
+//   1. several objectives: NSGA-II, which ranks trials by Pareto front (and by violation);
 //   2. a conditional space (a parameter with conditions, or finished trials that hold different
 //      parameter names, as define-by-run spaces do): TPE, which fits each conditional parameter
 //      on the trials where it is active;
 //   3. a scheduler at work (a Pruned trial, or Complete trials at different budgets): TPE, which
 //      ranks the trials stopped early by how far they got (BOHB's pairing of Hyperband with a
 //      Parzen-estimator model);
-//   4. mostly numeric parameters (numbers and ordered choices of numbers at least as many as
+//   4. constraints in use (a trial carries a "feasible" attribute): TPE, which ranks the trials
+//      that broke one after the rest (the GP does not know them from good ones);
+//   5. mostly numeric parameters (numbers and ordered choices of numbers at least as many as
 //      booleans and unordered choices) and fewer than `gp_trials` Complete trials: the GP, the
 //      best sampler per evaluation on every numeric benchmark of bench/samplers.sh;
-//   5. otherwise TPE (a larger budget, where a GP proposal would cost 0.2-0.4 s, or a mostly
+//   6. otherwise TPE (a larger budget, where a GP proposal would cost 0.2-0.4 s, or a mostly
 //      categorical space).
 // Every sampler it picks among keeps no state of its own and proposes from the whole history,
 // whoever proposed it, so switching from one to another loses nothing. The chosen sampler serves
@@ -24,7 +25,7 @@
 //
 // Options:
 //   seed       root of every draw (default 0; the registry passes the study seed)
-//   gp_trials  Complete trials after which rule 4 gives way to TPE (default 250, >= 0; 0: never
+//   gp_trials  Complete trials after which rule 5 gives way to TPE (default 250, >= 0; 0: never
 //              the GP)
 #pragma once
 

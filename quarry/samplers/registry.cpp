@@ -21,9 +21,9 @@ namespace {
 std::vector<SamplerEntry> build_registry() {
   std::vector<SamplerEntry> entries = {
       {"auto",
-       "the default: per trial, NSGA-II for several objectives or constraints, TPE for "
-       "conditional spaces and scheduled (pruned) searches, the GP for mostly numeric spaces up to "
-       "gp_trials complete trials, TPE after",
+       "the default: per trial, NSGA-II for several objectives, TPE for conditional, constrained "
+       "or scheduled (pruned) searches, the GP for mostly numeric spaces up to gp_trials "
+       "complete trials, TPE after",
        [](const nlohmann::json& j, std::uint64_t seed) -> std::unique_ptr<Sampler> {
          return std::make_unique<AutoSampler>(auto_options_from_json(j, seed));
        }},

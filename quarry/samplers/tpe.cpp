@@ -12,6 +12,7 @@
 #include "quarry/core/options.hpp"
 #include "quarry/core/rng.hpp"
 #include "quarry/samplers/parzen.hpp"
+#include "quarry/study/constraints.hpp"
 
 namespace quarry::samplers {
 
@@ -28,11 +29,18 @@ struct Split {
   std::size_t finished = 0;  // Complete + Pruned
 };
 
-/// (group, -last step, loss): Complete trials (group 0) by loss, then Pruned ones (group 1) that
-/// got further first, then by their last intermediate value (Optuna's _split_pruned_trials).
+/// (group, -last step or violation, loss): feasible Complete trials (group 0) by loss, then Pruned
+/// ones (group 1) that got further first, then by their last intermediate value (Optuna's
+/// _split_pruned_trials), then the trials that broke a constraint (group 2: Complete with
+/// "feasible": false, or Failed with a "constraints" attribute) by total violation (Optuna's
+/// constrained split).
 using RankKey = std::tuple<int, double, double, std::int64_t>;
 
 std::optional<RankKey> rank_key(const Trial& t, const Sampler& sampler) {
+  const bool broke = !study::is_feasible(t) ||
+                     (t.state == TrialState::Failed && t.attrs.count(study::kConstraintsAttr) > 0);
+  if (broke && (t.state == TrialState::Complete || t.state == TrialState::Failed))
+    return RankKey{2, study::total_violation(t), sampler.loss(t).value_or(kInf), t.number};
   if (t.state == TrialState::Complete)
     return RankKey{0, 0.0, sampler.loss(t).value_or(kInf), t.number};
   if (t.state != TrialState::Pruned) return std::nullopt;

@@ -22,7 +22,10 @@
 //   -2.71 univariate, -1.93 random (optimum -3.32); Rosenbrock-10D at 100 trials 4.1e3
 //   multivariate, 1.0e4 univariate, 9.0e4 random. About 1 ms per proposal at 100 trials.
 // Ranking: Complete trials by loss first, then Pruned ones as Optuna does: further-reaching first
-// (larger last step), then by their last intermediate value; Failed trials are left out.
+// (larger last step), then by their last intermediate value, then the trials that broke a
+// constraint (study/constraints.hpp: Complete with "feasible": false, or Failed with a
+// "constraints" attribute) by total violation, so they land in the bad group (Optuna's TPE with
+// constraints_func); other Failed trials are left out.
 // Running and Waiting trials (params known, no value yet; the trial being sampled excepted) go to
 // the bad group with `constant_liar` (Optuna's constant_liar): parallel workers then steer away
 // from points already being evaluated. Without it they are ignored.

@@ -102,7 +102,7 @@ TEST(AutoSampler, ASchedulerAtWorkGetsTpe) {
   EXPECT_EQ(sampler.choose(space, pruned), "tpe");
 }
 
-TEST(AutoSampler, SeveralObjectivesOrConstraintsGetNsga2) {
+TEST(AutoSampler, SeveralObjectivesGetNsga2AndConstraintsTpe) {
   const Space space = numeric_space();
   AutoSampler two;
   two.attach({.directions = {Direction::Minimize, Direction::Maximize}});
@@ -112,7 +112,7 @@ TEST(AutoSampler, SeveralObjectivesOrConstraintsGetNsga2) {
   auto history = history_of(space, 4);
   EXPECT_EQ(constrained.choose(space, history), "gp");
   history[3].attrs[study::kFeasibleAttr] = "false";
-  EXPECT_EQ(constrained.choose(space, history), "nsga2");
+  EXPECT_EQ(constrained.choose(space, history), "tpe");
 }
 
 TEST(AutoSampler, ProposesWhatTheChosenSamplerProposes) {

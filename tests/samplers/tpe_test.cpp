@@ -16,6 +16,7 @@
 #include "quarry/objectives/functions.hpp"
 #include "quarry/samplers/random.hpp"
 #include "quarry/samplers/registry.hpp"
+#include "quarry/study/constraints.hpp"
 #include "tests/samplers/convergence.hpp"
 #include "tests/test_util.hpp"
 
@@ -113,6 +114,29 @@ TEST(TpeSampler, PrunedTrialsRankBelowCompleteOnesAndFurtherStepsFirst) {
   near = 0;
   for (std::int64_t k = 10; k < 40; ++k) near += x_of(sample_all(sampler, space, pruned, k)) < 0.3;
   EXPECT_GE(near, 24);
+}
+
+TEST(TpeSampler, TrialsThatBrokeAConstraintRankLast) {
+  // 30 trials over x in [0, 1], loss x; every trial with x < 0.5 broke a constraint (half of them
+  // found so after training, Complete with "feasible": false, half before, Failed with the
+  // violations). The best feasible trials are just above 0.5: proposals go there, not near 0.
+  const Space space({Param::Float("x", 0, 1)});
+  TpeSampler sampler({.seed = 4});
+  std::vector<Trial> history;
+  for (std::int64_t k = 0; k < 30; ++k) {
+    const double x = (k + 0.5) / 30;
+    Trial t = trial(k, at(x), TrialState::Complete, {x});
+    if (x < 0.5) {
+      t.attrs = {{study::kFeasibleAttr, "false"},
+                 {study::kConstraintsAttr, "{\"latency\": " + std::to_string(0.5 - x) + "}"}};
+      if (k % 2 == 1) t.state = TrialState::Failed, t.values.clear();
+    }
+    history.push_back(t);
+  }
+  int feasible = 0;
+  for (std::int64_t k = 30; k < 80; ++k)
+    feasible += x_of(sample_all(sampler, space, history, k)) >= 0.45;
+  EXPECT_GE(feasible, 40);  // ranking them by loss alone: proposals near 0
 }
 
 TEST(TpeSampler, ConstantLiarSteersAwayFromRunningTrials) {
