@@ -81,6 +81,10 @@ void check(const MacroOptions& o) {
   check_list(o.filters, "filters");
   check_list(o.strides, "strides");
   check_list(o.units, "units");
+  check_list(o.heads, "heads");
+  for (const auto& h : o.heads)
+    if (h != "gap" && h != "flatten")
+      throw InvalidArgument(kWho + ": unknown head '" + h + "' (known: gap, flatten)");
 }
 
 // --- the space ---------------------------------------------------------------------------------
@@ -166,6 +170,7 @@ Arch arch_of(const Params& params, const MacroOptions& o) {
     }
     arch.image.push_back(l);
   }
+  arch.head = r.text("head", o.heads[0]);
   const std::int64_t dense = r.integer("dense_layers", 0);
   for (std::int64_t i = 0; i < dense; ++i) {
     const std::string prefix = "dense_" + std::to_string(i) + "/";
@@ -192,6 +197,7 @@ Params params_of(const Arch& arch, const MacroOptions& o) {
     set(prefix + "stride", l.stride);
     set(prefix + "activation", l.activation);
   }
+  set("head", arch.head);
   set("dense_layers", static_cast<std::int64_t>(arch.dense.size()));
   for (std::size_t i = 0; i < arch.dense.size(); ++i) {
     const std::string prefix = "dense_" + std::to_string(i) + "/";
@@ -238,7 +244,10 @@ std::vector<nn::Layer> layers_of(const Arch& arch, const MacroOptions& o,
   }
   std::vector<nn::Layer> out;
   for (const ImageLayer& l : arch.image) add_layer(l, shape, out);
-  out.push_back(nn::GlobalAvgPool{});
+  if (arch.head == "flatten")
+    out.push_back(nn::Flatten{});
+  else
+    out.push_back(nn::GlobalAvgPool{});
   for (const DenseLayer& d : arch.dense)
     out.push_back(nn::Dense{d.units, nn::activation_from_string(d.activation)});
   out.push_back(nn::Dense{o.classes});
@@ -253,6 +262,7 @@ space::Space macro_space(const MacroOptions& options) {
   if (options.min_layers < options.max_layers)
     s.add(space::Param::Int("layers", options.min_layers, options.max_layers));
   for (std::int64_t i = 0; i < options.max_layers; ++i) add_image_layer(s, options, i);
+  add_choice(s, "head", options.heads, {});
   if (options.max_dense_layers > 0)
     s.add(space::Param::Int("dense_layers", 0, options.max_dense_layers));
   for (std::int64_t i = 0; i < options.max_dense_layers; ++i) {
@@ -292,8 +302,8 @@ Params parse_macro_string(const std::string& text, const MacroOptions& options) 
 
 MacroOptions macro_options_from_json(const nlohmann::json& json) {
   const ComponentOptions c(kWho, json,
-                           {"activations", "classes", "filters", "max_dense_layers", "max_layers",
-                            "min_layers", "operations", "strides", "units"});
+                           {"activations", "classes", "filters", "heads", "max_dense_layers",
+                            "max_layers", "min_layers", "operations", "strides", "units"});
   MacroOptions o;
   o.min_layers = c.integer("min_layers", o.min_layers);
   o.max_layers = c.integer("max_layers", o.max_layers);
@@ -301,6 +311,7 @@ MacroOptions macro_options_from_json(const nlohmann::json& json) {
   o.filters = count_list(json, "filters", o.filters, kWho);
   o.activations = text_list(json, "activations", o.activations, kWho);
   o.strides = count_list(json, "strides", o.strides, kWho);
+  o.heads = text_list(json, "heads", o.heads, kWho);
   o.max_dense_layers = c.integer("max_dense_layers", o.max_dense_layers);
   o.units = count_list(json, "units", o.units, kWho);
   o.classes = c.integer("classes", o.classes);

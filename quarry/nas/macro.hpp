@@ -1,6 +1,7 @@
 // A chain-structured architecture space (the "macro" search of Zoph & Le, ICLR 2017, and of
 // Elsken et al.'s survey, JMLR 2019): a chain of image layers, each an operation with its own
-// filters, stride and activation, then global average pooling and a few dense layers.
+// filters, stride and activation, then a head (global average pooling, or every feature flattened)
+// and a few dense layers.
 //
 //   quarry::Space space = quarry::nas::macro_space({.max_layers = 4, .filters = {8, 16}});
 //   std::vector<quarry::nn::Layer> layers =
@@ -13,6 +14,9 @@
 //   layer_<i>/filters    Choice(filters), active when layers > i and layer_<i>/op is a convolution
 //   layer_<i>/stride     Choice(strides), same condition
 //   layer_<i>/activation Choice(activations), same condition
+//   head                 Choice(heads): "gap" (global average pooling: a small dense part whatever
+//                        the image size) or "flatten" (every feature of the last image: more
+//                        weights, learns in fewer epochs)
 //   dense_layers         Int(0, max_dense_layers) (no parameter when max_dense_layers is 0)
 //   dense_<i>/units      Choice(units), active when dense_layers > i
 //   dense_<i>/activation Choice(activations), same condition
@@ -20,13 +24,15 @@
 //
 // Layers: for each image layer, conv<k>x<k> -> Conv2d(filters, k, stride, "same", activation),
 // sepconv<k>x<k> -> SepConv2d(...), maxpool / avgpool -> a 2x2 pool of stride 2, identity ->
-// Identity; then GlobalAvgPool (so the dense part stays small whatever the image size), the dense
-// layers, and Dense(classes) without activation (logits). Every sample builds: a layer that would
+// Identity; then the head (GlobalAvgPool or Flatten), the dense layers, and Dense(classes) without
+// activation (logits). Every sample builds: a layer that would
 // make the image smaller than 2x2 (height or width) is not applied as asked: a pool becomes
 // Identity, a strided convolution gets stride 1.
 //
-// Text (macro_string): image layers joined by "|", then "||", then dense layers joined by "|":
-//   "conv3x3-32-s1-relu|maxpool|sepconv3x3-64-s2-relu||dense-128-relu"
+// Text (macro_string): image layers joined by "|", then "||", then the head when it is not "gap"
+// and the dense layers, joined by "|":
+//   "conv3x3-32-s1-relu|maxpool|sepconv3x3-64-s2-relu||dense-128-relu"      (global average pool)
+//   "conv3x3-32-s1-relu|maxpool||flatten|dense-128-relu"                     (flattened)
 // A convolution is "<op>-<filters>-s<stride>-<activation>", a pool or identity its op name, a
 // dense layer "dense-<units>-<activation>"; "||" alone is no image layer and no dense layer.
 #pragma once
@@ -50,12 +56,13 @@ struct MacroOptions {
   std::int64_t max_layers = 5;  ///< >= max(min_layers, 1)
   std::vector<std::string> operations = {"conv3x3", "conv5x5", "sepconv3x3",
                                          "maxpool", "avgpool", "identity"};
-  std::vector<std::int64_t> filters = {16, 32, 64};  ///< of the convolutions, each >= 1
-  std::vector<std::string> activations = {"relu"};   ///< nn activation names
-  std::vector<std::int64_t> strides = {1, 2};        ///< of the convolutions, each >= 1
-  std::int64_t max_dense_layers = 1;                 ///< >= 0
-  std::vector<std::int64_t> units = {64, 128, 256};  ///< of the dense layers, each >= 1
-  std::int64_t classes = 10;                         ///< outputs of the last layer, >= 1
+  std::vector<std::int64_t> filters = {16, 32, 64};     ///< of the convolutions, each >= 1
+  std::vector<std::string> activations = {"relu"};      ///< nn activation names
+  std::vector<std::int64_t> strides = {1, 2};           ///< of the convolutions, each >= 1
+  std::vector<std::string> heads = {"gap", "flatten"};  ///< "gap" and/or "flatten"
+  std::int64_t max_dense_layers = 1;                    ///< >= 0
+  std::vector<std::int64_t> units = {64, 128, 256};     ///< of the dense layers, each >= 1
+  std::int64_t classes = 10;                            ///< outputs of the last layer, >= 1
 };
 
 /// The space of `options`; InvalidArgument ("macro space: ...") when the options break a rule.

@@ -35,6 +35,7 @@ struct DenseLayer {
 };
 struct Arch {
   std::vector<ImageLayer> image;
+  std::string head = "gap";  ///< "gap" | "flatten"
   std::vector<DenseLayer> dense;
 };
 

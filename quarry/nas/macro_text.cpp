@@ -66,6 +66,7 @@ std::string to_text(const Arch& arch) {
           "-" + std::to_string(l.filters) + "-s" + std::to_string(l.stride) + "-" + l.activation;
     }
   }
+  if (arch.head != "gap") dense = arch.head;
   for (const DenseLayer& d : arch.dense)
     dense += std::string(dense.empty() ? "" : "|") + "dense-" + std::to_string(d.units) + "-" +
              d.activation;
@@ -87,7 +88,18 @@ Arch parse_text(const std::string& text, const MacroOptions& o) {
     }
   };
   each(text.substr(0, bar), image_token, arch.image);
-  each(text.substr(bar + 2), dense_token, arch.dense);
+  std::string dense = text.substr(bar + 2);
+  const std::string first = dense.substr(0, dense.find('|'));
+  if (first == "gap" || first == "flatten") {
+    dense.erase(0, first.size() + (first.size() < dense.size() ? 1 : 0));
+    arch.head = first;
+  }
+  try {
+    (void)member(arch.head, o.heads, "head");
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string(e.what()) + " (write the head after '||')");
+  }
+  each(dense, dense_token, arch.dense);
   const auto n = static_cast<std::int64_t>(arch.image.size());
   if (n < o.min_layers || n > o.max_layers) {
     throw InvalidArgument(std::to_string(n) + " image layers, the options allow " +

@@ -22,12 +22,13 @@ using testing::sample;
 TEST(MacroSpaceTest, DefaultParametersInOrder) {
   const Space s = macro_space({.max_layers = 2});
   // One activation: no activation parameter; each parent before its children.
-  EXPECT_THAT(names(s),
-              ElementsAre("layers", "layer_0/op", "layer_0/filters", "layer_0/stride", "layer_1/op",
-                          "layer_1/filters", "layer_1/stride", "dense_layers", "dense_0/units"));
+  EXPECT_THAT(names(s), ElementsAre("layers", "layer_0/op", "layer_0/filters", "layer_0/stride",
+                                    "layer_1/op", "layer_1/filters", "layer_1/stride", "head",
+                                    "dense_layers", "dense_0/units"));
   EXPECT_EQ(s.find("layers")->describe(), "Int('layers', 1, 2)");
   EXPECT_EQ(s.find("dense_layers")->describe(), "Int('dense_layers', 0, 1)");
   EXPECT_EQ(s.find("layer_1/op")->choices().size(), 6U);
+  EXPECT_EQ(s.find("head")->describe(), "Choice('head', ['gap', 'flatten'])");
 }
 
 TEST(MacroSpaceTest, ConditionsFollowTheLayerCountAndTheOperation) {
@@ -56,6 +57,7 @@ TEST(MacroSpaceTest, ListsOfOneValueAreNoParameters) {
                                .operations = {"conv3x3"},
                                .activations = {"relu", "tanh"},
                                .strides = {1},
+                               .heads = {"gap"},
                                .max_dense_layers = 0});
   EXPECT_THAT(names(s), ElementsAre("layer_0/filters", "layer_0/activation", "layer_1/filters",
                                     "layer_1/activation"));
@@ -69,6 +71,7 @@ TEST(MacroSpaceTest, ListsOfOneValueAreNoParameters) {
                              .operations = {"conv3x3"},
                              .activations = {"relu", "tanh"},
                              .strides = {1},
+                             .heads = {"gap"},
                              .max_dense_layers = 0}),
             "conv3x3-16-s1-tanh|conv3x3-64-s1-relu||");
 }
@@ -83,6 +86,7 @@ TEST(MacroSpaceTest, TheDocumentedString) {
                     {"layer_2/op", "sepconv3x3"},
                     {"layer_2/filters", std::int64_t{64}},
                     {"layer_2/stride", std::int64_t{2}},
+                    {"head", "gap"},
                     {"dense_layers", std::int64_t{1}},
                     {"dense_0/units", std::int64_t{128}}};
   EXPECT_EQ(macro_string(p, o), "conv3x3-32-s1-relu|maxpool|sepconv3x3-64-s2-relu||dense-128-relu");
@@ -91,6 +95,17 @@ TEST(MacroSpaceTest, TheDocumentedString) {
               ElementsAre("conv2d(32, 3x3, stride 1, same, relu)", "maxpool(2)",
                           "sepconv2d(64, 3x3, stride 2, relu)", "global_avg_pool",
                           "dense(128, relu)", "dense(10)"));
+
+  // The flattened head: every feature of the last image goes to the dense layers.
+  const Params flat = parse_macro_string("conv3x3-32-s1-relu|maxpool||flatten|dense-128-relu", o);
+  EXPECT_EQ(flat.at("head"), Value{"flatten"});
+  EXPECT_EQ(macro_string(flat, o), "conv3x3-32-s1-relu|maxpool||flatten|dense-128-relu");
+  EXPECT_THAT(described(macro_layers(flat, o, {1, 28, 28})),
+              ElementsAre("conv2d(32, 3x3, stride 1, same, relu)", "maxpool(2)", "flatten",
+                          "dense(128, relu)", "dense(10)"));
+  EXPECT_EQ(parse_macro_string("conv3x3-32-s1-relu||flatten", o).at("head"), Value{"flatten"});
+  EXPECT_EQ(parse_macro_string("conv3x3-32-s1-relu||gap|dense-64-relu", o),
+            parse_macro_string("conv3x3-32-s1-relu||dense-64-relu", o));
 }
 
 TEST(MacroSpaceTest, StringsRoundTripForRandomSamples) {
@@ -119,9 +134,13 @@ TEST(MacroSpaceTest, RandomSamplesGiveWellFormedLayers) {
     const Params p = sample(s, rng);
     const auto layers = macro_layers(p, o, {1, 8, 8});
     ASSERT_GE(layers.size(), 3U);
-    // Image layers, the pooling, the dense layers and the logits.
-    EXPECT_TRUE(std::holds_alternative<nn::GlobalAvgPool>(
-        layers[static_cast<std::size_t>(std::get<std::int64_t>(p.at("layers")))]));
+    // Image layers, the head, the dense layers and the logits.
+    const nn::Layer& head =
+        layers[static_cast<std::size_t>(std::get<std::int64_t>(p.at("layers")))];
+    if (p.at("head") == Value{"gap"})
+      EXPECT_TRUE(std::holds_alternative<nn::GlobalAvgPool>(head));
+    else
+      EXPECT_TRUE(std::holds_alternative<nn::Flatten>(head));
     EXPECT_EQ(std::get<nn::Dense>(layers.back()).units, 10);
   }
 }
@@ -194,26 +213,33 @@ TEST(MacroSpaceTest, ParseErrorsNameTheTextAndTheToken) {
       {"maxpool||dense-64-relu|dense-64-relu", "2 dense layers, the options allow at most 1"},
       {"||", "'||': 0 image layers, the options allow 1 to 5"},
       {"maxpool|maxpool|maxpool|maxpool|maxpool|maxpool||", "6 image layers"},
-      {"maxpool|||", "expected one '||'"}};
+      {"maxpool|||", "expected one '||'"},
+      {"maxpool||flatten|flatten", "bad token 'flatten' (expected dense-<units>-<activation>)"}};
   for (const auto& [text, message] : cases) {
     const std::string e = error_of([&] { parse_macro_string(text, o); });
     EXPECT_THAT(e, HasSubstr(message)) << text;
     EXPECT_THAT(e, ::testing::StartsWith("macro space: '" + text + "': ")) << text;
     EXPECT_THAT(e, Not(HasSubstr("\n")));
   }
+  // A head the options do not offer.
+  const MacroOptions gap_only{.heads = {"gap"}};
+  EXPECT_EQ(error_of([&] { parse_macro_string("maxpool||flatten", gap_only); }),
+            "macro space: 'maxpool||flatten': head 'flatten' is not one of gap (write the head "
+            "after '||')");
 }
 
 TEST(MacroSpaceTest, OptionsFromJson) {
   const MacroOptions o = macro_options_from_json(nlohmann::json::parse(
       R"({"max_layers": 3, "operations": ["conv7x7", "identity"], "filters": [8],
           "activations": ["relu", "gelu"], "strides": [1], "max_dense_layers": 2,
-          "units": [32, 64], "classes": 3, "min_layers": 0})"));
+          "units": [32, 64], "classes": 3, "min_layers": 0, "heads": ["flatten"]})"));
   EXPECT_EQ(o.max_layers, 3);
   EXPECT_EQ(o.min_layers, 0);
   EXPECT_THAT(o.operations, ElementsAre("conv7x7", "identity"));
   EXPECT_THAT(o.filters, ElementsAre(8));
   EXPECT_THAT(o.units, ElementsAre(32, 64));
   EXPECT_EQ(o.classes, 3);
+  EXPECT_THAT(o.heads, ElementsAre("flatten"));
   EXPECT_EQ(macro_options_from_json(nullptr).operations, MacroOptions{}.operations);
 }
 
@@ -224,8 +250,10 @@ TEST(MacroSpaceTest, OptionErrorsAreOneLine) {
        "sepconv3x3, sepconv5x5, sepconv7x7, maxpool, avgpool, identity)"},
       {R"({"layers": 3})",
        "macro space: unknown option 'layers' (options: activations, classes, "
-       "filters, max_dense_layers, max_layers, min_layers, operations, "
+       "filters, heads, max_dense_layers, max_layers, min_layers, operations, "
        "strides, units)"},
+      {R"({"heads": ["pool"]})", "macro space: unknown head 'pool' (known: gap, flatten)"},
+      {R"({"heads": []})", "option 'heads' must be a non-empty list of strings, got []"},
       {R"({"filters": 16})",
        "macro space: option 'filters' must be a non-empty list of integers "
        ">= 1, got 16"},
