@@ -228,7 +228,9 @@ YAML::Node load_document(const std::string& text, const std::string& file) {
     if (docs.size() > 1)
       fail_at(file, line_of(docs[1], 1),
               "expected one YAML document, got " + std::to_string(docs.size()));
-    return docs.empty() ? YAML::Node() : docs.front();
+    if (docs.empty()) return YAML::Node();
+    check_expansion(docs.front(), file);
+    return docs.front();
   } catch (const YAML::Exception& e) {
     throw UsageError(file + ":" + std::to_string(std::max(e.mark.line + 1, 1)) + ":" +
                      std::to_string(std::max(e.mark.column + 1, 1)) + ": malformed YAML: " + e.msg);

@@ -41,6 +41,34 @@ void fail_at(const std::string& file, int line, const std::string& what) {
   throw UsageError(file + ":" + std::to_string(std::max(line, 1)) + ": " + what);
 }
 
+namespace {
+/// Counts `n` and what it holds into `count`; false (with `where` its line) once past the limit.
+bool within_limit(const YAML::Node& n, std::size_t& count, int& where) {
+  if (++count > kMaxYamlValues) {
+    where = line_of(n, 1);
+    return false;
+  }
+  if (n.IsMap()) {
+    for (const auto& kv : n)
+      if (!within_limit(kv.first, count, where) || !within_limit(kv.second, count, where))
+        return false;
+  } else if (n.IsSequence()) {
+    for (const auto& item : n)
+      if (!within_limit(item, count, where)) return false;
+  }
+  return true;
+}
+}  // namespace
+
+void check_expansion(const YAML::Node& doc, const std::string& file) {
+  std::size_t count = 0;
+  int where = 1;
+  if (!within_limit(doc, count, where))
+    fail_at(file, where,
+            "the YAML expands to more than " + std::to_string(kMaxYamlValues) +
+                " values (aliases of aliases?)");
+}
+
 int line_of(const YAML::Node& n, int fallback) {
   const int line = n.Mark().line;
   return line >= 0 ? line + 1 : fallback;

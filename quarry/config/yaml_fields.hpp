@@ -10,6 +10,7 @@
 
 #include <charconv>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -33,6 +34,14 @@ namespace detail {
 using Keys = std::vector<std::string_view>;
 
 [[noreturn]] void fail_at(const std::string& file, int line, const std::string& what);
+
+/// Values a study file may hold once its aliases are expanded: a "billion laughs" file of nested
+/// aliases is refused before anything walks it (yaml-cpp shares aliased nodes; walking them does
+/// not).
+inline constexpr std::size_t kMaxYamlValues = 100'000;
+/// Throws UsageError "FILE:LINE: the YAML expands to more than 100000 values (aliases of aliases?)"
+/// when `doc` holds more than kMaxYamlValues nodes with its aliases expanded; stops counting there.
+void check_expansion(const YAML::Node& doc, const std::string& file);
 
 /// The node's line (1-based), or `fallback` when it has none (a null node).
 int line_of(const YAML::Node& n, int fallback);

@@ -56,6 +56,14 @@ const BadCase kBadCases[] = {
      "got [a, b]"},
     {"study: s\n---\nstudy: t\n", "study.yaml:3: expected one YAML document, got 2"},
     {"study: s\nstudy: t\n", "study.yaml:2: duplicate key 'study' in the study"},
+    // "billion laughs": nine levels of nine aliases, 9^9 values once expanded
+    {"a: &a [x, x, x, x, x, x, x, x, x]\n"
+     "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+     "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+     "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+     "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\ni: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n"
+     "study: s\n",
+     "the YAML expands to more than 100000 values (aliases of aliases?)"},
     // top-level keys
     {"study: s\n\ncomand: [x]\n",
      "study.yaml:3: unknown key 'comand' in the study (expected one of: study, directory, storage, "
