@@ -77,8 +77,9 @@ void print_help(std::ostream& out) {
   out << "quarry: hyperparameter and architecture search\n\nusage:\n";
   for (const auto& [name, c] : commands())
     out << "  " << c.usage << "\n      " << c.summary << "\n";
-  out << "\nexit codes: 0 ok, 2 usage or input error, 3 analyze: a threshold failed, 1 trials "
-         "kept failing or internal error, 130 stopped by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP\n";
+  out << "\nexit codes: 0 ok, 2 usage or input error, 3 analyze: a threshold failed, 4 the store "
+         "failed (disk full, deleted or replaced, I/O error, locked too long), 1 trials kept "
+         "failing or internal error, 130 stopped by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP\n";
 }
 
 }  // namespace
@@ -105,6 +106,9 @@ int main(int argc, char** argv) {
   } catch (const quarry::cli::CommandLineError& e) {
     std::cerr << "quarry: error: " << e.what() << "\nusage: " << it->second.usage << "\n";
     return 2;
+  } catch (const quarry::StoreFailure& e) {  // the store failed in use: disk full, deleted...
+    std::cerr << "quarry: error: " << e.what() << "\n";
+    return 4;
   } catch (const quarry::Error& e) {  // a study file, a store or an option is wrong
     std::cerr << "quarry: error: " << e.what() << "\n";
     return 2;

@@ -32,6 +32,14 @@ class StorageError : public Error {
   using Error::Error;
 };
 
+/// The store failed while in use, through no fault of the input: the disk is full, an I/O error,
+/// the file was deleted or replaced under a running search, other writers held the lock too long.
+/// The command line exits with code 4 (bad input is 2).
+class StoreFailure : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 /// A study with this name already exists where a new one was asked for.
 class DuplicateStudy : public StorageError {
  public:

@@ -1,6 +1,7 @@
 #include "quarry/storage/sqlite_connection.hpp"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +18,8 @@ namespace quarry::storage::detail {
 
 namespace {
 
-/// StorageError for a failed SQLite call (Busy when another connection holds the lock).
+/// StorageError for a failed SQLite call: Busy when another connection holds the lock,
+/// StoreFailure for a full disk or an I/O error.
 [[noreturn]] void raise(sqlite3* db, int rc, const std::string& path) {
   const int primary = rc & 0xff;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) throw Busy{};
@@ -25,6 +27,10 @@ namespace {
   std::string reason = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   if (const int err = db ? sqlite3_system_errno(db) : 0; err != 0)
     reason += std::string(" (") + std::strerror(err) + ")";
+  if (primary == SQLITE_FULL)
+    throw StoreFailure("SqliteStorage: '" + path + "': disk full (" + reason + ")");
+  if (primary == SQLITE_IOERR)
+    throw StoreFailure("SqliteStorage: '" + path + "': I/O error (" + reason + ")");
   throw StorageError("SqliteStorage: '" + path + "': " + reason);
 }
 
@@ -121,6 +127,7 @@ SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
     close();
     throw StorageError("SqliteStorage: cannot open '" + path + "': " + failure);
   }
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0) file_ = FileId{st.st_dev, st.st_ino};
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_timeout_ms);
   try {
@@ -161,9 +168,17 @@ void SqliteConnection::back_off(Deadline deadline, int tries) {
   // snapshot gone stale): back off a little and run the whole transaction again.
   rollback();
   if (std::chrono::steady_clock::now() >= deadline)
-    throw StorageError("SqliteStorage: '" + path_ + "' stayed locked by other writers for " +
+    throw StoreFailure("SqliteStorage: '" + path_ + "' stayed locked by other writers for " +
                        std::to_string(timeout_.count()) + " ms (database is locked)");
   std::this_thread::sleep_for(std::chrono::milliseconds(std::min(tries, 20)));
+}
+
+void SqliteConnection::check_file() const {
+  if (!file_) return;  // an in-memory or temporary database
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0 || FileId{st.st_dev, st.st_ino} != *file_)
+    throw StoreFailure("SqliteStorage: '" + path_ +
+                       "' was deleted or replaced while in use; nothing more is written to it");
 }
 
 void SqliteConnection::rollback() {

@@ -8,6 +8,8 @@
 // read() catch: they roll back and run the whole transaction again, for up to the busy timeout.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -94,8 +96,11 @@ class SqliteConnection {
 
   /// Runs `body` in a BEGIN IMMEDIATE transaction (the write lock is taken first), again from the
   /// start while the file is busy; commits, or rolls back if `body` throws.
+  /// StoreFailure, before anything is written, when the file at the path is not the one opened
+  /// (deleted or replaced under a running search: SQLite would go on writing to the unlinked file).
   template <typename F>
   auto write(F&& body) {
+    check_file();
     return transaction("BEGIN IMMEDIATE", body);
   }
   /// Runs `body` in a read transaction, so what it reads is one consistent snapshot.
@@ -135,15 +140,22 @@ class SqliteConnection {
       }
     }
   }
-  /// After Busy: rolls back, then waits a little before the next try, or throws StorageError
+  /// After Busy: rolls back, then waits a little before the next try, or throws StoreFailure
   /// once `deadline` has passed.
   void back_off(Deadline deadline, int tries);
+  void check_file() const;
   void rollback();
   void close();
   sqlite3_stmt* statement(const char* sql);
 
   std::string path_;
   std::chrono::milliseconds timeout_;
+  struct FileId {
+    dev_t device;
+    ino_t inode;
+    bool operator==(const FileId&) const = default;
+  };
+  std::optional<FileId> file_;  ///< the file opened; nullopt for an in-memory database
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };

@@ -155,5 +155,19 @@ TEST(CliQuickstart, ACommandThatAlwaysFailsStopsTheSearch) {
   EXPECT_THAT(r.err, HasSubstr("metric 'loss' is -inf"));
 }
 
+// The store deleted under a running search: the next write says so, exit code 4 (not bad input),
+// instead of writing on into the unlinked file and exiting 0 with everything lost.
+TEST(CliQuickstart, AStoreDeletedUnderTheSearchStopsItWithExitCode4) {
+  TempDir dir;
+  const std::string store = (dir / "gone" / "quarry.db").string();
+  const auto study = dir.write("study.yaml",
+                               "study: gone\nobjective: loss\nspace: {x: {float: [0, 1]}}\n"
+                               "command: [sh, -c, \"rm -f '" +
+                                   store + "'*; echo quarry: loss=1\"]\nmax_trials: 5\n");
+  const CliResult r = run_cli({"search", study.string(), "--workers", "1", "--quiet"});
+  EXPECT_EQ(r.exit_code, 4) << r.describe();
+  EXPECT_THAT(r.err_first_line(), HasSubstr("was deleted or replaced while in use"));
+}
+
 }  // namespace
 }  // namespace quarry::cli_test

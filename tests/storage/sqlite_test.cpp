@@ -24,6 +24,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/storage/memory.hpp"
+#include "quarry/storage/sqlite_connection.hpp"
 #include "tests/test_util.hpp"
 
 namespace quarry::storage {
@@ -225,6 +226,53 @@ TEST(SqliteStorage, WaitsForALockedFileThenSaysItStayedLocked) {
   ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
   EXPECT_EQ(store.create_trial(study, {})->number, 0);
+}
+
+TEST(SqliteStorage, LockedTooLongIsAStoreFailure) {
+  TempDir dir;
+  const auto path = dir.file("locked.db");
+  SqliteStorage store(path, {.busy_timeout_ms = 20});
+  const auto study = store.create_study("s", {Direction::Minimize}).id;
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_THROW(store.create_trial(study, {}), StoreFailure);  // exit code 4, not 2
+  sqlite3_close(other);
+}
+
+TEST(SqliteStorage, AFileDeletedOrReplacedUnderItIsAStoreFailure) {
+  TempDir dir;
+  const auto path = dir.file("q.db");
+  for (const bool replace : {false, true}) {
+    SqliteStorage store(path);
+    const auto study = store.create_study("s", {Direction::Minimize}).id;
+    ASSERT_EQ(store.create_trial(study, {})->number, 0);
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+    if (replace) SqliteStorage(path).create_study("other", {Direction::Minimize});
+    try {
+      store.create_trial(study, {});
+      ADD_FAILURE() << "a write went to a file no longer at " << path;
+    } catch (const StoreFailure& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "SqliteStorage: '" + path +
+                    "' was deleted or replaced while in use; nothing more is written to it");
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+  }
+}
+
+TEST(SqliteConnection, AFullDiskIsAStoreFailureThatSaysSo) {
+  TempDir dir;
+  const auto path = dir.file("full.db");
+  detail::SqliteConnection db(path, 100, false);
+  db.exec("CREATE TABLE t (x BLOB)");
+  db.exec("PRAGMA max_page_count = 8");  // SQLite reports SQLITE_FULL past 8 pages
+  try {
+    db.exec("INSERT INTO t VALUES (randomblob(100000))");
+    ADD_FAILURE() << "100 kB went into 8 pages";
+  } catch (const StoreFailure& e) {
+    EXPECT_THAT(e.what(), HasSubstr("SqliteStorage: '" + path + "': disk full ("));
+  }
 }
 
 TEST(SqliteStorage, ClaimFindsNothingWaitingWithoutTheWriteLock) {
