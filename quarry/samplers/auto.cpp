@@ -1,8 +1,7 @@
 #include "quarry/samplers/auto.hpp"
 
+#include <algorithm>
 #include <optional>
-#include <set>
-#include <utility>
 #include <variant>
 
 #include "quarry/core/error.hpp"
@@ -33,32 +32,38 @@ bool numeric(const Param& p) {
   }
 }
 
-bool conditional(const Space& space, const std::vector<Trial>& history) {
-  for (const Param& p : space.params())
-    if (!p.conditions().empty()) return true;
-  std::optional<std::set<std::string>> first;
-  for (const Trial& t : history) {
-    if (!t.finished() || t.params.empty()) continue;
-    std::set<std::string> names;
-    for (const auto& [name, value] : t.params) names.insert(name);
-    if (!first) {
-      first = std::move(names);
-    } else if (names != *first) {
-      return true;
-    }
-  }
-  return false;
+/// What the rule reads from the history, in one pass.
+struct HistoryFacts {
+  bool varying_params = false;  ///< finished trials hold different parameter names
+  bool scheduled = false;       ///< a Pruned trial, or Complete trials at different budgets
+  bool constrained = false;     ///< a trial carries a "feasible" attribute
+  std::int64_t complete = 0;
+};
+
+bool same_names(const Params& a, const Params& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& x, const auto& y) { return x.first == y.first; });
 }
 
-bool scheduled(const std::vector<Trial>& history) {
+HistoryFacts facts_of(const std::vector<Trial>& history) {
+  HistoryFacts f;
+  const Params* first = nullptr;
   std::optional<double> budget;
   for (const Trial& t : history) {
-    if (t.state == TrialState::Pruned) return true;
-    if (t.state != TrialState::Complete) continue;
-    if (budget && *budget != t.budget) return true;
-    budget = t.budget;
+    if (t.attrs.count(study::kFeasibleAttr)) f.constrained = true;
+    if (t.state == TrialState::Pruned) f.scheduled = true;
+    if (t.state == TrialState::Complete) {
+      ++f.complete;
+      if (budget && *budget != t.budget) f.scheduled = true;
+      budget = t.budget;
+    }
+    if (!t.finished() || t.params.empty()) continue;
+    if (first == nullptr)
+      first = &t.params;
+    else if (!same_names(*first, t.params))
+      f.varying_params = true;
   }
-  return false;
+  return f;
 }
 
 }  // namespace
@@ -87,18 +92,17 @@ void AutoSampler::attach(const SamplerContext& context) {
 
 std::string AutoSampler::choose(const Space& space, const std::vector<Trial>& history) const {
   if (context_.directions.size() > 1) return "nsga2";
-  if (conditional(space, history) || scheduled(history)) return "tpe";
-  for (const Trial& t : history)
-    if (t.attrs.count(study::kFeasibleAttr)) return "tpe";
+  const HistoryFacts facts = facts_of(history);
+  const bool conditional =
+      facts.varying_params || std::any_of(space.params().begin(), space.params().end(),
+                                          [](auto& p) { return !p.conditions().empty(); });
+  if (conditional || facts.scheduled || facts.constrained) return "tpe";
   std::size_t numbers = 0, categories = 0;
   for (const Param& p : space.params()) {
     if (p.kind() == space::ParamKind::Fixed) continue;
     ++(numeric(p) ? numbers : categories);
   }
-  std::int64_t complete = 0;
-  for (const Trial& t : history) complete += t.state == TrialState::Complete ? 1 : 0;
-  if (numbers >= categories && complete < options_.gp_trials) return "gp";
-  return "tpe";
+  return numbers >= categories && facts.complete < options_.gp_trials ? "gp" : "tpe";
 }
 
 Sampler& AutoSampler::by_name(const std::string& name) {
@@ -109,26 +113,26 @@ Sampler& AutoSampler::by_name(const std::string& name) {
 
 Params AutoSampler::sample_relative(const Space& space, const std::vector<Trial>& history,
                                     std::int64_t number) {
-  const std::string name = choose(space, history);
+  Sampler& chosen = by_name(choose(space, history));
   {
     const std::lock_guard lock(mutex_);
-    chosen_[number] = name;
+    chosen_[number] = &chosen;
     while (chosen_.size() > kRemembered) chosen_.erase(chosen_.begin());
   }
-  return by_name(name).sample_relative(space, history, number);
+  return chosen.sample_relative(space, history, number);
 }
 
 Value AutoSampler::sample_independent(const Param& param, const Params& assigned,
                                       const std::vector<Trial>& history, std::int64_t number) {
-  std::string name;
+  Sampler* chosen = nullptr;
   {
     const std::lock_guard lock(mutex_);
     const auto it = chosen_.find(number);
-    if (it != chosen_.end()) name = it->second;
+    if (it != chosen_.end()) chosen = it->second;
   }
   // A trial the joint proposal never saw: the rule on what is known without the space.
-  if (name.empty()) name = choose(Space(), history);
-  return by_name(name).sample_independent(param, assigned, history, number);
+  if (chosen == nullptr) chosen = &by_name(choose(Space(), history));
+  return chosen->sample_independent(param, assigned, history, number);
 }
 
 }  // namespace quarry::samplers

@@ -76,8 +76,8 @@ class AutoSampler final : public Sampler {
   GpSampler gp_;
   TpeSampler tpe_;
   Nsga2Sampler nsga2_;
-  std::mutex mutex_;                            ///< guards chosen_ (worker threads share samplers)
-  std::map<std::int64_t, std::string> chosen_;  ///< trial number -> its sampler, recent trials
+  std::mutex mutex_;                         ///< guards chosen_ (worker threads share samplers)
+  std::map<std::int64_t, Sampler*> chosen_;  ///< trial number -> its sampler, recent trials
 };
 
 }  // namespace quarry::samplers
