@@ -79,7 +79,7 @@ int status_command(int argc, char** argv) {
     ++counts[t.state];
     if (t.state == TrialState::Running && process::local_worker_is_dead(t.worker)) ++orphaned;
   }
-  std::cout << "study '" << study.name() << "' in " << ref.storage << "\n";
+  std::cout << "study '" << study.name() << "' in " << storage::shown_url(ref.storage) << "\n";
   std::cout << "  trials: " << trials.size() << " (" << counts[TrialState::Complete]
             << " complete, " << counts[TrialState::Running] << " running"
             << (orphaned ? " of which " + std::to_string(orphaned) +

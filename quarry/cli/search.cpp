@@ -163,7 +163,7 @@ int search_command(int argc, char** argv) {
   options.on_event = [&](const runner::Event& e) { progress.on_event(e); };
 
   if (!quiet)
-    std::cout << "study '" << study.name() << "' in " << ref.storage << ": "
+    std::cout << "study '" << study.name() << "' in " << storage::shown_url(ref.storage) << ": "
               << study.trials().size() << " trials stored; " << options.workers
               << " worker(s), objective: " << objective->describe() << std::endl;
   runner::RunSummary summary;

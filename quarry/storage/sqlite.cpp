@@ -3,8 +3,8 @@
 #include <filesystem>
 
 #include "quarry/core/error.hpp"
+#include "quarry/storage/codec.hpp"
 #include "quarry/storage/rules.hpp"
-#include "quarry/storage/sqlite_codec.hpp"
 #include "quarry/storage/sqlite_connection.hpp"
 #include "quarry/storage/sqlite_schema.hpp"
 

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "quarry/core/error.hpp"
+#include "quarry/storage/codec.hpp"
 #include "quarry/storage/rules.hpp"
-#include "quarry/storage/sqlite_codec.hpp"
 
 namespace quarry::storage::detail {
 

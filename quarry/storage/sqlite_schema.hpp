@@ -2,7 +2,7 @@
 // share. Implementation detail of SqliteStorage (sqlite.hpp), not part of Quarry's API.
 //
 // Tables: studies, study_attrs, trials (one row per trial, params and values as JSON, see
-// sqlite_codec.hpp), intermediate_values and trial_attrs. The file is marked as Quarry's with
+// codec.hpp), intermediate_values and trial_attrs. The file is marked as Quarry's with
 // PRAGMA application_id and carries its schema version (1) in PRAGMA user_version.
 // Every function but open_schema runs inside a transaction of the caller's (SqliteConnection's
 // write() or read()); an unknown study id or trial number throws InvalidArgument.

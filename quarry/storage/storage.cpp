@@ -1,7 +1,10 @@
 #include "quarry/storage/storage.hpp"
 
+#include <algorithm>
+
 #include "quarry/core/error.hpp"
 #include "quarry/storage/memory.hpp"
+#include "quarry/storage/postgres.hpp"
 #include "quarry/storage/sqlite.hpp"
 
 namespace quarry::storage {
@@ -53,11 +56,44 @@ std::optional<std::string> sqlite_path(const std::string& url) {
   return std::nullopt;
 }
 
+bool is_postgres_url(const std::string& url) {
+  return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+}
+
+std::string shown_url(const std::string& url) {
+  if (!is_postgres_url(url)) return url;
+  std::string out = url;
+  // postgresql://user:password@host/...: the password is the userinfo after its first ':'.
+  const auto start = out.find("://") + 3;
+  const auto end = out.find_first_of("/?", start);
+  const auto at = out.rfind('@', end == std::string::npos ? out.size() : end);
+  if (at != std::string::npos && at >= start) {
+    const auto colon = out.find(':', start);
+    if (colon != std::string::npos && colon < at) out.erase(colon, at - colon);
+  }
+  // ...?password=secret&...: that parameter goes.
+  if (const auto query = out.find('?'); query != std::string::npos) {
+    std::string kept;
+    std::size_t from = query + 1;
+    while (from <= out.size()) {
+      const auto to = std::min(out.find('&', from), out.size());
+      const auto param = out.substr(from, to - from);
+      if (param.rfind("password=", 0) != 0 && !param.empty())
+        kept += (kept.empty() ? "" : "&") + param;
+      from = to + 1;
+    }
+    out.resize(query);
+    if (!kept.empty()) out += "?" + kept;
+  }
+  return out;
+}
+
 std::shared_ptr<Storage> open_storage(const std::string& url) {
   if (url == "memory:") return std::make_shared<MemoryStorage>();
+  if (is_postgres_url(url)) return std::make_shared<PostgresStorage>(url);
   if (auto path = sqlite_path(url)) return std::make_shared<SqliteStorage>(*path);
   throw StorageError("unknown storage URL '" + url +
-                     "' (expected memory:, sqlite:///path.db or a .db path)");
+                     "' (expected memory:, sqlite:///path.db, a .db path or postgresql://...)");
 }
 
 }  // namespace quarry::storage

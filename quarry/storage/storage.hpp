@@ -98,8 +98,16 @@ class Storage {
 };
 
 /// Opens a store from a URL: "memory:", "sqlite:///abs/path.db", "sqlite://rel/path.db" or a plain
-/// path ending in .db / .sqlite (SQLite). Throws StorageError for unknown schemes.
+/// path ending in .db / .sqlite (SQLite), or a libpq connection URI "postgresql://..." /
+/// "postgres://..." (PostgreSQL, postgres.hpp). Throws StorageError for unknown schemes, and when
+/// the store cannot be opened.
 std::shared_ptr<Storage> open_storage(const std::string& url);
+/// Whether `url` names a PostgreSQL store (postgresql:// or postgres://).
+bool is_postgres_url(const std::string& url);
+/// The URL as Quarry shows it in output, logs and errors: a PostgreSQL URL without its password
+/// (postgresql://user:secret@host/db -> postgresql://user@host/db, ?password=... dropped); other
+/// URLs unchanged.
+std::string shown_url(const std::string& url);
 /// The file a SQLite store URL names (same rules as open_storage); nullopt for other stores.
 std::optional<std::string> sqlite_path(const std::string& url);
 

@@ -1,8 +1,10 @@
 // The Storage contract (quarry/storage/storage.hpp), checked against every store.
-// Adding a store: one line in kStores below.
+// Adding a store: one line in kStores below. The PostgreSQL store runs against a real server
+// (tests/storage/test_postgres.hpp).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/storage/test_postgres.hpp"
 #include "tests/test_util.hpp"
 
 #include <cmath>
@@ -17,6 +19,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/storage/memory.hpp"
+#include "quarry/storage/postgres.hpp"
 #include "quarry/storage/sqlite.hpp"
 #include "quarry/storage/storage.hpp"
 
@@ -33,13 +36,26 @@ using quarry::testing::TempDir;
 
 struct StoreCase {
   std::string name;
+  /// Opens the store of the test whose folder is `dir`: every call after the first opens another
+  /// handle (its own connection) on the same store, as another process would.
   std::function<std::shared_ptr<Storage>(const fs::path& dir)> make;
+  /// Whether make() opens new handles (false: the one object is shared, as for MemoryStorage).
+  bool handles = true;
 };
 
+/// gtest (and ctest's test names) show a case by its name.
+void PrintTo(const StoreCase& store, std::ostream* out) {
+  *out << store.name;
+}
+
 const StoreCase kStores[] = {
-    {"Memory", [](const fs::path&) { return std::make_shared<MemoryStorage>(); }},
+    {"Memory", [](const fs::path&) { return std::make_shared<MemoryStorage>(); }, false},
     {"Sqlite",
      [](const fs::path& dir) { return std::make_shared<SqliteStorage>((dir / "s.db").string()); }},
+    {"Postgres",
+     [](const fs::path& dir) {
+       return std::make_shared<PostgresStorage>(quarry::testing::postgres_database(dir.string()));
+     }},
 };
 
 using quarry::testing::error_of;
@@ -67,6 +83,10 @@ NewTrial waiting(Params params = {}) {
 class StorageConformance : public ::testing::TestWithParam<StoreCase> {
  protected:
   void SetUp() override { store_ = GetParam().make(dir_.path()); }
+  /// Another handle on the store (its own connection), as a concurrent worker has.
+  std::shared_ptr<Storage> handle() {
+    return GetParam().handles ? GetParam().make(dir_.path()) : store_;
+  }
   std::int64_t new_study(const std::string& name = "s",
                          std::vector<Direction> directions = {Direction::Minimize}) {
     return store_->create_study(name, directions).id;
@@ -124,8 +144,9 @@ TEST_P(StorageConformance, OpenOrCreateRacingThreadsGetOneStudy) {
   std::vector<std::int64_t> ids(8);
   std::vector<std::thread> threads;
   for (auto& id : ids)
-    threads.emplace_back(
-        [&] { id = store_->open_or_create_study("race", {Direction::Minimize}).id; });
+    threads.emplace_back([&, store = handle()] {
+      id = store->open_or_create_study("race", {Direction::Minimize}).id;
+    });
   for (auto& t : threads) t.join();
   EXPECT_EQ(std::set(ids.begin(), ids.end()).size(), 1u);
   EXPECT_EQ(store_->list_studies().size(), 1u);
@@ -159,11 +180,11 @@ TEST_P(StorageConformance, CompareAndSetIsAtomicUnderContention) {
   constexpr int kThreads = 8, kIncrements = 25;
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
-    threads.emplace_back([&] {
+    threads.emplace_back([&, store = handle()] {
       for (int done = 0; done < kIncrements;) {
-        const auto current = store_->get_attr(s, "counter");
+        const auto current = store->get_attr(s, "counter");
         const int next = current ? std::stoi(*current) + 1 : 1;
-        if (store_->compare_and_set_attr(s, "counter", current, std::to_string(next))) ++done;
+        if (store->compare_and_set_attr(s, "counter", current, std::to_string(next))) ++done;
       }
     });
   for (auto& t : threads) t.join();
@@ -265,24 +286,25 @@ TEST_P(StorageConformance, ClaimTakesTheLowestWaitingTrial) {
   EXPECT_FALSE(store_->claim_trial(s, "d"));
 }
 
-/// Many threads creating, claiming and finishing: no number twice, no trial lost, no double claim.
+/// 16 workers, each with its own handle, creating, claiming and finishing: no number twice, no
+/// trial lost, no double claim.
 TEST_P(StorageConformance, ConcurrentWorkersNeverShareANumberOrAClaim) {
   const auto s = new_study();
-  constexpr int kThreads = 8, kCycles = 25;
+  constexpr int kThreads = 16, kCycles = 12;
   std::vector<std::vector<std::int64_t>> mine(kThreads);  // numbers each thread ran
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
-    threads.emplace_back([&, i] {
+    threads.emplace_back([&, i, store = handle()] {
       const std::string worker = "w" + std::to_string(i);
       for (int c = 0; c < kCycles; ++c) {
-        store_->create_trial(s, waiting());
-        const auto t = store_->create_trial(s, running({}, worker)).value();
-        store_->report(s, t.number, 0, c);
-        store_->finish_trial(s, t.number, TrialState::Complete, {double(c)});
+        store->create_trial(s, waiting());
+        const auto t = store->create_trial(s, running({}, worker)).value();
+        store->report(s, t.number, 0, c);
+        store->finish_trial(s, t.number, TrialState::Complete, {double(c)});
         mine[i].push_back(t.number);
       }
-      while (const auto t = store_->claim_trial(s, worker)) {
-        store_->finish_trial(s, t->number, TrialState::Pruned, {});
+      while (const auto t = store->claim_trial(s, worker)) {
+        store->finish_trial(s, t->number, TrialState::Pruned, {});
         mine[i].push_back(t->number);
       }
     });
@@ -306,11 +328,11 @@ TEST_P(StorageConformance, ConcurrentWorkersNeverShareANumberOrAClaim) {
 TEST_P(StorageConformance, ConcurrentCreatesNeverPassTheLimit) {
   const auto s = new_study();
   constexpr std::int64_t kLimit = 60;
-  std::vector<int> created(8, 0);
+  std::vector<int> created(16, 0);
   std::vector<std::thread> threads;
   for (auto& n : created)
-    threads.emplace_back([&] {
-      while (store_->create_trial(s, running(), kLimit)) ++n;
+    threads.emplace_back([&, store = handle()] {
+      while (store->create_trial(s, running(), kLimit)) ++n;
     });
   for (auto& t : threads) t.join();
   int total = 0;

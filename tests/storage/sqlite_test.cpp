@@ -450,7 +450,7 @@ TEST(OpenStorage, PicksTheStoreFromTheUrl) {
 }
 
 TEST(OpenStorage, RefusesUnknownUrls) {
-  for (const std::string url : {"postgresql://host/db", "study.txt", "memory", ""})
+  for (const std::string url : {"mysql://host/db", "study.txt", "memory", ""})
     EXPECT_EQ(
         [&] {
           try {
@@ -460,7 +460,8 @@ TEST(OpenStorage, RefusesUnknownUrls) {
           }
           return std::string("no error");
         }(),
-        "unknown storage URL '" + url + "' (expected memory:, sqlite:///path.db or a .db path)");
+        "unknown storage URL '" + url +
+            "' (expected memory:, sqlite:///path.db, a .db path or postgresql://...)");
   EXPECT_THROW(open_storage("sqlite://"), StorageError);
 }
 

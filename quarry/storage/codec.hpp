@@ -1,10 +1,11 @@
-// How SqliteStorage writes params, objective values and directions into its TEXT columns (JSON).
-// Implementation detail of sqlite.cpp, not part of Quarry's API.
+// How SqliteStorage and PostgresStorage write params, objective values and directions into their
+// TEXT columns (JSON).
+// Implementation detail of the stores, not part of Quarry's API.
 //
 // JSON has no inf or NaN, so a non-finite double is written as the string "inf", "-inf" or "nan";
 // a parameter that is one becomes {"float": "inf"}, so it reads back as a double while a string
 // parameter "inf" stays a string. Every value reads back unchanged. Decoding text that these
-// functions did not write throws StorageError ("SqliteStorage: stored JSON ... cannot be read").
+// functions did not write throws StorageError ("the store: stored JSON ... cannot be read").
 #pragma once
 
 #include <string>

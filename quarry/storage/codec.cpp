@@ -1,4 +1,4 @@
-#include "quarry/storage/sqlite_codec.hpp"
+#include "quarry/storage/codec.hpp"
 
 #include <cmath>
 #include <limits>
@@ -23,14 +23,14 @@ double decode_double(const Json& j) {
   if (s == "inf") return std::numeric_limits<double>::infinity();
   if (s == "-inf") return -std::numeric_limits<double>::infinity();
   if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
-  throw StorageError("SqliteStorage: stored number " + j.dump() + " is not a number");
+  throw StorageError("the store: stored number " + j.dump() + " is not a number");
 }
 
 Json parse_json(const std::string& text) {
   try {
     return Json::parse(text);
   } catch (const Json::exception& e) {
-    throw StorageError("SqliteStorage: stored JSON '" + text + "' cannot be read: " + e.what());
+    throw StorageError("the store: stored JSON '" + text + "' cannot be read: " + e.what());
   }
 }
 
