@@ -17,8 +17,9 @@ using Lock = std::lock_guard<std::mutex>;
 // Opening stores take this advisory lock while they check or create the schema.
 constexpr std::int64_t kSchemaLock = 0x5152525953434845;  // "QRRYSCHE"
 
-// Version 1. Trial numbers are dense (0..n-1, nothing is deleted), so MAX(number) + 1 is both the
-// next number and the count. Doubles are float8, which holds NaN and the infinities.
+// Version 1. Trial numbers are dense (0..n-1, nothing is deleted): studies.trials is both the next
+// number and the count; create_trial takes it with one UPDATE, which also locks the study's row
+// until the trial is inserted. Doubles are float8, which holds NaN and the infinities.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE quarry_meta (
   key TEXT PRIMARY KEY,
@@ -27,7 +28,8 @@ CREATE TABLE studies (
   id BIGSERIAL PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
   directions TEXT NOT NULL,
-  created_at DOUBLE PRECISION NOT NULL);
+  created_at DOUBLE PRECISION NOT NULL,
+  trials BIGINT NOT NULL DEFAULT 0);
 CREATE TABLE study_attrs (
   study_id BIGINT NOT NULL REFERENCES studies (id),
   key TEXT NOT NULL,
@@ -280,12 +282,17 @@ std::optional<Trial> PostgresStorage::create_trial(std::int64_t study, const New
   detail::check_new_trial(trial.state);
   Lock lock(mutex_);
   return db_->write([&]() -> std::optional<Trial> {
-    lock_study(study);  // creators of one study queue here for the next number
+    // Creators of one study queue on its row for the next number; at the limit nothing changes.
+    auto next = db_->query(
+        "UPDATE studies SET trials = trials + 1 WHERE id = $1 AND ($2::BIGINT IS NULL OR "
+        "trials < $2) RETURNING trials - 1",
+        study, limit);
+    if (!next.rows()) {
+      require_study(study);
+      return std::nullopt;
+    }
     Trial t;
-    t.number =
-        db_->query("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = $1", study)
-            .integer(0, 0);
-    if (limit && t.number >= *limit) return std::nullopt;
+    t.number = next.integer(0, 0);
     t.state = trial.state;
     t.params = trial.params;
     t.budget = trial.budget;
@@ -308,6 +315,16 @@ std::optional<Trial> PostgresStorage::create_trial(std::int64_t study, const New
 
 std::optional<Trial> PostgresStorage::claim_trial(std::int64_t study, const std::string& worker) {
   Lock lock(mutex_);
+  // Most calls find nothing waiting: one read says so, without a write transaction.
+  const bool waits = db_->read([&] {
+    auto r = db_->query(
+        "SELECT EXISTS (SELECT 1 FROM trials WHERE study_id = $1 AND state = 'waiting') "
+        "FROM studies WHERE id = $1",
+        study);
+    if (!r.rows()) require_study(study);  // throws
+    return r.text(0, 0) == "t";
+  });
+  if (!waits) return std::nullopt;
   return db_->write([&]() -> std::optional<Trial> {
     const double now = study::now_seconds();
     auto r = db_->query(
@@ -316,10 +333,7 @@ std::optional<Trial> PostgresStorage::claim_trial(std::int64_t study, const std:
         "SELECT number FROM trials WHERE study_id = $1 AND state = 'waiting' ORDER BY number "
         "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING number",
         study, worker, now);
-    if (!r.rows()) {
-      require_study(study);
-      return std::nullopt;
-    }
+    if (!r.rows()) return std::nullopt;  // another worker claimed it in between
     return load_trial(study, r.integer(0, 0));
   });
 }
@@ -327,11 +341,13 @@ std::optional<Trial> PostgresStorage::claim_trial(std::int64_t study, const std:
 void PostgresStorage::set_params(std::int64_t study, std::int64_t number, const Params& params) {
   Lock lock(mutex_);
   db_->write([&] {
-    detail::check_writable(lock_trial(study, number), study, number, "set_params",
-                           {TrialState::Waiting, TrialState::Running});
-    auto r =
-        db_->query("SELECT params FROM trials WHERE study_id = $1 AND number = $2", study, number);
-    Params merged = detail::decode_params(r.text(0, 0));
+    auto r = db_->query(
+        "SELECT state, params FROM trials WHERE study_id = $1 AND number = $2 FOR UPDATE", study,
+        number);
+    if (!r.rows()) unknown_trial(study, number);
+    detail::check_writable(study::trial_state_from_string(r.text(0, 0)), study, number,
+                           "set_params", {TrialState::Waiting, TrialState::Running});
+    Params merged = detail::decode_params(r.text(0, 1));
     for (const auto& [name, value] : params) merged[name] = value;
     db_->query("UPDATE trials SET params = $1 WHERE study_id = $2 AND number = $3",
                detail::encode_params(merged), study, number);
@@ -416,14 +432,14 @@ void PostgresStorage::set_trial_attr(std::int64_t study, std::int64_t number,
 
 Trial PostgresStorage::get_trial(std::int64_t study, std::int64_t number) {
   Lock lock(mutex_);
-  return db_->read([&] { return load_trial(study, number); });
+  return db_->snapshot([&] { return load_trial(study, number); });
 }
 
 std::vector<Trial> PostgresStorage::get_trials(std::int64_t study) {
   static const std::string sql =
       std::string("SELECT ") + kTrialColumns + " FROM trials WHERE study_id = $1 ORDER BY number";
   Lock lock(mutex_);
-  return db_->read([&] {
+  return db_->snapshot([&] {
     require_study(study);
     std::vector<Trial> trials;
     {
@@ -454,9 +470,9 @@ std::vector<Trial> PostgresStorage::get_trials(std::int64_t study) {
 std::int64_t PostgresStorage::count_trials(std::int64_t study) {
   Lock lock(mutex_);
   return db_->read([&] {
-    require_study(study);
-    return db_->query("SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = $1", study)
-        .integer(0, 0);
+    auto r = db_->query("SELECT trials FROM studies WHERE id = $1", study);
+    if (!r.rows()) require_study(study);  // throws
+    return r.integer(0, 0);
   });
 }
 

@@ -8,8 +8,9 @@
 // show the URL without it (shown_url() in storage.hpp).
 //
 // How it keeps the contract:
-//  - a trial number is decided under a row lock on the study (SELECT ... FOR NO KEY UPDATE), so
-//    concurrent creators queue for the one MAX(number) + 1; compare-and-set takes the same lock;
+//  - a trial number is taken from the study's row by one UPDATE (trials = trials + 1), which
+//    locks that row until the trial is inserted, so concurrent creators queue for it;
+//    compare-and-set locks the same row;
 //  - a claim is one UPDATE of the lowest Waiting trial that no other transaction holds
 //    (FOR UPDATE SKIP LOCKED), so two workers never get the same trial;
 //  - writes to a trial lock its row first and then check its state, so a finished trial never

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "quarry/core/error.hpp"
@@ -89,9 +90,14 @@ PgConnection::~PgConnection() {
   PQfinish(conn_);
 }
 
+bool PgConnection::connected() const {
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
 void PgConnection::connect() {
   PQfinish(conn_);
   conn_ = nullptr;
+  prepared_.clear();
   // The URL is expanded from `dbname`; keywords before it are defaults the URL may override.
   const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
   const char* values[] = {"10", "quarry", url_.c_str(), nullptr};
@@ -125,8 +131,15 @@ PgResult PgConnection::run(const char* sql, const std::vector<std::optional<std:
   std::vector<const char*> values;
   values.reserve(args.size());
   for (const auto& a : args) values.push_back(a ? a->c_str() : nullptr);
-  PgResult result(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(),
-                               nullptr, nullptr, 0));
+  auto name = prepared_.find(sql);
+  if (name == prepared_.end()) {
+    const std::string fresh = "q" + std::to_string(prepared_.size());
+    PgResult prepared(PQprepare(conn_, fresh.c_str(), sql, 0, nullptr));
+    check(prepared.raw(), sql);
+    name = prepared_.emplace(sql, fresh).first;
+  }
+  PgResult result(PQexecPrepared(conn_, name->second.c_str(), static_cast<int>(values.size()),
+                                 values.data(), nullptr, nullptr, 0));
   check(result.raw(), sql);
   return result;
 }
@@ -155,8 +168,10 @@ std::optional<std::int64_t> PgConnection::begin(bool writes) {
     exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     return std::nullopt;
   }
-  exec("BEGIN ISOLATION LEVEL READ COMMITTED");
-  return query("SELECT txid_current()").integer(0, 0);
+  // One round trip: several statements in one message; the result is the last one's.
+  PgResult id(PQexec(conn_, "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT txid_current()"));
+  check(id.raw(), "BEGIN; SELECT txid_current()");
+  return id.integer(0, 0);
 }
 
 void PgConnection::commit() {
