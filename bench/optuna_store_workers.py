@@ -1,10 +1,12 @@
-"""Optuna's side of bench/postgres.sh: P processes sharing one RDB storage run T trials together.
+"""Optuna's side of bench/stores.sh: P processes sharing one RDB storage run T trials together.
 
 Each process opens the storage (optuna.storages.RDBStorage on the same URL) and runs its share of
 T trials (T / P, the first T % P processes one more) of f(x, y) = (x - 2)^2 + (y + 1)^2 with the
-random sampler; then the parent checks the study: T trials, every number 0..T-1 once. Prints:
+random sampler; then the parent checks the study: T trials, every number 0..T-1 once, all
+complete. Errors are the processes that failed plus the trials that did not complete (a "database
+is locked" from SQLite fails the trial or the process). Prints:
   optuna store=postgresql processes=16 trials=2000 errors=0 numbers_ok=1 loop_s=60.1 trials_per_s=33
-Optuna's own URL form is used: postgresql+psycopg2://user@/db?host=/socket/dir.
+URLs in SQLAlchemy's form: postgresql+psycopg2://user@/db?host=/socket/dir, sqlite:////abs/x.db.
 """
 import argparse
 import multiprocessing
@@ -60,7 +62,8 @@ def main():
     numbers = sorted(t.number for t in trials)
     failed = sum(t.state != optuna.trial.TrialState.COMPLETE for t in trials)
     ok = numbers == list(range(args.trials)) and failed == 0
-    print(f"optuna store=postgresql processes={args.processes} trials={len(trials)} errors={errors + failed} "
+    store = "postgresql" if args.storage.startswith("postgresql") else "sqlite"
+    print(f"optuna store={store} processes={args.processes} trials={len(trials)} errors={errors + failed} "
           f"numbers_ok={int(ok)} loop_s={seconds:.3f} trials_per_s={len(trials) / seconds:.0f}")
     return 0 if ok and errors == 0 else 1
 

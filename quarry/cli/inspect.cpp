@@ -66,6 +66,44 @@ int print_pareto_front(Study& study, const std::string& format) {
   return 0;
 }
 
+/// The processes running trials now (from the running trials' "host:pid:slot" ids): host, pid,
+/// trials running, seconds since the last heartbeat.
+void print_workers(const std::vector<Trial>& trials) {
+  struct Process {
+    int running = 0;
+    double heartbeat = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Process> processes;  // (host, pid)
+  for (const auto& t : trials) {
+    if (t.state != TrialState::Running) continue;
+    const auto first = t.worker.find(':');
+    const auto second = first == std::string::npos ? first : t.worker.find(':', first + 1);
+    const auto key =
+        second == std::string::npos
+            ? std::pair<std::string, std::string>{t.worker, "-"}  // `quarry ask`
+            : std::pair{t.worker.substr(0, first), t.worker.substr(first + 1, second - first - 1)};
+    auto& p = processes[key];
+    ++p.running;
+    p.heartbeat = std::max(p.heartbeat, t.heartbeat.value_or(t.started_at.value_or(0)));
+  }
+  if (processes.empty()) return;
+  std::cout << "  workers: " << processes.size() << "\n";
+  const double now = study::now_seconds();
+  std::vector<std::vector<std::string>> rows = {{"host", "pid", "running", "last heartbeat"}};
+  for (const auto& [key, p] : processes)
+    rows.push_back({key.first, key.second, std::to_string(p.running),
+                    report::format_duration(std::max(0.0, now - p.heartbeat)) + " ago"});
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : rows) {
+    std::string line = "    ";
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += row[i] + (i + 1 < row.size() ? std::string(width[i] - row[i].size() + 2, ' ') : "");
+    std::cout << line << "\n";
+  }
+}
+
 }  // namespace
 
 int status_command(int argc, char** argv) {
@@ -101,6 +139,7 @@ int status_command(int argc, char** argv) {
   } else {
     std::cout << "  best: none yet\n";
   }
+  print_workers(trials);
   return 0;
 }
 

@@ -24,6 +24,10 @@ const std::map<std::string, Command>& commands() {
         "quarry search STUDY.yaml [--workers N] [--max-trials N] [--timeout S] [--seed N] "
         "[--storage URL] [--quiet]",
         "run or resume a study (Ctrl-C stops gracefully; run it again to resume)"}},
+      {"worker",
+       {worker_command, "quarry worker --storage URL [--study NAME]... [--workers N] [--quiet]",
+        "run trials of the studies in a shared store (by default every one with work left) on "
+        "this machine, without their study files; Ctrl-C puts back only this worker's trials"}},
       {"automl",
        {automl_command,
         "quarry automl TRAIN.csv --target COL [--task auto|binary|multiclass|regression] "

@@ -8,6 +8,7 @@
 
 #include "quarry/cli/commands.hpp"
 #include "quarry/cli/common.hpp"
+#include "quarry/cli/definition.hpp"
 #include "quarry/cli/model_study.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/report/export.hpp"
@@ -127,8 +128,12 @@ int search_command(int argc, char** argv) {
             {"workers", "max-trials", "timeout", "seed", "storage", "study"});
   StudyRef ref = resolve_study(args, "search");
   if (!ref.file) throw CommandLineError("search: needs a study file (quarry search STUDY.yaml)");
-  const auto& file = *ref.file;
-  if (file.automl) return automl_study(file, args, argc, argv);
+  if (ref.file->automl) return automl_study(*ref.file, args, argc, argv);
+  return run_search(*ref.file, ref.storage, args, argc, argv, true);
+}
+
+int run_search(const config::StudyFile& file, const std::string& storage, const Args& args,
+               int argc, char** argv, bool from_file) {
   const auto seed = args.integer("seed", 0);
   const bool quiet = args.flag("quiet");
   // First the objective: a bad command or missing data creates no store.
@@ -139,8 +144,10 @@ int search_command(int argc, char** argv) {
   }
   auto objective = model_study ? model_objective(*model_study) : objective_of(file);
   const auto opened =
-      open_for_search(file, ref.storage, seed ? static_cast<std::uint64_t>(*seed) : file.seed);
+      open_for_search(file, storage, seed ? static_cast<std::uint64_t>(*seed) : file.seed);
   Study& study = *opened;
+  // What `quarry worker` on another machine needs to run this study without the file.
+  if (from_file) store_definition(study, file);
   const auto metrics = metric_names(study);
   if (model_study) {  // donors for weight inheritance, parents' budgets for lower fidelities
     model_study->options.trials = [&study] { return study.trials(); };
@@ -157,13 +164,15 @@ int search_command(int argc, char** argv) {
   if (!options.timeout) options.timeout = file.timeout;
   options.max_consecutive_failures =
       file.max_consecutive_failures.value_or(kMaxConsecutiveFailures);
+  if (file.stale_after) options.stale_after = *file.stale_after;
+  if (file.max_attempts) options.max_attempts = *file.max_attempts;
   const auto& stop = install_interrupt_handlers();
   options.stop = &stop;
   Progress progress(study, metrics, options.max_trials, quiet);
   options.on_event = [&](const runner::Event& e) { progress.on_event(e); };
 
   if (!quiet)
-    std::cout << "study '" << study.name() << "' in " << storage::shown_url(ref.storage) << ": "
+    std::cout << "study '" << study.name() << "' in " << storage::shown_url(storage) << ": "
               << study.trials().size() << " trials stored; " << options.workers
               << " worker(s), objective: " << objective->describe() << std::endl;
   runner::RunSummary summary;

@@ -39,7 +39,9 @@ const Keys kTopKeys = {"study",
                        "workers",
                        "seed",
                        "automl",
-                       "max_consecutive_failures"};
+                       "max_consecutive_failures",
+                       "stale_after",
+                       "max_attempts"};
 // Listed apart in the unknown-key message so the black-box keys read first.
 const Keys kModelKeys = {"model", "data", "fit", "nas", "constraints"};
 
@@ -190,6 +192,8 @@ void read_search(const Entries& es, StudyFile& out) {
   if (const Field* f = find(es, "timeout")) out.timeout = positive_seconds(*f);
   if (const Field* f = find(es, "max_consecutive_failures"))
     out.max_consecutive_failures = positive_int(*f);
+  if (const Field* f = find(es, "stale_after")) out.stale_after = positive_seconds(*f);
+  if (const Field* f = find(es, "max_attempts")) out.max_attempts = positive_int(*f);
   if (const Field* f = find(es, "workers"))
     out.workers = static_cast<int>(positive_int(*f, INT_MAX));
   if (const Field* f = find(es, "seed")) out.seed = seed_of(*f);

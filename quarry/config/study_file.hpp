@@ -85,6 +85,11 @@ struct StudyFile {
   std::optional<double> timeout;           ///< stop after this many seconds
   /// Stop once this many trials failed in a row (the CLI's default: 3).
   std::optional<std::int64_t> max_consecutive_failures;
+  /// A running trial whose worker sent no heartbeat for this many seconds is run again (the
+  /// runner's default: 60).
+  std::optional<double> stale_after;
+  /// A trial whose worker died this many times is failed instead of run again (default: 3).
+  std::optional<std::int64_t> max_attempts;
   std::optional<int> workers;  ///< parallel trials
   std::uint64_t seed = 0;
 };

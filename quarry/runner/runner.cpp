@@ -77,7 +77,7 @@ class RunState {
       try {
         for (const auto& [number, worker] : now)
           study_.storage().heartbeat(study_.id(), number, worker);
-        study_.requeue_stale(options_.stale_after);
+        study_.requeue_stale(options_.stale_after, options_.max_attempts);
       } catch (const StorageError&) {
         // A busy or briefly unavailable store: the next beat tries again.
       }
@@ -199,7 +199,7 @@ RunSummary run(Study& study, objectives::Objective& objective, const RunOptions&
   if (options.workers < 1)
     throw InvalidArgument("run: workers >= 1 must hold, got " + std::to_string(options.workers));
   RunState state(study, options);
-  study.requeue_stale(options.stale_after);
+  study.requeue_stale(options.stale_after, options.max_attempts);
   std::thread beat([&] { state.heartbeat_loop(); });
 
   std::mutex error_mutex;

@@ -29,7 +29,8 @@ struct RunOptions {
       max_trials;                   ///< total trials in the study (resumes count earlier ones)
   std::optional<double> timeout;    ///< seconds after which no new trial starts
   double heartbeat_interval = 2.0;  ///< seconds between heartbeats of running trials
-  double stale_after = 60.0;        ///< a running trial silent this long is requeued
+  double stale_after = 60.0;        ///< a running trial silent this long is requeued...
+  std::int64_t max_attempts = 3;    ///< ...or failed, when this was its max_attempts-th run
   const std::atomic<bool>* stop =
       nullptr;  ///< set it (e.g. from a SIGINT handler) to stop gracefully
   std::function<void(const Event&)> on_event;  ///< called from worker threads, one call at a time

@@ -246,7 +246,7 @@ bool Study::requeue(const Trial& trial, const std::string& reason) {
   return storage_->requeue_trial(info_.id, trial.number, trial.attempts, reason);
 }
 
-std::vector<std::int64_t> Study::requeue_stale(double stale_after) {
+std::vector<std::int64_t> Study::requeue_stale(double stale_after, std::int64_t max_attempts) {
   std::vector<std::int64_t> requeued;
   const double now = now_seconds();
   for (const auto& t : storage_->get_trials(info_.id)) {
@@ -255,9 +255,20 @@ std::vector<std::int64_t> Study::requeue_stale(double stale_after) {
       continue;
     const double last_sign = t.heartbeat.value_or(t.started_at.value_or(t.created_at));
     const bool silent = now - last_sign > stale_after;
-    if ((silent || process::local_worker_is_dead(t.worker)) &&
-        requeue(t, "worker " + t.worker + (silent ? " stopped sending heartbeats" : " is gone")))
-      requeued.push_back(t.number);
+    if (!silent && !process::local_worker_is_dead(t.worker)) continue;
+    const std::string why =
+        "worker " + t.worker + (silent ? " stopped sending heartbeats" : " is gone");
+    if (t.attempts < max_attempts) {
+      if (requeue(t, why)) requeued.push_back(t.number);
+      continue;
+    }
+    try {
+      storage_->finish_trial(info_.id, t.number, TrialState::Failed, {},
+                             why + " on attempt " + std::to_string(t.attempts) + " of " +
+                                 std::to_string(max_attempts) + " (max_attempts): not run again");
+    } catch (const StorageError&) {
+      // It finished (or was taken care of) between our read and this write: nothing to do.
+    }
   }
   return requeued;
 }

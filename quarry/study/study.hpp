@@ -96,8 +96,10 @@ class Study {
   /// Puts a running trial back in the queue (interrupted or dead worker); false if it moved on.
   bool requeue(const Trial& trial, const std::string& reason);
   /// Requeues running trials whose worker is gone: a local worker process that no longer exists, or
-  /// any worker whose last heartbeat is older than `stale_after` seconds. Returns their numbers.
-  std::vector<std::int64_t> requeue_stale(double stale_after);
+  /// any worker whose last heartbeat is older than `stale_after` seconds. A trial already run
+  /// `max_attempts` times is failed instead, with the reason stored (a configuration that kills
+  /// its worker every time must not kill every worker in turn). Returns the requeued numbers.
+  std::vector<std::int64_t> requeue_stale(double stale_after, std::int64_t max_attempts = 3);
 
   // --- results ------------------------------------------------------------------------------
   std::vector<Trial> trials() const;

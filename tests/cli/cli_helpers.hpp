@@ -119,6 +119,7 @@ struct CliOptions {
   double timeout = 120;                    ///< seconds before the run is killed and failed
   std::map<std::string, std::string> env;  ///< variables added to the environment
   bool real_python = false;                ///< `python3` starts the real interpreter (see top)
+  fs::path cwd;                            ///< the folder it runs in (empty: the test's)
 };
 
 namespace detail {
@@ -166,7 +167,8 @@ inline std::vector<std::string> child_environment(const std::map<std::string, st
 /// it if nobody did.
 class ChildProcess {
  public:
-  ChildProcess(std::vector<std::string> argv, std::vector<std::string> env, double timeout)
+  ChildProcess(std::vector<std::string> argv, std::vector<std::string> env, double timeout,
+               const fs::path& cwd = {})
       : deadline_(
             std::chrono::steady_clock::now() +
             std::chrono::duration_cast<std::chrono::steady_clock::duration>(Seconds(timeout))) {
@@ -193,6 +195,7 @@ class ChildProcess {
       dup2(null_fd, 0);
       dup2(out_fd_, 1);
       dup2(err_fd_, 2);
+      if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
       execve(args[0], args.data(), envp.data());
       const char msg[] = "cli_helpers: execve failed\n";
       (void)!write(2, msg, sizeof msg - 1);
@@ -297,8 +300,8 @@ inline std::string python_interpreter() {
 class CliProcess {
  public:
   explicit CliProcess(const std::vector<std::string>& args, const CliOptions& options = {})
-      : child_(argv_of(args), child_environment(options.env, options.real_python),
-               options.timeout) {}
+      : child_(argv_of(args), child_environment(options.env, options.real_python), options.timeout,
+               options.cwd) {}
 
   pid_t pid() const { return child_.pid(); }
   void send(int sig) const { child_.send(sig); }

@@ -1,11 +1,13 @@
-// `quarry` with a PostgreSQL store: two searches on one study split its trials, `quarry status`
-// shows the URL without its password, and a bad URL or server is one line and exit code 2.
+// `quarry` with a PostgreSQL store: two searches on one study split its trials, `quarry worker`
+// runs a stored study without its file, `quarry status` shows the URL without its password and
+// lists the workers, and a bad URL or server is one line and exit code 2.
 // Against the test server (tests/storage/test_postgres.hpp).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include "quarry/storage/storage.hpp"
 #include "tests/cli/cli_helpers.hpp"
 #include "tests/storage/test_postgres.hpp"
 
@@ -55,6 +57,88 @@ TEST(CliPostgres, TwoSearchesOnOneStudySplitItsTrials) {
     hosts.insert(trials[i]["worker"].get<std::string>());
   }
   EXPECT_GE(hosts.size(), 2u) << "the two searches and their workers each ran trials";
+}
+
+/// A study whose trials take a while (so that both processes get some): sleepy_trial.py.
+std::string slow_study(const std::string& url, int trials) {
+  return "study: slow\n"
+         "objective: {metric: loss, direction: minimize}\n"
+         "space: {x: {float: [-1, 1]}}\n"
+         "command: [python3, " +
+         program_path("sleepy_trial.py").string() +
+         ", \"{x}\", pids, \"0.05\", \"0.15\"]\n"
+         "sampler: random\n"
+         "max_trials: " +
+         std::to_string(trials) +
+         "\n"
+         "storage: " +
+         url + "\n";
+}
+
+TEST(CliPostgres, WorkerRunsAStoredStudyWithoutItsFile) {
+  TempDir dir, elsewhere;  // the worker runs in a folder without the study file
+  const auto url = fresh_database();
+  const auto study = dir.write("study.yaml", slow_study(url, 24));
+  fs::create_directories(dir / "pids");
+  CliProcess search({"search", study.string(), "--workers", "2", "--quiet"}, {.real_python = true});
+  // The worker starts once the search has stored the study's definition.
+  ASSERT_TRUE(eventually([&] {
+    const CliResult s = run_cli({"status", "--storage", url, "--study", "slow"});
+    return s.exit_code == 0 && s.out.find("running") != std::string::npos &&
+           s.out.find("trials: 0 ") == std::string::npos;
+  }));
+  const CliResult worker = run_cli({"worker", "--storage", url, "--workers", "2"},
+                                   {.real_python = true, .cwd = elsewhere.path()});
+  const CliResult searched = search.wait();
+  ASSERT_EQ(worker.exit_code, 0) << worker.describe();
+  ASSERT_EQ(searched.exit_code, 0) << searched.describe();
+  EXPECT_THAT(worker.out, HasSubstr("study 'slow' in " + url));
+
+  const auto trials = trials_json({"--storage", url, "--study", "slow"});
+  ASSERT_EQ(trials.size(), 24u);
+  std::set<std::string> processes;
+  for (std::size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i]["number"], i);
+    EXPECT_EQ(trials[i]["state"], "complete") << trials[i].dump();
+    const auto w = trials[i]["worker"].get<std::string>();
+    processes.insert(w.substr(0, w.rfind(':')));  // host:pid
+  }
+  EXPECT_EQ(processes.size(), 2u) << "the search and the worker each ran trials";
+}
+
+TEST(CliPostgres, WorkerRefusesDataThatDiffersFromTheStudys) {
+  TempDir dir;
+  const auto url = fresh_database();
+  const auto data = dir.write("table.csv", "a,y\n1,0\n2,1\n");
+  const auto yaml =
+      "study: tabular\n"
+      "objective: {metric: val_accuracy, direction: maximize}\n"
+      "data: {csv: table.csv, target: y}\n"
+      "model: {layers: [{dense: 2}]}\n";
+  {
+    auto store = storage::open_storage(url);
+    const auto id = store->create_study("tabular", {study::Direction::Maximize}).id;
+    const nlohmann::json definition = {
+        {"path", (dir / "study.yaml").string()},
+        {"text", yaml},
+        {"data", {{{"path", data.string()}, {"sha256", std::string(64, '0')}}}}};
+    store->set_attr(id, "definition", definition.dump());
+  }
+  const CliResult differs = run_cli({"worker", "--storage", url});
+  EXPECT_EQ(differs.exit_code, 2) << differs.describe();
+  EXPECT_THAT(differs.err, HasSubstr(data.string() + ": differs from the data study 'tabular' was "
+                                                     "created with"));
+  EXPECT_EQ(differs.err.find('\n'), differs.err.size() - 1) << "one line: " << differs.err;
+
+  fs::remove(data);
+  const CliResult missing = run_cli({"worker", "--storage", url, "--study", "tabular"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.describe();
+  EXPECT_THAT(missing.err, HasSubstr(data.string() + ": data file of study 'tabular' is missing "
+                                                     "on this machine"));
+
+  const CliResult unknown = run_cli({"worker", "--storage", url, "--study", "nope"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.describe();
+  EXPECT_THAT(unknown.err, HasSubstr("no study named 'nope'"));
 }
 
 TEST(CliPostgres, StatusShowsTheUrlWithoutItsPassword) {

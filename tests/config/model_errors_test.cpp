@@ -47,7 +47,8 @@ const BadCase kBadCases[] = {
     {"study: s\nmodle: {}\n",
      "study.yaml:2: unknown key 'modle' in the study (expected one of: study, directory, storage, "
      "objective, objectives, space, command, function, env, trial_timeout, sampler, scheduler, "
-     "pruner, max_trials, timeout, workers, seed, automl, max_consecutive_failures) or, to train a "
+     "pruner, max_trials, timeout, workers, seed, automl, max_consecutive_failures, stale_after, "
+     "max_attempts) or, to train a "
      "model: model, data, fit"},
     {"study: s\nobjective: f1\n" + kData + "model: {layers: [flatten]}\n",
      "study.yaml:2: objective: a model study reports loss, accuracy, val_loss or val_accuracy, "

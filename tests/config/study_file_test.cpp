@@ -68,7 +68,9 @@ const BadCase kBadCases[] = {
     {"study: s\n\ncomand: [x]\n",
      "study.yaml:3: unknown key 'comand' in the study (expected one of: study, directory, storage, "
      "objective, objectives, space, command, function, env, trial_timeout, sampler, scheduler, "
-     "pruner, max_trials, timeout, workers, seed, automl, max_consecutive_failures)"},
+     "pruner, max_trials, timeout, workers, seed, automl, max_consecutive_failures, stale_after, "
+     "max_attempts)"},
+
     {"objective: loss\ncommand: [run]\n", "study.yaml:1: missing required key 'study'"},
     {"study: a/b\n",
      "study.yaml:1: study: expected a name of letters, digits, '_', '.' and '-', got a/b"},
@@ -121,6 +123,10 @@ const BadCase kBadCases[] = {
     {"study: s\nobjective: loss\nfunction: branin\ntrial_timeout: 0\n",
      "study.yaml:4: trial_timeout: expected a number of seconds > 0, got 0"},
     // the search
+    {"study: s\nobjective: loss\nfunction: branin\nstale_after: 0\n",
+     "study.yaml:4: stale_after: expected a number of seconds > 0, got 0"},
+    {"study: s\nobjective: loss\nfunction: branin\nmax_attempts: 0\n",
+     "study.yaml:4: max_attempts: expected an integer > 0, got 0"},
     {"study: s\nobjective: loss\nfunction: branin\nworkers: 0\n",
      "study.yaml:4: workers: expected an integer > 0, got 0"},
     {"study: s\nobjective: loss\nfunction: branin\nworkers: 1.5\n",
@@ -374,7 +380,11 @@ TEST(StudyFile, SearchSettingsAndEnvironment) {
                             "max_trials: 50\n"
                             "timeout: 0.5\n"
                             "workers: 2\n"
+                            "stale_after: 20\n"
+                            "max_attempts: 5\n"
                             "seed: 18446744073709551615\n");
+  EXPECT_EQ(f.stale_after, 20.0);
+  EXPECT_EQ(f.max_attempts, 5);
   EXPECT_EQ(f.env, (std::map<std::string, std::string>{
                        {"CUDA_VISIBLE_DEVICES", "0"}, {"MODE", "fast"}, {"EMPTY", ""}}));
   EXPECT_EQ(f.trial_timeout, 60.0);

@@ -151,6 +151,34 @@ TEST(Study, StaleTrialsOfDeadLocalWorkersAreRequeued) {
   EXPECT_TRUE(study.requeue_stale(3600).empty());
 }
 
+/// A trial whose worker died max_attempts times fails with the reason stored, instead of taking
+/// down worker after worker.
+TEST(Study, ATrialWhoseWorkersKeepDyingFailsAfterMaxAttempts) {
+  auto store = std::make_shared<storage::MemoryStorage>();
+  Study study(store, "killer");
+  study.register_space(small_space());
+  std::string dead = process::local_worker_id(0);
+  dead = dead.substr(0, dead.find(':')) + ":999999999:0";
+  const auto first = study.ask(dead);
+  for (int attempt = 1; attempt < 3; ++attempt) {
+    EXPECT_EQ(study.requeue_stale(3600, 3), std::vector<std::int64_t>{first->number});
+    const auto again = study.ask(dead);
+    ASSERT_EQ(again->number, first->number);
+    EXPECT_EQ(again->attempts, attempt + 1);
+  }
+  EXPECT_TRUE(study.requeue_stale(3600, 3).empty());  // the third death: failed, not requeued
+  const auto failed = study.trial(first->number);
+  EXPECT_EQ(failed.state, TrialState::Failed);
+  EXPECT_EQ(failed.failure,
+            "worker " + dead + " is gone on attempt 3 of 3 (max_attempts): not run again");
+  // A silent worker on another host counts the same way.
+  const auto silent = study.ask("elsewhere:42:0");
+  EXPECT_EQ(study.requeue_stale(0.0, 1), std::vector<std::int64_t>{});
+  EXPECT_EQ(study.trial(silent->number).state, TrialState::Failed);
+  EXPECT_THAT(study.trial(silent->number).failure,
+              ::testing::HasSubstr("stopped sending heartbeats"));
+}
+
 }  // namespace
 }  // namespace quarry::study
 
