@@ -61,8 +61,10 @@ demo: configure
 # programs they run.
 bench: DEPS = bench
 bench: configure
-	@cmake --build $(BUILD) -j$(JOBS) --target quarry_cli bench_overhead bench_trainer_epoch
+	@cmake --build $(BUILD) -j$(JOBS) --target quarry_cli bench_overhead bench_store_workers \
+	  bench_trainer_epoch
 	bench/overhead.sh $(BUILD)
+	bench/stores.sh $(BUILD)
 	bench/trainer.sh $(BUILD)
 	bench/samplers.sh $(BUILD)
 	bench/analyze.sh $(BUILD)

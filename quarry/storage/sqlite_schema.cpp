@@ -93,9 +93,12 @@ void open_schema(SqliteConnection& db) {
     const auto tables = scalar("SELECT COUNT(*) FROM sqlite_master");
     if (application_id == kApplicationId) {
       if (version == kSchemaVersion) return;
+      if (version > kSchemaVersion)
+        throw StorageError("'" + db.path() + "' was written by a newer Quarry (schema version " +
+                           std::to_string(version) + "; this one reads up to " +
+                           std::to_string(kSchemaVersion) + "): upgrade quarry");
       throw StorageError("'" + db.path() + "' has Quarry schema version " +
-                         std::to_string(version) + "; this build reads version " +
-                         std::to_string(kSchemaVersion));
+                         std::to_string(version) + ", which no Quarry wrote");
     }
     if (application_id != 0 || tables != 0)
       throw StorageError("'" + db.path() +

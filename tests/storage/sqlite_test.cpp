@@ -332,7 +332,9 @@ TEST(SqliteStorage, RefusesAStoreFromANewerQuarry) {
   { SqliteStorage store(path); }
   run_sql(path, "PRAGMA user_version = 99;");
   EXPECT_EQ(open_error(path),
-            "'" + path + "' has Quarry schema version 99; this build reads version 1");
+            "'" + path +
+                "' was written by a newer Quarry (schema version 99; this one reads up to 1): "
+                "upgrade quarry");
 }
 
 /// Gives up every capability of this process (effective, permitted, inheritable). A process may
