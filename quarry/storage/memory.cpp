@@ -149,6 +149,7 @@ bool MemoryStorage::requeue_trial(std::int64_t study, std::int64_t number, std::
   t.intermediate.clear();
   t.heartbeat.reset();
   t.failure = reason;
+  t.attrs[detail::requeue_key(attempts)] = detail::requeue_value(reason);
   study_data(study).waiting.insert(number);
   return true;
 }

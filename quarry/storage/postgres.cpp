@@ -413,6 +413,10 @@ bool PostgresStorage::requeue_trial(std::int64_t study, std::int64_t number, std
         reason, study, number);
     db_->query("DELETE FROM intermediate_values WHERE study_id = $1 AND number = $2", study,
                number);
+    db_->query(
+        "INSERT INTO trial_attrs (study_id, number, key, value) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (study_id, number, key) DO UPDATE SET value = EXCLUDED.value",
+        study, number, detail::requeue_key(attempts), detail::requeue_value(reason));
     return true;
   });
 }

@@ -1,5 +1,7 @@
 #include "quarry/storage/rules.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 #include "quarry/core/error.hpp"
@@ -7,6 +9,14 @@
 namespace quarry::storage::detail {
 
 using study::TrialState;
+
+std::string requeue_key(std::int64_t attempts) {
+  return "requeue." + std::to_string(attempts);
+}
+
+std::string requeue_value(const std::string& reason) {
+  return nlohmann::json(reason).dump();
+}
 
 std::string trial_name(std::int64_t study, std::int64_t number) {
   return "trial " + std::to_string(number) + " of study " + std::to_string(study);

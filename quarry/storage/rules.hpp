@@ -16,6 +16,11 @@
 
 namespace quarry::storage::detail {
 
+/// The trial attribute a requeue leaves, so that every requeue stays on record after the trial
+/// finishes: "requeue.<attempts>" (the claim it ended) = the reason as a JSON string.
+std::string requeue_key(std::int64_t attempts);
+std::string requeue_value(const std::string& reason);
+
 /// "trial 3 of study 1", as errors name a trial.
 std::string trial_name(std::int64_t study, std::int64_t number);
 

@@ -248,6 +248,11 @@ bool SqliteStorage::requeue_trial(std::int64_t study, std::int64_t number, std::
         .run();
     db_->query("DELETE FROM intermediate_values WHERE study_id = ? AND number = ?", study, number)
         .run();
+    db_->query(
+           "INSERT OR REPLACE INTO trial_attrs (study_id, number, key, value) "
+           "VALUES (?, ?, ?, ?)",
+           study, number, requeue_key(attempts), requeue_value(reason))
+        .run();
     return true;
   });
 }

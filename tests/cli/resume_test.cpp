@@ -67,6 +67,10 @@ TEST(SlowCliResume, KillNineAtRandomMomentsLosesNothing) {
                     program_path("sleepy_trial.py").string() + "\", \"{x}\", \"" + pids.string() +
                     "\", \"0.2\", \"0.5\"]\n"
                     "trial_timeout: 60\n"
+                    // The test kills the whole search 10 times: a trial may be running in 3 of
+                    // them, through no fault of its own (max_attempts' own test is in
+                    // tests/study/study_test.cpp).
+                    "max_attempts: 100\n"
                     "max_trials: " +
                     std::to_string(kTrials) + "\n");
   const std::vector<std::string> search = {"search", study.string(), "--workers", "2", "--quiet"};

@@ -484,6 +484,15 @@ TEST_P(StorageConformance, RequeueOnlyAtTheMatchingAttemptAndClearsIntermediateV
   EXPECT_TRUE(store_->heartbeat(s, n, "b"));
   EXPECT_TRUE(store_->requeue_trial(s, n, 2, "worker b died"));
   EXPECT_EQ(store_->get_trial(s, n).failure, "worker b died");
+
+  // Every requeue stays on record, also once the trial has finished.
+  ASSERT_TRUE(store_->claim_trial(s, "c"));
+  store_->finish_trial(s, n, TrialState::Complete, {0.5});
+  const auto done = store_->get_trial(s, n);
+  EXPECT_EQ(done.failure, "");
+  EXPECT_EQ(done.attrs.at("requeue.1"), "\"interrupted\"");
+  EXPECT_EQ(done.attrs.at("requeue.2"), "\"worker b died\"");
+  EXPECT_EQ(done.attrs.size(), 3u);  // and "size"
 }
 
 TEST_P(StorageConformance, HeartbeatOnlyForTheWorkerRunningTheTrial) {
