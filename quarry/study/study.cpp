@@ -258,14 +258,20 @@ std::vector<std::int64_t> Study::requeue_stale(double stale_after, std::int64_t 
     if (!silent && !process::local_worker_is_dead(t.worker)) continue;
     const std::string why =
         "worker " + t.worker + (silent ? " stopped sending heartbeats" : " is gone");
-    if (t.attempts < max_attempts) {
+    // Deaths so far: this one and the requeues that earlier ones left (requeue.N = "worker ...";
+    // a Ctrl-C leaves "interrupted", which does not count).
+    std::int64_t deaths = 1;
+    for (const auto& [key, value] : t.attrs)
+      if (key.starts_with("requeue.") && value.starts_with("\"worker ")) ++deaths;
+    if (deaths < max_attempts) {
       if (requeue(t, why)) requeued.push_back(t.number);
       continue;
     }
     try {
       storage_->finish_trial(info_.id, t.number, TrialState::Failed, {},
-                             why + " on attempt " + std::to_string(t.attempts) + " of " +
-                                 std::to_string(max_attempts) + " (max_attempts): not run again");
+                             why + ", the trial's worker death " + std::to_string(deaths) +
+                                 " of max_attempts " + std::to_string(max_attempts) +
+                                 ": not run again");
     } catch (const StorageError&) {
       // It finished (or was taken care of) between our read and this write: nothing to do.
     }

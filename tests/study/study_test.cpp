@@ -169,8 +169,17 @@ TEST(Study, ATrialWhoseWorkersKeepDyingFailsAfterMaxAttempts) {
   EXPECT_TRUE(study.requeue_stale(3600, 3).empty());  // the third death: failed, not requeued
   const auto failed = study.trial(first->number);
   EXPECT_EQ(failed.state, TrialState::Failed);
-  EXPECT_EQ(failed.failure,
-            "worker " + dead + " is gone on attempt 3 of 3 (max_attempts): not run again");
+  EXPECT_EQ(failed.failure, "worker " + dead +
+                                " is gone, the trial's worker death 3 of max_attempts 3: not run "
+                                "again");
+  // Ctrl-C puts a trial back without counting as a death.
+  const auto paused = study.ask(dead);
+  ASSERT_TRUE(study.requeue(*paused, "interrupted"));
+  ASSERT_EQ(study.ask(dead)->number, paused->number);
+  EXPECT_EQ(study.requeue_stale(3600, 2), std::vector<std::int64_t>{paused->number});
+  ASSERT_EQ(study.ask(dead)->number, paused->number);  // its third run; its second death next
+  EXPECT_TRUE(study.requeue_stale(3600, 2).empty());
+  EXPECT_EQ(study.trial(paused->number).state, TrialState::Failed);
   // A silent worker on another host counts the same way.
   const auto silent = study.ask("elsewhere:42:0");
   EXPECT_EQ(study.requeue_stale(0.0, 1), std::vector<std::int64_t>{});
