@@ -39,8 +39,8 @@ TEST(Launchers, SlurmArrayJobRunsQuarryWorker) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(\nexec quarry (worker [^\n]*)\n)")));
   std::vector<std::string> args;
-  std::istringstream words(std::regex_replace(
-      m[1].str(), std::regex(R"(\"\$\{SLURM_CPUS_PER_TASK:-1\}\")"), "4"));
+  std::istringstream words(
+      std::regex_replace(m[1].str(), std::regex(R"(\"\$\{SLURM_CPUS_PER_TASK:-1\}\")"), "4"));
   for (std::string w; words >> w;) args.push_back(w == "\"$QUARRY_STORAGE\"" ? "URL" : w);
   runs_against_an_empty_store(args, "URL");
 }
