@@ -76,20 +76,8 @@ std::optional<Trial> MemoryStorage::create_trial(std::int64_t study, const NewTr
   auto& data = study_data(study);
   const auto number = static_cast<std::int64_t>(data.trials.size());
   if (limit && number >= *limit) return std::nullopt;
-  Trial t;
-  t.number = number;
-  t.state = trial.state;
-  t.params = trial.params;
-  t.budget = trial.budget;
-  t.parent = trial.parent;
-  t.created_at = study::now_seconds();
-  if (trial.state == TrialState::Running) {
-    t.started_at = t.heartbeat = t.created_at;
-    t.worker = trial.worker;
-    t.attempts = 1;
-  } else {
-    data.waiting.insert(number);
-  }
+  Trial t = detail::new_trial_record(number, trial);
+  if (trial.state == TrialState::Waiting) data.waiting.insert(number);
   data.trials.push_back(t);
   return t;
 }

@@ -291,18 +291,7 @@ std::optional<Trial> PostgresStorage::create_trial(std::int64_t study, const New
       require_study(study);
       return std::nullopt;
     }
-    Trial t;
-    t.number = next.integer(0, 0);
-    t.state = trial.state;
-    t.params = trial.params;
-    t.budget = trial.budget;
-    t.parent = trial.parent;
-    t.created_at = study::now_seconds();
-    if (t.state == TrialState::Running) {
-      t.started_at = t.heartbeat = t.created_at;
-      t.worker = trial.worker;
-      t.attempts = 1;
-    }
+    const Trial t = detail::new_trial_record(next.integer(0, 0), trial);
     db_->query(
         "INSERT INTO trials (study_id, number, state, params, objective_values, budget, parent, "
         "created_at, started_at, finished_at, worker, heartbeat, attempts, failure) "

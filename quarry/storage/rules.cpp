@@ -10,6 +10,22 @@ namespace quarry::storage::detail {
 
 using study::TrialState;
 
+study::Trial new_trial_record(std::int64_t number, const study::NewTrial& trial) {
+  study::Trial t;
+  t.number = number;
+  t.state = trial.state;
+  t.params = trial.params;
+  t.budget = trial.budget;
+  t.parent = trial.parent;
+  t.created_at = study::now_seconds();
+  if (t.state == study::TrialState::Running) {
+    t.started_at = t.heartbeat = t.created_at;
+    t.worker = trial.worker;
+    t.attempts = 1;
+  }
+  return t;
+}
+
 std::string requeue_key(std::int64_t attempts) {
   return "requeue." + std::to_string(attempts);
 }

@@ -30,6 +30,10 @@ void check_new_study(const std::string& name, const std::vector<study::Direction
 /// InvalidArgument unless a new trial starts Waiting or Running.
 void check_new_trial(study::TrialState state);
 
+/// The trial create_trial stores as `number`: created now; a Running one started now, by its
+/// worker, in its first attempt.
+study::Trial new_trial_record(std::int64_t number, const study::NewTrial& trial);
+
 /// InvalidArgument unless `state` is a finished state and `values` fits it: Complete needs one
 /// value per objective; Pruned and Failed take none or one per objective.
 void check_finish(std::int64_t study, std::int64_t number, study::TrialState state,

@@ -121,26 +121,17 @@ std::optional<Trial> SqliteStorage::create_trial(std::int64_t study, const NewTr
   detail::check_new_trial(trial.state);
   Lock lock(mutex_);
   return db_->write([&]() -> std::optional<Trial> {
-    Trial t;
+    std::int64_t number = 0;
     {
       auto q = db_->query(
           "SELECT (SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE study_id = ?1) "
           "FROM studies WHERE id = ?1",
           study);
       if (!q.step()) require_study(*db_, study);
-      t.number = q.integer(0);
+      number = q.integer(0);
     }
-    if (limit && t.number >= *limit) return std::nullopt;
-    t.state = trial.state;
-    t.params = trial.params;
-    t.budget = trial.budget;
-    t.parent = trial.parent;
-    t.created_at = study::now_seconds();
-    if (t.state == TrialState::Running) {
-      t.started_at = t.heartbeat = t.created_at;
-      t.worker = trial.worker;
-      t.attempts = 1;
-    }
+    if (limit && number >= *limit) return std::nullopt;
+    const Trial t = new_trial_record(number, trial);
     db_->query(
            "INSERT INTO trials (study_id, number, state, params, objective_values, budget, "
            "parent, created_at, started_at, finished_at, worker, heartbeat, attempts, failure) "
