@@ -19,6 +19,7 @@ int best_command(int argc, char** argv);
 int trials_command(int argc, char** argv);
 int ask_command(int argc, char** argv);
 int tell_command(int argc, char** argv);
+int heartbeat_command(int argc, char** argv);
 int list_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
 int automl_command(int argc, char** argv);

@@ -60,8 +60,13 @@ const std::map<std::string, Command>& commands() {
         "STATE]",
         "every trial"}},
       {"ask",
-       {ask_command, "quarry ask STUDY.yaml [--worker NAME] [--seed N]",
-        "start a trial by hand: prints its number and parameters as JSON"}},
+       {ask_command, "quarry ask STUDY.yaml [--worker NAME] [--seed N] [--lease SECONDS]",
+        "start a trial by hand: prints its number and parameters as JSON (with --lease, it is run "
+        "again by others unless renewed with quarry heartbeat in time)"}},
+      {"heartbeat",
+       {heartbeat_command,
+        "quarry heartbeat STUDY.yaml | --storage URL --study NAME --trial N [--worker NAME]",
+        "renew the lease of a trial asked for with quarry ask --lease"}},
       {"tell",
        {tell_command,
         "quarry tell STUDY.yaml --trial N (--value V [--value V2...] | --state pruned|failed "

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <exception>
 
 namespace quarry::process {
@@ -16,6 +17,26 @@ std::string host_name() {
 
 std::string local_worker_id(int slot) {
   return host_name() + ":" + std::to_string(getpid()) + ":" + std::to_string(slot);
+}
+
+std::string leased_worker_id(const std::string& name, double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", seconds);
+  return "lease/" + std::string(text) + "/" + name;
+}
+
+std::optional<double> lease_seconds(const std::string& worker) {
+  if (!worker.starts_with("lease/")) return std::nullopt;
+  const auto slash = worker.find('/', 6);
+  if (slash == std::string::npos) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const double seconds = std::stod(worker.substr(6, slash - 6), &used);
+    if (used != slash - 6 || !(seconds > 0)) return std::nullopt;
+    return seconds;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 bool local_worker_is_dead(const std::string& worker) {

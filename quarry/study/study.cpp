@@ -250,14 +250,18 @@ std::vector<std::int64_t> Study::requeue_stale(double stale_after, std::int64_t 
   std::vector<std::int64_t> requeued;
   const double now = now_seconds();
   for (const auto& t : storage_->get_trials(info_.id)) {
-    // Trials asked for by hand (`quarry ask`) have no worker process to watch.
-    if (t.state != TrialState::Running || std::count(t.worker.begin(), t.worker.end(), ':') != 2)
-      continue;
+    if (t.state != TrialState::Running) continue;
+    // Trials asked for by hand (`quarry ask`) have no worker process to watch, unless the caller
+    // took a lease: then it must renew it (`quarry heartbeat`) within the lease's seconds.
+    const auto lease = process::lease_seconds(t.worker);
+    if (!lease && std::count(t.worker.begin(), t.worker.end(), ':') != 2) continue;
     const double last_sign = t.heartbeat.value_or(t.started_at.value_or(t.created_at));
-    const bool silent = now - last_sign > stale_after;
-    if (!silent && !process::local_worker_is_dead(t.worker)) continue;
-    const std::string why =
-        "worker " + t.worker + (silent ? " stopped sending heartbeats" : " is gone");
+    const bool silent = now - last_sign > lease.value_or(stale_after);
+    if (!silent && (lease || !process::local_worker_is_dead(t.worker))) continue;
+    const std::string why = "worker " + t.worker +
+                            (lease    ? " let its lease lapse"
+                             : silent ? " stopped sending heartbeats"
+                                      : " is gone");
     // Deaths so far: this one and the requeues that earlier ones left (requeue.N = "worker ...";
     // a Ctrl-C leaves "interrupted", which does not count).
     std::int64_t deaths = 1;

@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "tests/cli/cli_helpers.hpp"
 
 namespace quarry::cli_test {
@@ -158,6 +160,39 @@ TEST_F(CliAskTell, SearchLeavesTrialsAskedByHandAlone) {
   for (int i = 1; i < 4; ++i) EXPECT_EQ(trials[i]["state"], "complete") << trials[i];
   EXPECT_EQ(tell({"--trial", "0", "--value", "0.99"}).exit_code, 0);
   EXPECT_EQ(trial(0)["state"], "complete");
+}
+
+/// `quarry ask --lease S`: renewed with `quarry heartbeat`, the trial stays the caller's; once the
+/// lease lapses, the next ask (or any search) puts it back and runs it again, with a record.
+TEST_F(CliAskTell, ALeasedTrialIsRunAgainOnceItsLeaseLapses) {
+  const CliResult leased = run_cli({"ask", study_.string(), "--lease", "1.5"});
+  ASSERT_EQ(leased.exit_code, 0) << leased.describe();
+  const auto first = nlohmann::json::parse(leased.out);
+  EXPECT_EQ(first["number"], 0);
+  EXPECT_EQ(first["lease"], 1.5);
+  EXPECT_EQ(trial(0)["worker"], "lease/1.5/manual");
+  // Renewed twice across 2 s: still the caller's.
+  for (int i = 0; i < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    const CliResult renewed = run_cli({"heartbeat", study_.string(), "--trial", "0"});
+    EXPECT_EQ(renewed.exit_code, 0) << renewed.describe();
+    EXPECT_EQ(renewed.out, "trial 0: lease of 1.5 s renewed\n");
+  }
+  EXPECT_EQ(ask()["number"], 1);  // trial 0 is still running under its lease
+  // Not renewed: the next ask finds it lapsed, puts it back, and takes it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1800));
+  const auto again = ask();
+  EXPECT_EQ(again["number"], 0);
+  EXPECT_EQ(again["params"], first["params"]);
+  const auto t = trial(0);
+  EXPECT_EQ(t["attempts"], 2);
+  EXPECT_EQ(t["attrs"]["requeue.1"], "worker lease/1.5/manual let its lease lapse");
+  const CliResult late = run_cli({"heartbeat", study_.string(), "--trial", "0"});
+  EXPECT_EQ(late.exit_code, 2) << late.describe();
+  EXPECT_THAT(late.err, ::testing::HasSubstr("trial 0 of study 'manual' is not running under a "
+                                             "lease of worker 'manual'"));
+  EXPECT_EQ(tell({"--trial", "0", "--value", "0.5"}).exit_code, 0);  // the new holder tells it
+  EXPECT_EQ(run_cli({"ask", study_.string(), "--lease", "0"}).exit_code, 2);
 }
 
 TEST_F(CliAskTell, StorageAndStudyOptionsNameTheStudy) {
