@@ -8,6 +8,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/sha256.hpp"
+#include "quarry/storage/storage.hpp"
 
 namespace quarry::cli {
 
@@ -51,8 +52,14 @@ void store_definition(Study& study, const config::StudyFile& file) {
   nlohmann::json data = nlohmann::json::array();
   for (const auto& path : data_files(file))
     data.push_back({{"path", path.string()}, {"sha256", sha256_file(path)}});
-  const nlohmann::json definition = {
-      {"path", file.path.string()}, {"text", read_text(file.path)}, {"data", data}};
+  // A password written in the file's storage URL stays out of the store (workers are given the
+  // URL on their command line).
+  std::string text = read_text(file.path);
+  if (const auto shown = storage::shown_url(file.storage); shown != file.storage)
+    for (auto at = text.find(file.storage); at != std::string::npos;
+         at = text.find(file.storage, at + shown.size()))
+      text.replace(at, file.storage.size(), shown);
+  const nlohmann::json definition = {{"path", file.path.string()}, {"text", text}, {"data", data}};
   study.storage().set_attr(study.id(), kDefinitionAttr, definition.dump());
 }
 

@@ -3,7 +3,8 @@
 // data file it reads (a model study's `data.path`, every file under it when it is a folder; an
 // AutoML section's train and test tables). Study attribute "definition", JSON:
 //   {"path": "/abs/study.yaml", "text": "...", "data": [{"path": "/abs/x.csv", "sha256": "..."}]}
-// Relative paths in the text resolve against the stored path's folder, on every machine, so
+// A password in the file's storage URL is left out of the stored text. Relative paths in the text
+// resolve against the stored path's folder, on every machine, so
 // workers expect the data at the same absolute paths (a shared or identically laid out disk).
 #pragma once
 

@@ -183,7 +183,8 @@ int run_search(const config::StudyFile& file, const std::string& storage, const 
     return 1;
   }
   print_summary(study, metrics, summary);
-  if (model_study && !stop.load()) finish_model_study(study, *model_study, std::cout);
+  // The retrain of the best is the search's to do, not every worker's.
+  if (model_study && !stop.load() && from_file) finish_model_study(study, *model_study, std::cout);
   if (stop.load()) {
     std::cout << "\nstopped: " << summary.interrupted
               << " running trial(s) put back in the queue; run the same command to resume\n";

@@ -1,5 +1,6 @@
 // `quarry worker --storage URL [--study NAME]... [--workers N]`: run trials of studies stored in
 // a shared store, on any machine, without their study files (definition.hpp).
+#include <algorithm>
 #include <iostream>
 
 #include "quarry/cli/args.hpp"
@@ -65,12 +66,20 @@ int worker_command(int argc, char** argv) {
                   << "' is an AutoML run: run it with quarry search on its machine\n";
       continue;
     }
+    if (d.file.max_trials) {  // a study with all its trials finished has no work left
+      const auto info = store->find_study(d.file.study);
+      const auto trials = store->get_trials(info->id);
+      const bool done =
+          static_cast<std::int64_t>(trials.size()) >= *d.file.max_trials &&
+          std::all_of(trials.begin(), trials.end(), [](const Trial& t) { return t.finished(); });
+      if (done) continue;
+    }
     d.file.storage = *url;
     ++ran;
     const int code = run_search(d.file, *url, args, argc, argv, false);
     if (code != 0) return code;  // interrupted, or its trials kept failing
   }
-  if (ran == 0 && !quiet) std::cout << "worker: no study to run in " << shown << "\n";
+  if (ran == 0 && !quiet) std::cout << "worker: no study with work left in " << shown << "\n";
   return 0;
 }
 

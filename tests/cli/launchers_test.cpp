@@ -25,7 +25,7 @@ void runs_against_an_empty_store(std::vector<std::string> args, const std::strin
   ASSERT_EQ(args[0], "worker");
   const CliResult r = run_cli(args);
   EXPECT_EQ(r.exit_code, 0) << r.describe();
-  EXPECT_THAT(r.out, HasSubstr("worker: no study to run in " + store));
+  EXPECT_THAT(r.out, HasSubstr("worker: no study with work left in " + store));
 }
 
 TEST(Launchers, SlurmArrayJobRunsQuarryWorker) {

@@ -104,6 +104,11 @@ TEST(CliPostgres, WorkerRunsAStoredStudyWithoutItsFile) {
     processes.insert(w.substr(0, w.rfind(':')));  // host:pid
   }
   EXPECT_EQ(processes.size(), 2u) << "the search and the worker each ran trials";
+
+  // The study is done: another worker finds nothing to do, and says so.
+  const CliResult idle = run_cli({"worker", "--storage", url}, {.cwd = elsewhere.path()});
+  EXPECT_EQ(idle.exit_code, 0) << idle.describe();
+  EXPECT_THAT(idle.out, HasSubstr("worker: no study with work left in " + url));
 }
 
 TEST(CliPostgres, WorkerRefusesDataThatDiffersFromTheStudys) {
@@ -159,6 +164,12 @@ TEST(CliPostgres, StatusShowsTheUrlWithoutItsPassword) {
   ASSERT_EQ(status.exit_code, 0) << status.describe();
   EXPECT_THAT(status.out, HasSubstr("study 's' in " + url));
   EXPECT_THAT(status.out + status.err, Not(HasSubstr("hunter2")));
+  // Nor is it kept in the study's stored definition (the file's text).
+  auto store = storage::open_storage(url);
+  const auto definition = store->get_attr(store->find_study("s")->id, "definition");
+  ASSERT_TRUE(definition);
+  EXPECT_THAT(*definition, HasSubstr("storage: " + url));
+  EXPECT_THAT(*definition, Not(HasSubstr("hunter2")));
 }
 
 TEST(CliPostgres, BadUrlsAndServersAreOneLineAndExitTwo) {
