@@ -81,12 +81,17 @@ TEST(CliPostgres, WorkerRunsAStoredStudyWithoutItsFile) {
   const auto study = dir.write("study.yaml", slow_study(url, 24));
   fs::create_directories(dir / "pids");
   CliProcess search({"search", study.string(), "--workers", "2", "--quiet"}, {.real_python = true});
-  // The worker starts once the search has stored the study's definition.
+  // The worker starts once the search has stored the study's definition and runs trials; status
+  // then lists the search's process: host, pid, trials running, last heartbeat.
+  std::string status;
   ASSERT_TRUE(eventually([&] {
     const CliResult s = run_cli({"status", "--storage", url, "--study", "slow"});
-    return s.exit_code == 0 && s.out.find("running") != std::string::npos &&
-           s.out.find("trials: 0 ") == std::string::npos;
-  }));
+    status = s.out;
+    return s.exit_code == 0 && s.out.find("\n  workers: 1\n") != std::string::npos;
+  })) << status;
+  EXPECT_THAT(status, ::testing::ContainsRegex("\n    host +pid +running +last heartbeat\n"));
+  EXPECT_THAT(status, ::testing::ContainsRegex("\n    [^ ]+ +" + std::to_string(search.pid()) +
+                                               " +[12] +[0-9.]+m?s ago\n"));
   const CliResult worker = run_cli({"worker", "--storage", url, "--workers", "2"},
                                    {.real_python = true, .cwd = elsewhere.path()});
   const CliResult searched = search.wait();
