@@ -73,6 +73,7 @@ std::optional<StoredDefinition> load_definition(Storage& storage, std::int64_t s
     StoredDefinition out{
         config::parse_study_file(j.at("text").get<std::string>(), j.at("path").get<std::string>()),
         {}};
+    out.file.study = name;  // `quarry search FILE --study NAME` stored the file under NAME
     for (const auto& d : j.at("data"))
       out.data.push_back({d.at("path").get<std::string>(), d.at("sha256").get<std::string>()});
     return out;

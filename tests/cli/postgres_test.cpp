@@ -116,6 +116,27 @@ TEST(CliPostgres, WorkerRunsAStoredStudyWithoutItsFile) {
   EXPECT_THAT(idle.out, HasSubstr("worker: no study with work left in " + url));
 }
 
+TEST(CliPostgres, WorkerRunsAStudyUnderTheNameItWasStoredWith) {
+  TempDir dir;
+  const auto url = fresh_database();
+  const auto study = dir.write("study.yaml",
+                               "study: s\n"
+                               "objective: {metric: value, direction: minimize}\n"
+                               "function: branin\n"
+                               "sampler: random\n"
+                               "max_trials: 6\n"
+                               "storage: " +
+                                   url + "\n");
+  const CliResult search =
+      run_cli({"search", study.string(), "--study", "renamed", "--max-trials", "2"});
+  ASSERT_EQ(search.exit_code, 0) << search.describe();
+  const CliResult worker = run_cli({"worker", "--storage", url});
+  ASSERT_EQ(worker.exit_code, 0) << worker.describe();
+  EXPECT_EQ(trials_json({"--storage", url, "--study", "renamed"}).size(), 6u);
+  EXPECT_EQ(run_cli({"status", "--storage", url, "--study", "s"}).exit_code, 2)
+      << "the worker must not create the file's own name";
+}
+
 TEST(CliPostgres, WorkerRefusesDataThatDiffersFromTheStudys) {
   TempDir dir;
   const auto url = fresh_database();
