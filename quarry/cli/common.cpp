@@ -116,13 +116,15 @@ StudyRef resolve_study(const Args& args, const std::string& command) {
   return ref;
 }
 
-Study open_existing(const StudyRef& ref) {
+Study open_existing(const StudyRef& ref, bool read_only) {
   // Reading a study must not create a store: a SQLite file that is not there holds no study.
   if (const auto file = storage::sqlite_path(ref.storage);
       file && !file->empty() && !std::filesystem::exists(*file))
     throw InvalidArgument("no study named '" + ref.name + "': the store '" + *file +
                           "' does not exist (a search creates it)");
-  return Study::open(storage::open_storage(ref.storage), ref.name);
+  return Study::open(read_only ? storage::open_storage_for_reading(ref.storage)
+                               : storage::open_storage(ref.storage),
+                     ref.name);
 }
 
 Space space_of(const config::StudyFile& file) {

@@ -38,8 +38,9 @@ struct StudyRef {
 };
 StudyRef resolve_study(const Args& args, const std::string& command);
 
-/// Opens an existing study for reading (no sampler needed).
-Study open_existing(const StudyRef& ref);
+/// Opens an existing study (no sampler needed); `read_only` for commands that only read, so that
+/// a store the user may not write can still be read.
+Study open_existing(const StudyRef& ref, bool read_only = false);
 
 /// The search space of a study file: its `space`, else its built-in function's.
 Space space_of(const config::StudyFile& file);

@@ -109,7 +109,7 @@ void print_workers(const std::vector<Trial>& trials) {
 int status_command(int argc, char** argv) {
   Args args(argc, argv, 2, {}, {"storage", "study"});
   const auto ref = resolve_study(args, "status");
-  Study study = open_existing(ref);
+  Study study = open_existing(ref, true);
   const auto trials = study.trials();
   std::map<TrialState, int> counts;
   int orphaned = 0;  // running, but their process on this host is gone (killed)
@@ -146,7 +146,7 @@ int status_command(int argc, char** argv) {
 int best_command(int argc, char** argv) {
   Args args(argc, argv, 2, {}, {"storage", "study", "format"});
   const auto format = format_of(args, {"table", "json"});
-  Study study = open_existing(resolve_study(args, "best"));
+  Study study = open_existing(resolve_study(args, "best"), true);
   if (study.directions().size() > 1) return print_pareto_front(study, format);
   const auto best = study.best_trial();
   if (!best) throw InvalidArgument("study '" + study.name() + "' has no complete trial yet");
@@ -168,7 +168,7 @@ int best_command(int argc, char** argv) {
 int trials_command(int argc, char** argv) {
   Args args(argc, argv, 2, {}, {"storage", "study", "format", "state"});
   const auto format = format_of(args, {"table", "csv", "json"});
-  Study study = open_existing(resolve_study(args, "trials"));
+  Study study = open_existing(resolve_study(args, "trials"), true);
   auto trials = study.trials();
   if (auto state = args.get("state")) {
     const auto wanted = study::trial_state_from_string(*state);

@@ -25,6 +25,11 @@ SqliteStorage::SqliteStorage(std::string path, SqliteOptions options) : path_(st
   if (options.busy_timeout_ms <= 0)
     throw InvalidArgument("SqliteStorage: busy_timeout_ms must be > 0, got " +
                           std::to_string(options.busy_timeout_ms));
+  if (options.read_only) {
+    db_ = std::make_unique<SqliteConnection>(path_, options.busy_timeout_ms, false, true);
+    check_schema(*db_);
+    return;
+  }
   const auto parent = std::filesystem::path(path_).parent_path();
   std::error_code ec;
   if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {

@@ -43,6 +43,9 @@ class SqliteConnection;  // sqlite_connection.hpp: the handle, statements and tr
 struct SqliteOptions {
   int busy_timeout_ms = 60000;  ///< > 0
   bool full_sync = false;
+  /// Read an existing store without writing anything (a user who may read the file but not
+  /// write it or its folder): writes then throw StorageError. The file must be a Quarry store.
+  bool read_only = false;
 };
 
 class SqliteStorage final : public Storage {

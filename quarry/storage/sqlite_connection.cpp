@@ -113,16 +113,40 @@ void Query::bind_null(int i) {
 
 // --- SqliteConnection ------------------------------------------------------------------------
 
-SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms, bool full_sync)
+namespace {
+
+/// `path` as a file: URI (its '%', '?' and '#' escaped) with `query`.
+std::string file_uri(const std::string& path, const char* query) {
+  std::string out = "file:";
+  for (const char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out + "?" + query;
+}
+
+}  // namespace
+
+SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms, bool full_sync,
+                                   bool read_only)
     : path_(path), timeout_(busy_timeout_ms) {
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   std::string failure;
-  if (rc != SQLITE_OK)
-    failure = std::string(db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)) + " (" +
-              os_reason(path, db_ ? sqlite3_system_errno(db_) : 0) + ")";
-  else if (sqlite3_db_readonly(db_, "main") == 1)  // SQLite fell back to reading only
-    failure = "it can be read but not written (" + os_reason(path, EACCES) + ")";
+  if (read_only) {
+    failure = open_for_reading();
+  } else {
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK)
+      failure = std::string(db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)) + " (" +
+                os_reason(path, db_ ? sqlite3_system_errno(db_) : 0) + ")";
+    else if (sqlite3_db_readonly(db_, "main") == 1)  // SQLite fell back to reading only
+      failure = "it can be read but not written (" + os_reason(path, EACCES) + ")";
+  }
   if (!failure.empty()) {
     close();
     throw StorageError("SqliteStorage: cannot open '" + path + "': " + failure);
@@ -130,6 +154,7 @@ SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
   if (struct stat st{}; ::stat(path.c_str(), &st) == 0) file_ = FileId{st.st_dev, st.st_ino};
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_timeout_ms);
+  if (read_only) return;
   try {
     retry([&] { query("PRAGMA journal_mode = WAL").run(); });
     exec(full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
@@ -137,6 +162,26 @@ SqliteConnection::SqliteConnection(const std::string& path, int busy_timeout_ms,
     close();
     throw;
   }
+}
+
+std::string SqliteConnection::open_for_reading() {
+  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+  std::string failure;
+  for (const char* query : {"mode=ro", "immutable=1"}) {
+    close();
+    const int rc = sqlite3_open_v2(file_uri(path_, query).c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      failure = std::string(db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)) + " (" +
+                os_reason(path_, db_ ? sqlite3_system_errno(db_) : 0) + ")";
+      continue;
+    }
+    // Reading is what fails when the WAL's shared memory cannot be set up.
+    const int read =
+        sqlite3_exec(db_, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+    if (read == SQLITE_OK) return {};
+    failure = sqlite3_errmsg(db_);
+  }
+  return failure;
 }
 
 SqliteConnection::~SqliteConnection() {

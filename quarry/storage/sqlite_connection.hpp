@@ -76,7 +76,11 @@ class SqliteConnection {
   /// Opens `path` (created if missing) for reading and writing, in WAL mode, with
   /// synchronous=FULL when `full_sync`, else NORMAL. StorageError naming the path and the reason
   /// (the operating system's when it has one) if it cannot.
-  SqliteConnection(const std::string& path, int busy_timeout_ms, bool full_sync);
+  /// With `read_only`: opens an existing file for reading only (mode=ro); when SQLite cannot
+  /// set up its shared memory for that (a folder the user may not write and no -shm file), as an
+  /// immutable file (what other writers add meanwhile is not seen).
+  SqliteConnection(const std::string& path, int busy_timeout_ms, bool full_sync,
+                   bool read_only = false);
   ~SqliteConnection();
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
@@ -144,6 +148,8 @@ class SqliteConnection {
   /// once `deadline` has passed.
   void back_off(Deadline deadline, int tries);
   void check_file() const;
+  /// Opens path_ for reading only (see the constructor); the reason when it cannot, else "".
+  std::string open_for_reading();
   void rollback();
   void close();
   sqlite3_stmt* statement(const char* sql);

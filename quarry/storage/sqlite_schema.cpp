@@ -82,30 +82,48 @@ study::Trial trial_from_row(const Query& q) {
 
 }  // namespace
 
+namespace {
+
+/// Whether the open file is a Quarry store of this version (true), an empty file that is nobody's
+/// yet (false); StorageError for anything else.
+bool is_current_store(SqliteConnection& db) {
+  const auto scalar = [&](const char* sql) {
+    auto q = db.query(sql);
+    return q.step() ? q.integer(0) : 0;
+  };
+  const auto application_id = scalar("PRAGMA application_id");
+  const auto version = scalar("PRAGMA user_version");
+  const auto tables = scalar("SELECT COUNT(*) FROM sqlite_master");
+  if (application_id == kApplicationId) {
+    if (version == kSchemaVersion) return true;
+    if (version > kSchemaVersion)
+      throw StorageError("'" + db.path() + "' was written by a newer Quarry (schema version " +
+                         std::to_string(version) + "; this one reads up to " +
+                         std::to_string(kSchemaVersion) + "): upgrade quarry");
+    throw StorageError("'" + db.path() + "' has Quarry schema version " + std::to_string(version) +
+                       ", which no Quarry wrote");
+  }
+  if (application_id != 0 || tables != 0)
+    throw StorageError("'" + db.path() +
+                       "' is not a Quarry store (it was written by something else)");
+  return false;
+}
+
+}  // namespace
+
 void open_schema(SqliteConnection& db) {
   db.write([&] {
-    const auto scalar = [&](const char* sql) {
-      auto q = db.query(sql);
-      return q.step() ? q.integer(0) : 0;
-    };
-    const auto application_id = scalar("PRAGMA application_id");
-    const auto version = scalar("PRAGMA user_version");
-    const auto tables = scalar("SELECT COUNT(*) FROM sqlite_master");
-    if (application_id == kApplicationId) {
-      if (version == kSchemaVersion) return;
-      if (version > kSchemaVersion)
-        throw StorageError("'" + db.path() + "' was written by a newer Quarry (schema version " +
-                           std::to_string(version) + "; this one reads up to " +
-                           std::to_string(kSchemaVersion) + "): upgrade quarry");
-      throw StorageError("'" + db.path() + "' has Quarry schema version " +
-                         std::to_string(version) + ", which no Quarry wrote");
-    }
-    if (application_id != 0 || tables != 0)
-      throw StorageError("'" + db.path() +
-                         "' is not a Quarry store (it was written by something else)");
+    if (is_current_store(db)) return;
     db.exec(kSchema);
     db.exec(("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str());
     db.exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
+  });
+}
+
+void check_schema(SqliteConnection& db) {
+  db.read([&] {
+    if (!is_current_store(db))
+      throw StorageError("'" + db.path() + "' is not a Quarry store (it is empty)");
   });
 }
 

@@ -20,6 +20,9 @@ namespace quarry::storage::detail {
 /// Creates the tables in an empty file and marks it; accepts a Quarry store of this version;
 /// throws StorageError for a store of another version or a file written by something else.
 void open_schema(SqliteConnection& db);
+/// The same checks without writing (a store opened read-only): StorageError unless the file is a
+/// Quarry store of this version.
+void check_schema(SqliteConnection& db);
 
 void require_study(SqliteConnection& db, std::int64_t study);
 /// InvalidArgument naming the study (if it is unknown) or else the trial.

@@ -56,6 +56,12 @@ std::optional<std::string> sqlite_path(const std::string& url) {
   return std::nullopt;
 }
 
+std::shared_ptr<Storage> open_storage_for_reading(const std::string& url) {
+  if (const auto path = sqlite_path(url); path && !is_postgres_url(url))
+    return std::make_shared<SqliteStorage>(*path, SqliteOptions{.read_only = true});
+  return open_storage(url);
+}
+
 bool is_postgres_url(const std::string& url) {
   return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
 }

@@ -102,6 +102,9 @@ class Storage {
 /// "postgres://..." (PostgreSQL, postgres.hpp). Throws StorageError for unknown schemes, and when
 /// the store cannot be opened.
 std::shared_ptr<Storage> open_storage(const std::string& url);
+/// The same for commands that only read (status, best, trials): a SQLite store is opened
+/// read-only, so a user who may read the file but not write it (or its folder) can still look.
+std::shared_ptr<Storage> open_storage_for_reading(const std::string& url);
 /// Whether `url` names a PostgreSQL store (postgresql:// or postgres://).
 bool is_postgres_url(const std::string& url);
 /// The URL as Quarry shows it in output, logs and errors: a PostgreSQL URL without its password

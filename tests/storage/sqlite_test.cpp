@@ -17,6 +17,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -31,6 +32,7 @@ namespace quarry::storage {
 namespace {
 
 namespace fs = std::filesystem;
+using quarry::testing::error_of;
 using ::testing::HasSubstr;
 
 using quarry::testing::TempDir;
@@ -346,13 +348,13 @@ bool drop_all_capabilities() {
   return syscall(SYS_capset, &header, data) == 0;
 }
 
-/// open_error(path) for each path, as an ordinary user would see them. Root passes every
-/// permission check through its capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), not through
-/// its uid: so the opens run in a child process that first drops all its capabilities and then,
-/// still uid 0, meets the files' mode bits like any owner; the messages come back through a pipe.
-/// (Becoming another user instead would need CAP_SETUID and a mapped uid, which a container's root
-/// may lack.) Fails the test when the child cannot do that.
-std::vector<std::string> open_errors_without_privileges(const std::vector<std::string>& paths) {
+/// What `f` returns when run as an ordinary user would run it. Root passes every permission
+/// check through its capabilities (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), not through its uid:
+/// so `f` runs in a child process that first drops all its capabilities and then, still uid 0,
+/// meets the files' mode bits like any owner; the text comes back through a pipe. (Becoming
+/// another user instead would need CAP_SETUID and a mapped uid, which a container's root may
+/// lack.) Fails the test when the child cannot do that.
+std::string without_privileges(const std::function<std::string()>& f) {
   int fds[2];
   if (pipe(fds) != 0) {
     ADD_FAILURE() << "pipe: " << std::strerror(errno);
@@ -364,7 +366,11 @@ std::vector<std::string> open_errors_without_privileges(const std::vector<std::s
     close(fds[0]);
     if (!drop_all_capabilities()) _exit(3);
     std::string all;
-    for (const auto& p : paths) all += open_error(p) + "\n";
+    try {
+      all = f();
+    } catch (const std::exception& e) {
+      all = std::string("exception: ") + e.what();
+    }
     _exit(write(fds[1], all.data(), all.size()) == ssize_t(all.size()) ? 0 : 4);
   }
   close(fds[1]);
@@ -379,6 +385,16 @@ std::vector<std::string> open_errors_without_privileges(const std::vector<std::s
                   << (WIFEXITED(status) ? WEXITSTATUS(status) : -1) << ")";
     return {};
   }
+  return all;
+}
+
+/// open_error(path) for each path, as an ordinary user would see them (without_privileges).
+std::vector<std::string> open_errors_without_privileges(const std::vector<std::string>& paths) {
+  const std::string all = without_privileges([&] {
+    std::string out;
+    for (const auto& p : paths) out += open_error(p) + "\n";
+    return out;
+  });
   std::vector<std::string> messages;
   for (std::size_t at = 0, nl; (nl = all.find('\n', at)) != std::string::npos; at = nl + 1)
     messages.push_back(all.substr(at, nl - at));
@@ -406,6 +422,47 @@ TEST(SqliteStorage, NamesAFileItMayNotOpenAndTheReason) {
                                 "': it can be read but not written (Permission denied)");
   EXPECT_EQ(messages.at(2), "SqliteStorage: cannot open '" + dir.file("new.db") +
                                 "': unable to open database file (Permission denied)");
+}
+
+/// A store the user may read but not write (nor its folder): the reading commands open it
+/// read-only and see everything; a write through such a handle fails cleanly.
+TEST(SqliteStorage, ReadsAStoreItMayNotWrite) {
+  TempDir dir;
+  const auto path = dir.file("theirs.db");
+  {
+    SqliteStorage store(path);
+    const auto s = store.create_study("s", {Direction::Minimize}).id;
+    store.create_trial(s, {.state = TrialState::Running, .worker = "w"});
+    store.finish_trial(s, 0, TrialState::Complete, {0.25});
+  }
+  ASSERT_EQ(chmod(path.c_str(), 0444), 0);
+  ASSERT_EQ(chmod(dir.path().c_str(), 0555), 0);
+  struct Restore {
+    const fs::path& dir;
+    ~Restore() { chmod(dir.c_str(), 0755); }
+  } restore{dir.path()};
+  const auto seen = without_privileges([&] {
+    std::string out = open_error(path) + "\n";  // read-write: refused, as before
+    const auto store = open_storage_for_reading(path);
+    const auto s = store->find_study("s").value().id;
+    const auto trials = store->get_trials(s);
+    out += std::to_string(trials.size()) + " " + std::to_string(trials[0].values[0]) + "\n";
+    try {
+      store->set_attr(s, "k", "v");
+      out += "written";
+    } catch (const StorageError& e) {
+      out += std::string("write refused: ") + e.what();
+    }
+    return out;
+  });
+  EXPECT_THAT(seen, HasSubstr("it can be read but not written (Permission denied)\n1 0.250000\n"));
+  EXPECT_THAT(seen, HasSubstr("write refused: "));
+  EXPECT_THAT(seen, HasSubstr("readonly database"));
+  // A file that is no Quarry store is refused read-only too, and an absent one is not created.
+  EXPECT_THAT(
+      error_of<StorageError>([&] { SqliteStorage(dir.file("absent.db"), {.read_only = true}); }),
+      HasSubstr("absent.db"));
+  EXPECT_FALSE(fs::exists(dir.file("absent.db")));
 }
 
 TEST(SqliteStorage, NamesAPathUnderARegularFileAndTheReason) {
