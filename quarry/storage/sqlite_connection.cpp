@@ -179,6 +179,10 @@ std::string SqliteConnection::open_for_reading() {
     const int read =
         sqlite3_exec(db_, "SELECT COUNT(*) FROM sqlite_master", nullptr, nullptr, nullptr);
     if (read == SQLITE_OK) return {};
+    if ((read & 0xff) == SQLITE_NOTADB) {  // as a read-write open says it
+      close();
+      throw StorageError("'" + path_ + "' is not a SQLite database");
+    }
     failure = sqlite3_errmsg(db_);
   }
   return failure;
