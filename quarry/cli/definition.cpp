@@ -71,6 +71,7 @@ std::optional<StoredDefinition> load_definition(Storage& storage, std::int64_t s
   try {
     j = nlohmann::json::parse(*text);
     StoredDefinition out{
+        study,
         config::parse_study_file(j.at("text").get<std::string>(), j.at("path").get<std::string>()),
         {}};
     out.file.study = name;  // `quarry search FILE --study NAME` stored the file under NAME

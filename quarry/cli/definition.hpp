@@ -25,6 +25,7 @@ void store_definition(Study& study, const config::StudyFile& file);
 
 /// A definition read back from a store.
 struct StoredDefinition {
+  std::int64_t id = -1;    ///< the study's id in the store
   config::StudyFile file;  ///< parsed from the stored text, as if read from the stored path
   struct DataFile {
     std::string path, sha256;

@@ -24,6 +24,19 @@ std::string format_of(const Args& args, const std::set<std::string>& allowed) {
   return f;
 }
 
+/// `rows` as columns two spaces apart, each line after `indent`.
+void print_aligned(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (std::size_t i = 0; i < row.size(); ++i)
+      line += row[i] + (i + 1 < row.size() ? std::string(width[i] - row[i].size() + 2, ' ') : "");
+    std::cout << line << "\n";
+  }
+}
+
 /// The Pareto front as a table: number, each metric, then each parameter; columns aligned.
 void print_front(const std::vector<Trial>& front, const report::Columns& columns) {
   std::vector<std::vector<std::string>> rows = {{"number"}};
@@ -39,15 +52,7 @@ void print_front(const std::vector<Trial>& front, const report::Columns& columns
     }
     rows.push_back(std::move(row));
   }
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i)
-      line += row[i] + (i + 1 < row.size() ? std::string(width[i] - row[i].size() + 2, ' ') : "");
-    std::cout << line << "\n";
-  }
+  print_aligned(rows, "");
 }
 
 /// `quarry best` with several objectives: the Pareto front.
@@ -93,15 +98,7 @@ void print_workers(const std::vector<Trial>& trials) {
   for (const auto& [key, p] : processes)
     rows.push_back({key.first, key.second, std::to_string(p.running),
                     report::format_duration(std::max(0.0, now - p.heartbeat)) + " ago"});
-  std::vector<std::size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (const auto& row : rows) {
-    std::string line = "    ";
-    for (std::size_t i = 0; i < row.size(); ++i)
-      line += row[i] + (i + 1 < row.size() ? std::string(width[i] - row[i].size() + 2, ' ') : "");
-    std::cout << line << "\n";
-  }
+  print_aligned(rows, "    ");
 }
 
 }  // namespace

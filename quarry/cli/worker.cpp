@@ -67,8 +67,7 @@ int worker_command(int argc, char** argv) {
       continue;
     }
     if (d.file.max_trials) {  // a study with all its trials finished has no work left
-      const auto info = store->find_study(d.file.study);
-      const auto trials = store->get_trials(info->id);
+      const auto trials = store->get_trials(d.id);
       const bool done =
           static_cast<std::int64_t>(trials.size()) >= *d.file.max_trials &&
           std::all_of(trials.begin(), trials.end(), [](const Trial& t) { return t.finished(); });

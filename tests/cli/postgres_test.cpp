@@ -24,6 +24,16 @@ std::string fresh_database() {
                                             std::to_string(::getpid()));
 }
 
+/// A Branin study named `name` on the store `url`, with `extra` keys (max_trials, sampler...).
+std::string branin_study(const std::string& name, const std::string& url,
+                         const std::string& extra) {
+  return "study: " + name +
+         "\n"
+         "objective: {metric: value, direction: minimize}\n"
+         "function: branin\n" +
+         extra + "storage: " + url + "\n";
+}
+
 /// `url` with a password in it, which the test server (trust authentication) ignores.
 std::string with_password(const std::string& url, const std::string& password) {
   const auto at = url.find('@');
@@ -33,15 +43,8 @@ std::string with_password(const std::string& url, const std::string& password) {
 TEST(CliPostgres, TwoSearchesOnOneStudySplitItsTrials) {
   TempDir dir;
   const auto url = fresh_database();
-  const auto study = dir.write("study.yaml",
-                               "study: shared\n"
-                               "objective: {metric: value, direction: minimize}\n"
-                               "function: branin\n"
-                               "sampler: random\n"
-                               "max_trials: 60\n"
-                               "seed: 3\n"
-                               "storage: " +
-                                   url + "\n");
+  const auto study = dir.write(
+      "study.yaml", branin_study("shared", url, "sampler: random\nmax_trials: 60\nseed: 3\n"));
   CliProcess a({"search", study.string(), "--workers", "2"});
   CliProcess b({"search", study.string(), "--workers", "2"});
   const CliResult ra = a.wait(), rb = b.wait();
@@ -119,14 +122,8 @@ TEST(CliPostgres, WorkerRunsAStoredStudyWithoutItsFile) {
 TEST(CliPostgres, WorkerRunsAStudyUnderTheNameItWasStoredWith) {
   TempDir dir;
   const auto url = fresh_database();
-  const auto study = dir.write("study.yaml",
-                               "study: s\n"
-                               "objective: {metric: value, direction: minimize}\n"
-                               "function: branin\n"
-                               "sampler: random\n"
-                               "max_trials: 6\n"
-                               "storage: " +
-                                   url + "\n");
+  const auto study =
+      dir.write("study.yaml", branin_study("s", url, "sampler: random\nmax_trials: 6\n"));
   const CliResult search =
       run_cli({"search", study.string(), "--study", "renamed", "--max-trials", "2"});
   ASSERT_EQ(search.exit_code, 0) << search.describe();
@@ -176,13 +173,7 @@ TEST(CliPostgres, StatusShowsTheUrlWithoutItsPassword) {
   TempDir dir;
   const auto url = fresh_database();
   const auto secret = with_password(url, "hunter2");
-  const auto study = dir.write("study.yaml",
-                               "study: s\n"
-                               "objective: {metric: value, direction: minimize}\n"
-                               "function: branin\n"
-                               "max_trials: 3\n"
-                               "storage: " +
-                                   secret + "\n");
+  const auto study = dir.write("study.yaml", branin_study("s", secret, "max_trials: 3\n"));
   const CliResult search = run_cli({"search", study.string()});
   ASSERT_EQ(search.exit_code, 0) << search.describe();
   EXPECT_THAT(search.out + search.err, Not(HasSubstr("hunter2")));
@@ -211,13 +202,7 @@ TEST(CliPostgres, BadUrlsAndServersAreOneLineAndExitTwo) {
       {url + "&colour=blue", "invalid URI query parameter: \"colour\""},
   };
   for (const auto& c : cases) {
-    const auto study = dir.write("study.yaml",
-                                 "study: s\n"
-                                 "objective: {metric: value, direction: minimize}\n"
-                                 "function: branin\n"
-                                 "max_trials: 3\n"
-                                 "storage: " +
-                                     c.url + "\n");
+    const auto study = dir.write("study.yaml", branin_study("s", c.url, "max_trials: 3\n"));
     const CliResult r = run_cli({"search", study.string()});
     EXPECT_EQ(r.exit_code, 2) << r.describe();
     EXPECT_THAT(r.err, HasSubstr("cannot connect to 'postgresql://quarry@")) << r.describe();
