@@ -17,6 +17,8 @@ int worker_command(int argc, char** argv);
 int status_command(int argc, char** argv);
 int best_command(int argc, char** argv);
 int trials_command(int argc, char** argv);
+int importance_command(int argc, char** argv);
+int report_command(int argc, char** argv);
 int ask_command(int argc, char** argv);
 int tell_command(int argc, char** argv);
 int heartbeat_command(int argc, char** argv);

@@ -1,5 +1,7 @@
-// `quarry status | best | trials`: read a study from its store (also while a search runs).
+// `quarry status | best | trials | importance`: read a study from its store (also while a search
+// runs).
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -9,6 +11,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/process/worker.hpp"
 #include "quarry/report/export.hpp"
+#include "quarry/report/importance.hpp"
 
 namespace quarry::cli {
 
@@ -178,6 +181,44 @@ int trials_command(int argc, char** argv) {
     report::write_json(std::cout, trials, columns);
   else
     report::write_table(std::cout, trials, columns);
+  return 0;
+}
+
+int importance_command(int argc, char** argv) {
+  Args args(argc, argv, 2, {}, {"storage", "study", "format", "objective", "seed"});
+  const auto format = format_of(args, {"table", "json"});
+  Study study = open_existing(resolve_study(args, "importance"), true);
+  const auto metrics = metric_names(study);
+  std::size_t objective = 0;
+  if (const auto name = args.get("objective")) {
+    const auto it = std::find(metrics.begin(), metrics.end(), *name);
+    if (it == metrics.end()) {
+      std::string known;
+      for (const auto& m : metrics) known += (known.empty() ? "" : ", ") + m;
+      throw CommandLineError("--objective '" + *name + "' is not an objective of study '" +
+                             study.name() + "' (" + (known.empty() ? "none named" : known) + ")");
+    }
+    objective = static_cast<std::size_t>(it - metrics.begin());
+  }
+  report::ForestOptions forest;
+  forest.seed = static_cast<std::uint64_t>(args.integer("seed", 0).value_or(0));
+  const auto trials = study.trials();
+  const auto ranked = report::parameter_importance(study.space(), trials, objective, forest);
+  if (format == "json") {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    for (const auto& [name, share] : ranked) out[name] = share;
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  const auto used = report::importance_data(study.space(), trials, objective).y.size();
+  std::cout << "parameter importance (fANOVA, " << forest.trees << " trees) of "
+            << (objective < metrics.size() ? metrics[objective] : "the objective") << " over "
+            << used << " complete trial" << (used == 1 ? "" : "s") << ":\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, share] : ranked)
+    rows.push_back({name, fixed(share, 4),
+                    std::string(static_cast<std::size_t>(std::lround(share * 40)), '#')});
+  print_aligned(rows, "  ");
   return 0;
 }
 

@@ -59,6 +59,15 @@ const std::map<std::string, Command>& commands() {
         "quarry trials STUDY.yaml | --storage URL --study NAME [--format table|csv|json] [--state "
         "STATE]",
         "every trial"}},
+      {"importance",
+       {importance_command,
+        "quarry importance STUDY.yaml | --storage URL --study NAME [--format table|json] "
+        "[--objective NAME] [--seed N]",
+        "each parameter's share of the objective's variance (fANOVA on a random forest)"}},
+      {"report",
+       {report_command, "quarry report STUDY.yaml | --storage URL --study NAME [-o report.html]",
+        "the study's charts in one HTML file that opens offline: history, importance, contour, "
+        "parallel coordinates, slices, learning curves, budgets, workers, Pareto front, trials"}},
       {"ask",
        {ask_command, "quarry ask STUDY.yaml [--worker NAME] [--seed N] [--lease SECONDS]",
         "start a trial by hand: prints its number and parameters as JSON (with --lease, it is run "

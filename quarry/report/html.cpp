@@ -270,6 +270,26 @@ std::vector<double> nice_ticks(double low, double high, int count) {
 
 // ---- The page ------------------------------------------------------------------------------
 
+namespace {
+
+// `source` with every "</script" (any case) written "<\/script": the same JavaScript (in strings,
+// regular expressions and comments "\/" reads as "/"), but it cannot close the element.
+std::string inline_script(const std::string& source) {
+  std::string out;
+  out.reserve(source.size());
+  for (std::size_t i = 0; i < source.size(); ++i) {
+    out += source[i];
+    if (source[i] == '<' && i + 1 < source.size() && source[i + 1] == '/') {
+      std::string next = source.substr(i + 2, 6);
+      for (auto& c : next) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (next == "script") out += '\\';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string page(const std::string& title, const std::vector<Section>& sections,
                  const PageOptions& options) {
   std::vector<std::string> ids;
@@ -284,8 +304,9 @@ std::string page(const std::string& title, const std::vector<Section>& sections,
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>" +
-      escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<header>\n<h1>" +
-      escape(title) + "</h1>\n" + options.subtitle_html + "\n";
+      escape(title) + "</title>\n<style>" + kStyle + options.style +
+      "</style>\n</head>\n<body>\n<header>\n<h1>" + escape(title) + "</h1>\n" +
+      options.subtitle_html + "\n";
   if (options.contents) {
     std::string links;
     for (std::size_t i = 0; i < sections.size(); ++i)
@@ -299,9 +320,13 @@ std::string page(const std::string& title, const std::vector<Section>& sections,
     if (!sections[i].title.empty()) out += "<h2>" + escape(sections[i].title) + "</h2>\n";
     out += sections[i].html + "\n</section>\n";
   }
-  out +=
-      "<footer>Made by Quarry. This page is self-contained: it fetches nothing and runs no "
-      "script.</footer>\n</body>\n</html>\n";
+  out += "<footer>Made by Quarry. This page is self-contained: it fetches nothing";
+  out += options.scripts.empty() ? " and runs no script." : ".";
+  if (!options.footer_note.empty()) out += " " + escape(options.footer_note);
+  out += "</footer>\n";
+  for (const auto& script : options.scripts)
+    out += "<script>" + inline_script(script) + "</script>\n";
+  out += "</body>\n</html>\n";
   return out;
 }
 

@@ -1,4 +1,4 @@
-// Self-contained HTML pages: a page template (inline CSS, no script, nothing fetched) and charts
+// Self-contained HTML pages: a page template (inline CSS and scripts, nothing fetched) and charts
 // drawn as inline SVG (bars with intervals, lines and points, heat maps), shared by the reports
 // (`quarry analyze --format html`, the study report). Every function returns HTML text; text
 // passed in (labels, titles, table cells made with text_cell) is escaped, and a NaN or infinite
@@ -39,6 +39,11 @@ struct Section {
 struct PageOptions {
   std::string subtitle_html;  ///< under the <h1>: HTML (e.g. facts() and a badge())
   bool contents = true;       ///< a list of links to the titled sections
+  std::string style;          ///< CSS added after the template's own
+  /// JavaScript sources, each inlined in a <script> at the end of the body, in order (a
+  /// "</script" inside one is written so that it cannot end the element early).
+  std::vector<std::string> scripts;
+  std::string footer_note;  ///< text added to the footer (escaped), e.g. the scripts' licences
 };
 
 /// A whole document: doctype, inline style, an <h1> with `title`, then the sections in order.

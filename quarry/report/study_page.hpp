@@ -1,0 +1,51 @@
+// The study report (`quarry report`): one self-contained HTML page with the search's charts,
+// drawn in the browser by Chart.js (Debian's libjs-chart.js, embedded in the page with its
+// licence when Quarry is built) from the study's trials, which the page carries as JSON. Nothing
+// is fetched when the page is opened.
+//
+// The page shows: a summary; the optimization history with the best so far; parameter importance
+// (fANOVA, importance.hpp) and a contour of the two most important parameters (the forest's
+// marginal prediction); parallel coordinates; a slice plot per parameter (log-scaled parameters
+// on log axes, choices as categories); learning curves with pruned trials marked where they
+// stopped; budgets per trial (Hyperband, ASHA, BOHB); a timeline per worker (failures and
+// requeues shown); with several objectives the Pareto front of each pair, infeasible trials
+// marked; the objective against model facts (FLOPs, parameters, latency); the trials, sortable.
+//
+//   report::StudyData data{.name = "mnist", .space = study.space(), ...};
+//   std::ofstream("report.html") << report::study_report(data);
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "quarry/space/space.hpp"
+#include "quarry/study/trial.hpp"
+
+namespace quarry::report {
+
+struct StudyData {
+  std::string name;
+  std::string storage;  ///< the store's URL as shown to people (no password)
+  Space space;
+  std::vector<Direction> directions;
+  std::vector<std::string> metrics;  ///< one name per direction (may be empty: "value")
+  std::vector<Trial> trials;
+};
+
+/// What the page's script draws from: the space, the trials (values, parameters, states,
+/// intermediate values, budgets, times, workers, numeric facts from their attributes), the
+/// Pareto front, and, when they can be computed, importance and the contour grid.
+nlohmann::json study_json(const StudyData& data);
+
+/// The whole page. Throws InvalidArgument when no trial has finished (there is nothing to draw).
+std::string study_report(const StudyData& data);
+
+/// Chart.js as embedded (for pages of Quarry's that draw with it), and its licence's notice.
+const std::string& chart_js();
+const std::string& chart_js_notice();
+/// The script that draws a study's charts from study_json (`quarryDrawStudy(data)`).
+const std::string& study_page_js();
+
+}  // namespace quarry::report

@@ -1,0 +1,150 @@
+// `quarry importance` and `quarry report` on a finished search: the importance a known function
+// implies (x dominates, y matters a little, z not at all), in both formats; the report written
+// where -o / --out say, then opened in headless Chromium (WebDriver): every chart drew marks on its
+// canvas and the page logged no JavaScript error (screenshots under the build folder); and the
+// one-line errors with exit 2 (unknown study or objective, nothing finished yet).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/cli/cli_helpers.hpp"
+#include "tests/report/webdriver.hpp"
+
+namespace quarry::cli_test {
+namespace {
+
+using ::testing::HasSubstr;
+
+// loss = 10 x + y: x's share of the variance is ~99%, y's ~1%, z's 0. Two intermediate values per
+// trial; a trial with x = 9 and y = 9 fails.
+constexpr const char* kStudy =
+    "study: known\n"
+    "objective: loss\n"
+    "space:\n"
+    "  x: {int: [0, 9]}\n"
+    "  y: {int: [0, 9]}\n"
+    "  z: {choice: [a, b]}\n"
+    "command: [sh, -c, \"test {x}{y} = 99 && exit 3; echo quarry: step=1 loss=$((20 * {x} + {y} "
+    "+ 5)); echo quarry: step=2 loss=$((12 * {x} + {y})); echo quarry: loss=$((10 * {x} + "
+    "{y}))\"]\n"
+    "sampler: random\n"
+    "max_trials: 60\n";
+
+class CliReport : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir;
+    study_ = new fs::path(dir_->write("study.yaml", kStudy));
+    search_ = new CliResult(run_cli({"search", study_->string(), "--workers", "2", "--seed", "4"}));
+  }
+  static void TearDownTestSuite() {
+    delete search_;
+    delete study_;
+    delete dir_;
+  }
+  void SetUp() override { ASSERT_EQ(search_->exit_code, 0) << search_->describe(); }
+
+  static TempDir* dir_;
+  static fs::path* study_;
+  static CliResult* search_;
+};
+
+TempDir* CliReport::dir_ = nullptr;
+fs::path* CliReport::study_ = nullptr;
+CliResult* CliReport::search_ = nullptr;
+
+TEST_F(CliReport, ImportanceRanksTheParametersOfAKnownFunction) {
+  const auto r = run_cli({"importance", study_->string(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  const auto json = nlohmann::json::parse(r.out);
+  ASSERT_EQ(json.size(), 3u);
+  EXPECT_EQ(json.begin().key(), "x");  // most important first
+  EXPECT_GT(json["x"].get<double>(), 0.9);
+  EXPECT_GT(json["y"].get<double>(), json["z"].get<double>());
+  EXPECT_LT(json["z"].get<double>(), 0.02);
+  EXPECT_NEAR(json["x"].get<double>() + json["y"].get<double>() + json["z"].get<double>(), 1.0,
+              1e-9);
+
+  const auto table = run_cli({"importance", study_->string()});
+  ASSERT_EQ(table.exit_code, 0) << table.describe();
+  EXPECT_THAT(table.out, HasSubstr("of loss over"));
+  EXPECT_LT(table.out.find("  x "), table.out.find("  y "));
+}
+
+TEST_F(CliReport, ImportanceRefusesAnUnknownObjective) {
+  const auto r = run_cli({"importance", study_->string(), "--objective", "accuracy"});
+  EXPECT_EQ(r.exit_code, 2) << r.describe();
+  EXPECT_THAT(r.err_first_line(), HasSubstr("--objective 'accuracy' is not an objective"));
+}
+
+TEST_F(CliReport, ReportGoesWhereOutSaysAndDrawsInABrowser) {
+  const auto path = dir_->path() / "known.html";
+  const auto r = run_cli({"report", study_->string(), "-o", path.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_THAT(r.out, HasSubstr("wrote " + path.string()));
+  const auto html = read_text(path);
+  for (const char* id :
+       {"chart-history-0", "chart-importance", "chart-contour", "chart-parallel", "chart-slice-0",
+        "chart-slice-1", "chart-slice-2", "chart-curves", "chart-timeline"})
+    EXPECT_THAT(html, HasSubstr(id));
+  const auto same =
+      run_cli({"report", "--storage", "sqlite://" + (dir_->path() / "known" / "quarry.db").string(),
+               "--study", "known", "--out", (dir_->path() / "b.html").string()});
+  ASSERT_EQ(same.exit_code, 0) << same.describe();
+
+  if (!test::WebDriver::available()) GTEST_FAIL() << "chromium and chromedriver are not installed";
+  test::WebDriver browser;
+  browser.open("file://" + path.string());
+  ASSERT_TRUE(browser.wait_for("document.body.dataset.quarryCharts", 20))
+      << "the charts were not drawn";
+  // Each canvas: how many of its pixels are painted (not transparent).
+  const auto marks = browser.execute(R"(
+    const out = {};
+    for (const c of document.querySelectorAll('canvas')) {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) n += d[i] > 0;
+      out[c.id] = n;
+    }
+    return out;)");
+  EXPECT_EQ(marks.size(), 9u) << marks.dump();
+  for (const auto& [id, painted] : marks.items())
+    EXPECT_GT(painted.get<int>(), 2000) << id << " drew nothing";
+  EXPECT_GT(browser.execute("return document.querySelectorAll('#quarry-trials tbody tr').length")
+                .get<int>(),
+            50);
+  // A click on loss's name (column 2) sorts the rows by it, smallest first, blanks last.
+  browser.execute("document.querySelector('#quarry-trials th[data-column=\"2\"]').click()");
+  const auto losses = browser.execute(
+      "return [...document.querySelectorAll('#quarry-trials tbody tr td:nth-child(3)')]"
+      ".map(td => td.textContent)");
+  std::vector<double> sorted;
+  for (const auto& text : losses)
+    if (!text.get<std::string>().empty()) sorted.push_back(std::stod(text.get<std::string>()));
+  EXPECT_GT(sorted.size(), 50u);
+  EXPECT_TRUE(std::is_sorted(sorted.begin(), sorted.end()));
+  EXPECT_THAT(browser.console_errors(), ::testing::IsEmpty());
+  fs::create_directories(QUARRY_SCREENSHOT_DIR);
+  browser.screenshot(std::string(QUARRY_SCREENSHOT_DIR) + "/report.png");
+}
+
+TEST(CliReportErrors, UnknownStudyAndNothingFinishedAreOneLineExit2) {
+  TempDir dir;
+  const auto study = dir.write("s.yaml", kStudy);
+  const auto url = "sqlite://" + (dir.path() / "known" / "quarry.db").string();
+  // A store with the study, whose only trial is still running.
+  const auto ask = run_cli({"ask", study.string()});
+  ASSERT_EQ(ask.exit_code, 0) << ask.describe();
+  const auto empty = run_cli({"report", study.string(), "-o", (dir.path() / "r.html").string()});
+  EXPECT_EQ(empty.exit_code, 2) << empty.describe();
+  EXPECT_THAT(empty.err_first_line(), HasSubstr("has no finished trial yet"));
+  EXPECT_FALSE(fs::exists(dir.path() / "r.html"));
+  const auto importance = run_cli({"importance", study.string()});
+  EXPECT_EQ(importance.exit_code, 2) << importance.describe();
+  EXPECT_THAT(importance.err_first_line(), HasSubstr("at least 2 complete trials"));
+  const auto unknown = run_cli({"report", "--storage", url, "--study", "nope"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.describe();
+  EXPECT_THAT(unknown.err_first_line(), HasSubstr("nope"));
+}
+
+}  // namespace
+}  // namespace quarry::cli_test
