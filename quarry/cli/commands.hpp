@@ -19,6 +19,7 @@ int best_command(int argc, char** argv);
 int trials_command(int argc, char** argv);
 int importance_command(int argc, char** argv);
 int report_command(int argc, char** argv);
+int dashboard_command(int argc, char** argv);
 int ask_command(int argc, char** argv);
 int tell_command(int argc, char** argv);
 int heartbeat_command(int argc, char** argv);

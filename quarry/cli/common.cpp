@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -27,13 +28,16 @@ std::atomic<bool> g_stop{false};
 std::atomic<int> g_interrupts{0};
 std::atomic<int> g_signal{0};  // the first stopping signal
 
+constexpr const char* kSearchStopping =
+    "\nquarry: stopping; running trials go back to the queue (Ctrl-C again to kill)\n";
+std::atomic<const char*> g_stop_message{kSearchStopping};
+
 extern "C" void on_interrupt(int signal) {
   if (g_interrupts.fetch_add(1) == 0) {
     g_signal.store(signal);
     g_stop.store(true);
-    const char msg[] =
-        "\nquarry: stopping; running trials go back to the queue (Ctrl-C again to kill)\n";
-    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+    const char* msg = g_stop_message.load();
+    (void)!write(STDERR_FILENO, msg, strlen(msg));
     return;
   }
   process::kill_all_children_and_exit(128 + signal);
@@ -81,7 +85,8 @@ void check_stored_definition(const config::StudyFile& file, Study& study,
 
 }  // namespace
 
-const std::atomic<bool>& install_interrupt_handlers() {
+const std::atomic<bool>& install_interrupt_handlers(const char* message) {
+  g_stop_message.store(message ? message : kSearchStopping);
   struct sigaction sa {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);

@@ -18,8 +18,9 @@ namespace quarry::cli {
 
 /// Ctrl-C, SIGTERM and SIGHUP (the terminal closed): the first sets the returned flag (stop
 /// gracefully: running trials go back to the queue), the second kills child processes and exits at
-/// once with 128 + the signal (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
-const std::atomic<bool>& install_interrupt_handlers();
+/// once with 128 + the signal (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). The first prints
+/// `message` (static text; by default the search's "stopping; running trials go back...").
+const std::atomic<bool>& install_interrupt_handlers(const char* message = nullptr);
 /// The exit code of a search the flag stopped: 128 + the first signal (130, 143 or 129).
 int interrupted_exit_code();
 

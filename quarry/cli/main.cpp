@@ -68,6 +68,11 @@ const std::map<std::string, Command>& commands() {
        {report_command, "quarry report STUDY.yaml | --storage URL --study NAME [-o report.html]",
         "the study's charts in one HTML file that opens offline: history, importance, contour, "
         "parallel coordinates, slices, learning curves, budgets, workers, Pareto front, trials"}},
+      {"dashboard",
+       {dashboard_command,
+        "quarry dashboard [STUDY.yaml | --storage URL] [--host 127.0.0.1] [--port 8080]",
+        "every study of the store in the browser, updating while searches run (read-only; "
+        "JSON API under /api/studies)"}},
       {"ask",
        {ask_command, "quarry ask STUDY.yaml [--worker NAME] [--seed N] [--lease SECONDS]",
         "start a trial by hand: prints its number and parameters as JSON (with --lease, it is run "

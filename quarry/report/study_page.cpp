@@ -144,7 +144,7 @@ std::string metric_name(const StudyData& data, std::size_t i) {
 
 }  // namespace
 
-nlohmann::json study_json(const StudyData& data) {
+nlohmann::json study_json(const StudyData& data, bool with_trials) {
   nlohmann::json j;
   j["name"] = data.name;
   nlohmann::json directions = nlohmann::json::array(), metrics = nlohmann::json::array();
@@ -171,9 +171,12 @@ nlohmann::json study_json(const StudyData& data) {
     params.push_back(q);
   }
   j["params"] = params;
-  nlohmann::json trials = nlohmann::json::array();
-  for (const auto& t : data.trials) trials.push_back(trial_json(t));
-  j["trials"] = trials;
+  if (with_trials) {
+    nlohmann::json trials = nlohmann::json::array();
+    for (const auto& t : data.trials) trials.push_back(trial_json(t));
+    j["trials"] = trials;
+  }
+  j["trial_count"] = data.trials.size();
   j["facts"] = chart_facts(data.trials);
   if (data.directions.size() > 1) {
     nlohmann::json front = nlohmann::json::array();
@@ -207,25 +210,162 @@ nlohmann::json study_json(const StudyData& data) {
   return j;
 }
 
+nlohmann::json trials_json(const std::vector<Trial>& trials, std::int64_t after) {
+  nlohmann::json out = nlohmann::json::array();
+  std::int64_t settled = -1;
+  bool open = false;  // an unfinished trial was seen: nothing after it is settled
+  std::vector<const Trial*> ordered;
+  for (const auto& t : trials) ordered.push_back(&t);
+  std::sort(ordered.begin(), ordered.end(),
+            [](const Trial* a, const Trial* b) { return a->number < b->number; });
+  for (const Trial* t : ordered) {
+    if (!open && t->finished() && t->number == settled + 1)
+      settled = t->number;
+    else
+      open = true;
+    if (t->number > after) out.push_back(trial_json(*t));
+  }
+  return {{"trials", out}, {"settled", std::max(settled, after)}};
+}
+
+namespace {
+
+// What decides which charts a page has: the report draws those with data; the live page has
+// every chart the study could get (its script hides a section until its chart has data).
+struct Layout {
+  bool live = false;
+  std::size_t objectives = 1;
+  bool importance = false, contour = false, steps = false, budget = false, workers = false;
+  std::size_t workers_count = 1;
+};
+
+// A section's charts are wrapped in <div data-charts>: the script hides a section whose charts
+// have nothing to draw.
+std::string charts(const std::string& html) {
+  return "<div data-charts>" + html + "</div>";
+}
+
+std::vector<Section> chart_sections(const StudyData& data, const Layout& layout,
+                                    std::size_t importance_rows) {
+  std::vector<Section> sections;
+  std::string history;
+  for (std::size_t k = 0; k < layout.objectives; ++k)
+    history += canvas("chart-history-" + std::to_string(k));
+  sections.push_back({.title = "Optimization history", .html = charts(history), .id = "history"});
+  if (layout.importance || layout.live) {
+    std::string html = canvas("chart-importance", 60 + 28 * static_cast<int>(importance_rows));
+    html += paragraph("fANOVA: each parameter's share of the variance of " + metric_name(data, 0) +
+                          " (a random forest of 64 trees on the complete trials; parameters on "
+                          "the scale they are sampled on).",
+                      "note");
+    sections.push_back({.title = "Parameter importance", .html = charts(html), .id = "importance"});
+  } else {
+    sections.push_back(
+        {.title = "Parameter importance",
+         .html =
+             paragraph("Needs at least two complete trials and a parameter that varies.", "note"),
+         .id = "importance"});
+  }
+  if (layout.contour || layout.live)
+    sections.push_back({.title = "Contour of the two most important parameters",
+                        .html = charts(canvas("chart-contour", 420) +
+                                       paragraph("The forest's prediction averaged over the other "
+                                                 "parameters; dots are complete trials.",
+                                                 "note")),
+                        .id = "contour"});
+  if (!data.space.params().empty()) {
+    sections.push_back({.title = "Parallel coordinates",
+                        .html = charts(canvas("chart-parallel", 380)),
+                        .id = "parallel"});
+    std::vector<std::string> slices;
+    for (std::size_t i = 0; i < data.space.params().size(); ++i)
+      slices.push_back("<div class=\"slice\">" + canvas("chart-slice-" + std::to_string(i), 260) +
+                       "</div>");
+    sections.push_back({.title = "Slices", .html = charts(grid(slices)), .id = "slices"});
+  }
+  if (layout.steps || layout.live)
+    sections.push_back({.title = "Learning curves",
+                        .html = charts(canvas("chart-curves", 360) +
+                                       paragraph("Intermediate values per trial; a cross marks "
+                                                 "where a pruned or stopped trial ended.",
+                                                 "note")),
+                        .id = "curves"});
+  if (layout.budget || layout.live)
+    sections.push_back(
+        {.title = "Budgets", .html = charts(canvas("chart-budgets")), .id = "budgets"});
+  if (layout.workers || layout.live)
+    sections.push_back(
+        {.title = "Workers",
+         .html = charts(canvas("chart-timeline",
+                               80 + 26 * static_cast<int>(std::min<std::size_t>(
+                                             std::max<std::size_t>(layout.workers_count, 2), 40)))),
+         .id = "workers"});
+  if (layout.objectives > 1) {
+    std::vector<std::string> pairs;
+    for (std::size_t a = 0; a < layout.objectives; ++a)
+      for (std::size_t b = a + 1; b < layout.objectives; ++b)
+        pairs.push_back("<div class=\"slice\">" +
+                        canvas("chart-pareto-" + std::to_string(a) + "-" + std::to_string(b), 320) +
+                        "</div>");
+    sections.push_back({.title = "Pareto front", .html = charts(grid(pairs)), .id = "pareto"});
+  }
+  // The script adds a chart per fact (chart-fact-I) here.
+  sections.push_back({.title = "Objective against model facts",
+                      .html = charts("<div class=\"grid\" id=\"quarry-facts\"></div>"),
+                      .id = "facts"});
+  sections.push_back({.title = "Trials",
+                      .html = "<p class=\"note\">Click a column's name to sort by it.</p>"
+                              "<div class=\"trials\"><table id=\"quarry-trials\"></table></div>",
+                      .id = "trials"});
+  return sections;
+}
+
+// `json` as a JavaScript expression inside a <script>: "</" written "<\/" (the same string).
+std::string script_json(const nlohmann::json& json) {
+  std::string text = json.dump();
+  for (std::size_t at = text.find("</"); at != std::string::npos; at = text.find("</", at + 3))
+    text.replace(at, 2, "<\\/");
+  return text;
+}
+
+PageOptions chart_page_options(std::vector<std::string> scripts) {
+  PageOptions options;
+  options.style =
+      ".chart { position: relative; width: 100%; } .grid > div { flex: 1 1 360px; min-width: "
+      "300px; } .slice .chart { width: 100%; } div.trials { max-height: 640px; overflow: auto; }"
+      " #quarry-trials th { cursor: pointer; white-space: nowrap; }"
+      " #quarry-status { color: var(--muted); }";
+  options.scripts = {chart_js(), study_page_js()};
+  options.scripts.insert(options.scripts.end(), scripts.begin(), scripts.end());
+  options.footer_note = "Charts drawn by Chart.js 3.9.1 (MIT License), embedded in this page.";
+  return options;
+}
+
+}  // namespace
+
 std::string study_report(const StudyData& data) {
   std::map<TrialState, int> counts;
   double first = 0, last = 0;
   std::set<std::string> workers;
-  bool any_steps = false, any_budget = false;
+  Layout layout;
   for (const auto& t : data.trials) {
     ++counts[t.state];
     if (t.started_at) first = first == 0 ? *t.started_at : std::min(first, *t.started_at);
     if (t.finished_at) last = std::max(last, *t.finished_at);
     if (!t.worker.empty()) workers.insert(t.worker);
-    any_steps |= !t.intermediate.empty();
-    any_budget |= t.budget > 0;
+    layout.steps |= !t.intermediate.empty();
+    layout.budget |= t.budget > 0;
   }
   const int finished =
       counts[TrialState::Complete] + counts[TrialState::Pruned] + counts[TrialState::Failed];
   if (finished == 0)
     throw InvalidArgument("study '" + data.name + "' has no finished trial yet: nothing to report");
   const auto json = study_json(data);
-  const std::size_t objectives = std::max<std::size_t>(1, data.directions.size());
+  layout.objectives = std::max<std::size_t>(1, data.directions.size());
+  layout.importance = json.contains("importance");
+  layout.contour = json.contains("contour");
+  layout.workers = !workers.empty();
+  layout.workers_count = workers.size();
 
   std::vector<std::pair<std::string, std::string>> summary = {
       {"trials", std::to_string(data.trials.size())},
@@ -238,25 +378,23 @@ std::string study_report(const StudyData& data) {
       {"workers", std::to_string(workers.size())},
       {"store", data.storage}};
   std::string summary_html = facts(summary);
-  std::vector<std::vector<Cell>> best_rows;
-  if (objectives == 1) {
+  if (layout.objectives == 1) {
     std::optional<Trial> best;
     for (const auto& t : data.trials) {
       if (t.state != TrialState::Complete || t.values.empty() || !std::isfinite(t.values[0]) ||
           !study::is_feasible(t))
         continue;
-      const bool better =
-          !best || (data.directions.empty() || data.directions[0] == Direction::Minimize
-                        ? t.values[0] < best->values[0]
-                        : t.values[0] > best->values[0]);
-      if (better) best = t;
+      const bool maximize = !data.directions.empty() && data.directions[0] == Direction::Maximize;
+      if (!best || (maximize ? t.values[0] > best->values[0] : t.values[0] < best->values[0]))
+        best = t;
     }
     if (best) {
-      best_rows.push_back({text_cell("trial"), int_cell(best->number)});
-      best_rows.push_back({text_cell(metric_name(data, 0)), number_cell(best->values[0], 6)});
+      std::vector<std::vector<Cell>> rows = {
+          {text_cell("trial"), int_cell(best->number)},
+          {text_cell(metric_name(data, 0)), number_cell(best->values[0], 6)}};
       for (const auto& [name, value] : best->params)
-        best_rows.push_back({text_cell(name), text_cell(space::to_string(value))});
-      summary_html += table({"best", ""}, best_rows);
+        rows.push_back({text_cell(name), text_cell(space::to_string(value))});
+      summary_html += table({"best", ""}, rows);
     } else {
       summary_html += paragraph("No trial has completed with a feasible value yet.", "note");
     }
@@ -265,93 +403,25 @@ std::string study_report(const StudyData& data) {
         "Pareto front: " + std::to_string(json.value("front", nlohmann::json::array()).size()) +
         " trials (see below).");
   }
-
   std::vector<Section> sections = {{.title = "Summary", .html = summary_html, .id = "summary"}};
-  std::string history;
-  for (std::size_t k = 0; k < objectives; ++k)
-    history += canvas("chart-history-" + std::to_string(k));
-  sections.push_back({.title = "Optimization history", .html = history, .id = "history"});
-  if (json.contains("importance")) {
-    std::string html =
-        canvas("chart-importance", 60 + 28 * static_cast<int>(json["importance"].size()));
-    html += paragraph("fANOVA: each parameter's share of the variance of " + metric_name(data, 0) +
-                          " (a random forest of 64 trees on the complete trials; parameters "
-                          "on the scale they are sampled on).",
-                      "note");
-    sections.push_back({.title = "Parameter importance", .html = html, .id = "importance"});
-  } else {
-    sections.push_back(
-        {.title = "Parameter importance",
-         .html =
-             paragraph("Needs at least two complete trials and a parameter that varies.", "note"),
-         .id = "importance"});
-  }
-  if (json.contains("contour"))
-    sections.push_back({.title = "Contour of the two most important parameters",
-                        .html = canvas("chart-contour", 420) +
-                                paragraph("The forest's prediction averaged over the other "
-                                          "parameters; dots are complete trials.",
-                                          "note"),
-                        .id = "contour"});
-  if (!data.space.params().empty()) {
-    sections.push_back(
-        {.title = "Parallel coordinates", .html = canvas("chart-parallel", 380), .id = "parallel"});
-    std::vector<std::string> slices;
-    for (std::size_t i = 0; i < data.space.params().size(); ++i)
-      slices.push_back("<div class=\"slice\">" + canvas("chart-slice-" + std::to_string(i), 260) +
-                       "</div>");
-    sections.push_back({.title = "Slices", .html = grid(slices), .id = "slices"});
-  }
-  if (any_steps)
-    sections.push_back({.title = "Learning curves",
-                        .html = canvas("chart-curves", 360) +
-                                paragraph("Intermediate values per trial; a cross marks where a "
-                                          "pruned or stopped trial ended.",
-                                          "note"),
-                        .id = "curves"});
-  if (any_budget)
-    sections.push_back({.title = "Budgets", .html = canvas("chart-budgets"), .id = "budgets"});
-  if (!workers.empty())
-    sections.push_back(
-        {.title = "Workers",
-         .html = canvas("chart-timeline",
-                        80 + 26 * static_cast<int>(std::min<std::size_t>(workers.size(), 40))),
-         .id = "workers"});
-  if (objectives > 1) {
-    std::vector<std::string> pairs;
-    for (std::size_t a = 0; a < objectives; ++a)
-      for (std::size_t b = a + 1; b < objectives; ++b)
-        pairs.push_back("<div class=\"slice\">" +
-                        canvas("chart-pareto-" + std::to_string(a) + "-" + std::to_string(b), 320) +
-                        "</div>");
-    sections.push_back({.title = "Pareto front", .html = grid(pairs), .id = "pareto"});
-  }
-  if (!json["facts"].empty()) {
-    std::vector<std::string> charts;
-    for (std::size_t i = 0; i < json["facts"].size(); ++i)
-      charts.push_back("<div class=\"slice\">" + canvas("chart-fact-" + std::to_string(i), 260) +
-                       "</div>");
-    sections.push_back(
-        {.title = "Objective against model facts", .html = grid(charts), .id = "facts"});
-  }
-  sections.push_back({.title = "Trials",
-                      .html = "<p class=\"note\">Click a column's name to sort by it.</p>"
-                              "<div class=\"trials\"><table id=\"quarry-trials\"></table></div>",
-                      .id = "trials"});
+  const auto rows = json.value("importance", nlohmann::json::array()).size();
+  for (auto& section : chart_sections(data, layout, rows)) sections.push_back(std::move(section));
+  return page("Study '" + data.name + "'", sections,
+              chart_page_options({"quarryDrawStudy(" + script_json(json) + ");"}));
+}
 
-  std::string data_text = json.dump();
-  // "</" cannot end the <script> element early when written "<\/" (the same JSON string).
-  for (std::size_t at = data_text.find("</"); at != std::string::npos;
-       at = data_text.find("</", at + 3))
-    data_text.replace(at, 2, "<\\/");
-  PageOptions options;
-  options.style =
-      ".chart { position: relative; width: 100%; } .grid > div { flex: 1 1 360px; min-width: "
-      "300px; } .slice .chart { width: 100%; } div.trials { max-height: 640px; overflow: auto; }"
-      " #quarry-trials th { cursor: pointer; white-space: nowrap; }";
-  options.scripts = {chart_js(), "window.quarryStudy = " + data_text + ";", study_page_js(),
-                     "quarryDrawStudy(window.quarryStudy);"};
-  options.footer_note = "Charts drawn by Chart.js 3.9.1 (MIT License), embedded in this page.";
+std::string live_study_page(const StudyData& data, const std::string& api) {
+  Layout layout{.live = true, .objectives = std::max<std::size_t>(1, data.directions.size())};
+  std::vector<Section> sections = {
+      {.title = "Summary",
+       .html = "<p id=\"quarry-status\">Loading...</p><div id=\"quarry-summary\"></div>",
+       .id = "summary"}};
+  for (auto& section : chart_sections(data, layout, data.space.params().size()))
+    sections.push_back(std::move(section));
+  PageOptions options = chart_page_options({"quarryLiveStudy(" + script_json(api) + ");"});
+  options.subtitle_html = "<p class=\"note\">Live from " + escape(data.storage) +
+                          ": new trials appear as they finish. <a href=\"/\">All studies</a></p>";
+  options.footer_note += " Read-only: this page changes nothing in the store.";
   return page("Study '" + data.name + "'", sections, options);
 }
 

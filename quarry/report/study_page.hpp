@@ -37,10 +37,21 @@ struct StudyData {
 /// What the page's script draws from: the space, the trials (values, parameters, states,
 /// intermediate values, budgets, times, workers, numeric facts from their attributes), the
 /// Pareto front, and, when they can be computed, importance and the contour grid.
-nlohmann::json study_json(const StudyData& data);
+nlohmann::json study_json(const StudyData& data, bool with_trials = true);
 
 /// The whole page. Throws InvalidArgument when no trial has finished (there is nothing to draw).
 std::string study_report(const StudyData& data);
+
+/// The dashboard's page for one study (`quarry dashboard`): every chart the study's space and
+/// objectives allow, each section shown once it has something to draw, drawn from the JSON API
+/// at `api` (`GET api`: study_json without trials; `GET api/trials?after=N`: trials_json) and
+/// redrawn as trials arrive. `data.trials` is not used.
+std::string live_study_page(const StudyData& data, const std::string& api);
+
+/// The trials numbered above `after`, as study_json writes them, and "settled": the largest
+/// number up to which every trial has finished (finished trials no longer change, so a client
+/// asks for the trials after it next time), or `after` when that is larger.
+nlohmann::json trials_json(const std::vector<Trial>& trials, std::int64_t after);
 
 /// Chart.js as embedded (for pages of Quarry's that draw with it), and its licence's notice.
 const std::string& chart_js();

@@ -1,9 +1,9 @@
 // A minimal WebDriver client for the report tests: opens generated HTML pages in Debian's headless
 // Chromium through chromedriver, runs JavaScript in them, reads the browser console's errors and
 // takes screenshots. Usage:
-//   if (!quarry::test::WebDriver::available()) GTEST_SKIP() << "no chromium/chromedriver";
-//   quarry::test::WebDriver browser;  browser.open("file:///tmp/report.html");
-//   EXPECT_TRUE(browser.console_errors().empty());  browser.screenshot("/tmp/report.png");
+//   quarry::test::WebDriver browser;  // Needs WebDriver::available().
+//   browser.open("file://" + html_path);  EXPECT_TRUE(browser.console_errors().empty());
+//   EXPECT_EQ(browser.execute("return document.title;"), "Study");  browser.screenshot(png_path);
 //
 // Each WebDriver starts its own chromedriver (on a free loopback port, in its own process group,
 // under a forked guardian) and one browser session; the destructor ends both and kills whatever
@@ -33,7 +33,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -309,10 +308,12 @@ class WebDriver {
       port_ = port;
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
       while (std::chrono::steady_clock::now() < deadline) {
-        int wait_status = 0;
-        if (::waitpid(guardian_, &wait_status, WNOHANG) == guardian_) {
-          guardian_ = -1;
-          last_error = "it exited with status " + std::to_string(WEXITSTATUS(wait_status));
+        siginfo_t info{};
+        if (::waitid(P_PID, guardian_, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == guardian_) {
+          last_error = info.si_code == CLD_EXITED
+                           ? "it exited with status " + std::to_string(info.si_status)
+                           : "it was killed by signal " + std::to_string(info.si_status);
           break;
         }
         int status = 0;
@@ -325,7 +326,7 @@ class WebDriver {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
-      if (guardian_ > 0)
+      if (last_error.empty())
         last_error = "chromedriver on port " + std::to_string(port) + " not ready after 20 s";
       stop_chromedriver();
     }
@@ -337,19 +338,20 @@ class WebDriver {
   /// `lifeline` (the read end of a pipe the parent holds) reaches end of file: the destructor
   /// closed it, or the test process died. Then SIGTERM to chromedriver, SIGKILL after 3 s, and
   /// SIGKILL to the whole group, so that no browser outlives the test even when it crashes.
-  /// Exits with chromedriver's status if that ends first. Only async-signal-safe calls: the
-  /// parent may have other threads.
+  /// Exits with chromedriver's status if that ends first (the parent then kills the group).
+  /// Only async-signal-safe calls: the parent may have other threads.
   [[noreturn]] static void guard(int lifeline, char* const* argv) noexcept {
     ::setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // Ignored ones too.
+    lifeline = ::fcntl(lifeline, F_DUPFD, 3);                     // Out of the way of 0, 1 and 2.
     const int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 0);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    ::dup2(lifeline, 3);  // dup2 clears close-on-exec, the driver closes it below.
+    if (lifeline != 3) ::dup2(lifeline, 3);
     ::close_range(4, ~0U, 0);
     const pid_t driver = ::fork();
     if (driver == 0) {
@@ -373,20 +375,21 @@ class WebDriver {
   }
 
   /// Closes the lifeline, so that the guardian stops chromedriver and kills its process group
-  /// (see guard()), and reaps it; SIGKILL to the group if it has not ended within 5 s.
+  /// (see guard()), waits up to 5 s for it to end, then SIGKILL to whatever is left in the group
+  /// (all of it when the guardian is stuck, the browser when chromedriver died on its own) and
+  /// reaps the guardian. The group is killed before the guardian is reaped: until then its id
+  /// cannot be reused.
   void stop_chromedriver() noexcept {
     if (lifeline_ >= 0) ::close(lifeline_);
     lifeline_ = -1;
     if (guardian_ <= 0) return;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (::waitpid(guardian_, nullptr, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        ::kill(-guardian_, SIGKILL);
-        ::waitpid(guardian_, nullptr, 0);
-        break;
-      }
+    siginfo_t info{};
+    while (::waitid(P_PID, guardian_, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid != guardian_ && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    ::kill(-guardian_, SIGKILL);
+    ::waitpid(guardian_, nullptr, 0);
     guardian_ = -1;
   }
 
