@@ -16,6 +16,8 @@ const STATE_COLORS = {
   waiting: '#d0d7de'
 };
 const charts = {};
+// Milliseconds each chart took to build and draw, by canvas id (the last time it was drawn).
+const times = window.quarryChartTimes = {};
 
 Chart.defaults.animation = false;
 Chart.defaults.maintainAspectRatio = false;
@@ -26,7 +28,9 @@ function draw(id, config) {
   const canvas = document.getElementById(id);
   if (!canvas) return null;
   if (charts[id]) charts[id].destroy();
+  const start = performance.now();
   charts[id] = new Chart(canvas, config);
+  times[id] = performance.now() - start;
   return charts[id];
 }
 
