@@ -1,6 +1,12 @@
-// `quarry search STUDY.yaml`: run (or resume) a study, with a progress line per trial.
+// `quarry search STUDY.yaml`: run (or resume) a study, with a line per trial and, on a terminal,
+// a live progress line.
+
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <iostream>
 #include <mutex>
@@ -13,6 +19,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/report/export.hpp"
 #include "quarry/runner/runner.hpp"
+#include "quarry/schedulers/hyperband.hpp"
 
 namespace quarry::cli {
 
@@ -22,23 +29,42 @@ namespace {
 // max_consecutive_failed_trials default).
 constexpr std::int64_t kMaxConsecutiveFailures = 3;
 
-/// Keeps the counts behind the progress line and prints one line per finished trial.
+/// Keeps the counts behind the progress line and prints one line per finished trial. On a
+/// terminal (and without --quiet) a live line stays under them: a bar, trials done of the total,
+/// running, best so far, elapsed time and ETA, redrawn each second and after every trial.
 class Progress {
  public:
-  Progress(Study& study, std::vector<std::string> metrics, std::optional<std::int64_t> max_trials,
+  Progress(Study& study, std::vector<std::string> metrics, std::optional<std::int64_t> total,
            bool quiet)
-      : study_(study), metrics_(std::move(metrics)), max_trials_(max_trials), quiet_(quiet) {
+      : study_(study),
+        metrics_(std::move(metrics)),
+        total_(total),
+        quiet_(quiet),
+        live_(!quiet && isatty(STDOUT_FILENO) == 1) {
     for (const auto& t : study.trials()) {
       if (t.finished()) ++finished_before_;
       if (t.state == TrialState::Failed) ++failed_;
       if (t.state == TrialState::Pruned) ++pruned_;
       consider_best(t);
     }
+    if (live_)
+      ticker_ = std::thread([this] {
+        std::unique_lock lock(mutex_);
+        while (!done_) {
+          redraw();
+          wake_.wait_for(lock, std::chrono::seconds(1));
+        }
+      });
   }
+  ~Progress() { finish(); }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
 
   void on_event(const runner::Event& e) {
+    std::lock_guard lock(mutex_);
     if (e.kind == runner::Event::Kind::Started) {
       ++running_;
+      if (live_) redraw();
       return;
     }
     --running_;
@@ -47,7 +73,25 @@ class Progress {
     if (e.trial.state == TrialState::Failed) ++failed_;
     if (e.trial.state == TrialState::Pruned) ++pruned_;
     consider_best(e.trial);
-    if (!quiet_) std::cout << line(e.trial) << std::endl;
+    if (quiet_) return;
+    if (live_) {
+      std::cout << "\r\033[K" << trial_line(e.trial) << "\n";
+      redraw();
+    } else {
+      std::cout << trial_line(e.trial) << " | " << counts() << std::endl;
+    }
+  }
+
+  /// Stops the live line and clears it (the summary follows).
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      if (done_) return;
+      done_ = true;
+      if (live_) std::cout << "\r\033[K" << std::flush;
+    }
+    wake_.notify_all();
+    if (ticker_.joinable()) ticker_.join();
   }
 
  private:
@@ -56,7 +100,7 @@ class Progress {
     if (!best_ || study_.better(t.values[0], best_->values[0])) best_ = t;
   }
 
-  std::string line(const Trial& t) const {
+  std::string trial_line(const Trial& t) const {
     std::string s = "trial " + std::to_string(t.number) + " " + study::to_string(t.state);
     if (t.state == TrialState::Complete)
       for (std::size_t i = 0; i < t.values.size(); ++i)
@@ -64,19 +108,42 @@ class Progress {
              report::format_number(t.values[i]);
     if (t.state == TrialState::Failed) s += ": " + t.failure.substr(0, t.failure.find('\n'));
     if (auto d = t.duration()) s += " (" + report::format_duration(*d) + ")";
+    return s;
+  }
+
+  /// "12/40 done, 2 running, 1 pruned, 0 failed | best 0.31 (trial 7) | 1m 2s, ETA 2m 10s".
+  std::string counts() const {
     const std::int64_t done = finished_before_ + finished_now_;
-    s += " | " + std::to_string(done) + (max_trials_ ? "/" + std::to_string(*max_trials_) : "") +
-         " done, " + std::to_string(running_) + " running, " + std::to_string(pruned_) +
-         " pruned, " + std::to_string(failed_) + " failed";
+    std::string s = std::to_string(done) + (total_ ? "/" + std::to_string(*total_) : "") +
+                    " done, " + std::to_string(running_) + " running, " + std::to_string(pruned_) +
+                    " pruned, " + std::to_string(failed_) + " failed";
     if (best_)
       s += " | best " + report::format_number(best_->values[0]) + " (trial " +
            std::to_string(best_->number) + ")";
     const double elapsed = clock_.elapsed();
     s += " | " + report::format_duration(elapsed);
-    if (max_trials_ && finished_now_ > 0 && done < *max_trials_)
+    if (total_ && finished_now_ > 0 && done < *total_)
       s += ", ETA " + report::format_duration(elapsed / static_cast<double>(finished_now_) *
-                                              static_cast<double>(*max_trials_ - done));
+                                              static_cast<double>(*total_ - done));
     return s;
+  }
+
+  /// The live line, cut to the terminal's width so that it never wraps.
+  void redraw() const {
+    std::string line;
+    if (total_ && *total_ > 0) {
+      constexpr int kWidth = 20;
+      const auto done = std::min(finished_before_ + finished_now_, *total_);
+      const auto filled = static_cast<int>(done * kWidth / *total_);
+      line = "[" + std::string(static_cast<std::size_t>(filled), '#') +
+             std::string(static_cast<std::size_t>(kWidth - filled), '-') + "] ";
+    }
+    line += counts();
+    winsize size{};
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1 &&
+        line.size() >= size.ws_col)
+      line.resize(size.ws_col - 1);
+    std::cout << "\r\033[K" << line << std::flush;
   }
 
   struct Clock {
@@ -88,13 +155,27 @@ class Progress {
 
   Study& study_;
   std::vector<std::string> metrics_;
-  std::optional<std::int64_t> max_trials_;
-  bool quiet_;
+  std::optional<std::int64_t> total_;
+  bool quiet_, live_;
   Clock clock_;
   std::int64_t finished_before_ = 0, finished_now_ = 0, failed_ = 0, pruned_ = 0;
   int running_ = 0;
   std::optional<Trial> best_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread ticker_;
 };
+
+/// The most trials this search runs: max_trials, or a Hyperband schedule's size (BOHB's too),
+/// the smaller of the two; nullopt when nothing bounds it.
+std::optional<std::int64_t> planned_trials(Study& study, std::optional<std::int64_t> max_trials) {
+  if (const auto* hb = dynamic_cast<const schedulers::Hyperband*>(&study.scheduler())) {
+    const auto schedule = hb->schedule().total_trials();
+    return max_trials ? std::min(*max_trials, schedule) : schedule;
+  }
+  return max_trials;
+}
 
 void print_summary(Study& study, const std::vector<std::string>& metrics,
                    const runner::RunSummary& s) {
@@ -168,20 +249,21 @@ int run_search(const config::StudyFile& file, const std::string& storage, const 
   if (file.max_attempts) options.max_attempts = *file.max_attempts;
   const auto& stop = install_interrupt_handlers();
   options.stop = &stop;
-  Progress progress(study, metrics, options.max_trials, quiet);
-  options.on_event = [&](const runner::Event& e) { progress.on_event(e); };
-
   if (!quiet)
     std::cout << "study '" << study.name() << "' in " << storage::shown_url(storage) << ": "
               << study.trials().size() << " trials stored; " << options.workers
               << " worker(s), objective: " << objective->describe() << std::endl;
+  Progress progress(study, metrics, planned_trials(study, options.max_trials), quiet);
+  options.on_event = [&](const runner::Event& e) { progress.on_event(e); };
   runner::RunSummary summary;
   try {
     summary = runner::run(study, *objective, options);
   } catch (const runner::ConsecutiveFailures& e) {  // exit 1: the trials failed, not the input
+    progress.finish();
     std::cerr << "quarry: error: " << e.what() << "\n";
     return 1;
   }
+  progress.finish();
   print_summary(study, metrics, summary);
   // The retrain of the best is the search's to do, not every worker's.
   if (model_study && !stop.load() && from_file) finish_model_study(study, *model_study, std::cout);

@@ -209,6 +209,13 @@ std::int64_t HyperbandSchedule::num_brackets() const {
   return brackets;
 }
 
+std::int64_t HyperbandSchedule::total_trials() const {
+  std::int64_t total = 0;
+  for (std::int64_t b = 0; b < num_brackets(); ++b)
+    for (std::int64_t r = 0; r < num_rounds(b); ++r) total += size(b, r);
+  return total * options_.hyperband_iterations;
+}
+
 std::int64_t HyperbandSchedule::size(std::int64_t bracket, std::int64_t round) const {
   const double f = static_cast<double>(options_.factor);
   const double end0 =

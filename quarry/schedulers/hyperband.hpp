@@ -51,6 +51,9 @@ class HyperbandSchedule {
   std::int64_t num_rounds(std::int64_t bracket) const { return bracket + 1; }
   std::int64_t size(std::int64_t bracket, std::int64_t round) const;
   std::int64_t epochs(std::int64_t bracket, std::int64_t round) const;
+  /// Trials of the whole schedule (every round of every bracket, each iteration; a promotion is
+  /// a trial): the most a Hyperband search runs (fewer when trials fail).
+  std::int64_t total_trials() const;
 
  private:
   HyperbandOptions options_;

@@ -56,6 +56,7 @@ class Study {
   const std::vector<Direction>& directions() const { return info_.directions; }
   storage::Storage& storage() { return *storage_; }
   samplers::Sampler& sampler() { return *sampler_; }
+  schedulers::Scheduler& scheduler() { return *scheduler_; }
 
   // --- search space -------------------------------------------------------------------------
   /// The parameters registered so far (kept in the store, so every worker sees one space).

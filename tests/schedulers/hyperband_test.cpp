@@ -76,6 +76,11 @@ TEST(HyperbandSchedule, KerasTunerValuesForTheSeedStudy) {
             (std::vector<std::int64_t>{4, 10}));
   EXPECT_EQ(hb.size(0, 0), 4);
   EXPECT_EQ(hb.epochs(0, 0), 10);
+  // The seed study's 30 trials (a promotion is a trial of its own), twice with two iterations.
+  EXPECT_EQ(hb.total_trials(), 12 + 4 + 2 + 6 + 2 + 4);
+  EXPECT_EQ(
+      HyperbandSchedule({.max_epochs = 10, .factor = 3, .hyperband_iterations = 2}).total_trials(),
+      60);
 }
 
 TEST(HyperbandSchedule, RejectsImpossibleOptions) {
