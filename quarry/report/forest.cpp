@@ -24,7 +24,10 @@ class Grower {
          const ForestOptions& options)
       : x_(x), y_(y), options_(options) {}
 
-  Tree grow(std::vector<std::size_t> rows) {
+  /// A tree on `rows`; `rng` orders the features tried at each split (as scikit-learn does), so
+  /// that a tie between features does not always go to the first.
+  Tree grow(std::vector<std::size_t> rows, Rng& rng) {
+    rng_ = &rng;
     Tree tree;
     node(tree, rows, 0, rows.size(), 0);
     return tree;
@@ -73,7 +76,11 @@ class Grower {
     const auto features = static_cast<int>(x_[rows[begin]].size());
     order_.assign(rows.begin() + static_cast<std::ptrdiff_t>(begin),
                   rows.begin() + static_cast<std::ptrdiff_t>(end));
-    for (int f = 0; f < features; ++f) {
+    features_.resize(static_cast<std::size_t>(features));
+    for (int f = 0; f < features; ++f) features_[static_cast<std::size_t>(f)] = f;
+    for (std::size_t i = features_.size(); i > 1; --i)
+      std::swap(features_[i - 1], features_[rng_->below(i)]);
+    for (const int f : features_) {
       std::sort(order_.begin(), order_.end(),
                 [&](std::size_t a, std::size_t b) { return x_[a][f] < x_[b][f]; });
       double left_sum = 0;
@@ -101,6 +108,8 @@ class Grower {
   const std::vector<double>& y_;
   const ForestOptions& options_;
   std::vector<std::size_t> order_;
+  std::vector<int> features_;
+  Rng* rng_ = nullptr;
 };
 
 }  // namespace
@@ -128,7 +137,7 @@ Forest Forest::fit(const std::vector<std::vector<double>>& x, const std::vector<
   for (int t = 0; t < options.trees; ++t) {
     Rng rng = Rng::stream(options.seed, {static_cast<std::uint64_t>(t)});
     for (auto& r : rows) r = static_cast<std::size_t>(rng.below(x.size()));
-    forest.trees_.push_back(grower.grow(rows));
+    forest.trees_.push_back(grower.grow(rows, rng));
   }
   return forest;
 }

@@ -53,12 +53,31 @@ TEST(Importance, DominantParameterFirstAndUselessOneNearZero) {
   ASSERT_EQ(ranked.size(), 3u);
   EXPECT_EQ(ranked[0].first, "x0");
   const auto shares = as_map(ranked);
-  EXPECT_GT(shares.at("x0"), 0.95);
-  EXPECT_GT(shares.at("x1"), shares.at("x2"));
+  EXPECT_GT(shares.at("x0"), 0.99);
+  // x1's true share is 1e-4: at 200 trials neither this nor Optuna's fANOVA tells it from x2's 0.
+  EXPECT_LT(shares.at("x1"), 0.005);
   EXPECT_LT(shares.at("x2"), 0.005);
   double sum = 0;
   for (const auto& [name, share] : ranked) sum += share;
   EXPECT_NEAR(sum, 1.0, 1e-12);
+}
+
+TEST(Importance, TheSpacesOrderDoesNotDecideTies) {
+  // Deep in a tree two rows can often be split by any parameter equally well. Were parameters
+  // always tried in the space's order, the first would win those ties: a useless x2 listed first
+  // got ~1000x the share it gets when listed last (2e-5 against 3e-8). Tried in a random order
+  // per split (as scikit-learn does), its share is noise either way.
+  const auto useless_share = [](bool first) {
+    std::vector<Param> params = {Param::Float("x0", 0, 1), Param::Float("x1", 0, 1)};
+    params.insert(first ? params.begin() : params.end(), Param::Float("x2", 0, 1));
+    const Space space(params);
+    const auto trials = random_trials(
+        space, 200, [](const Params& p) { return 10 * get(p, "x0") + 0.1 * get(p, "x1"); });
+    return as_map(parameter_importance(space, trials, 0)).at("x2");
+  };
+  const double first = useless_share(true), last = useless_share(false);
+  EXPECT_LT(first, 20 * last) << first << " " << last;
+  EXPECT_LT(last, 20 * first) << first << " " << last;
 }
 
 TEST(Importance, EqualAdditiveEffectsShareEqually) {
