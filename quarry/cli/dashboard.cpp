@@ -26,6 +26,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/report/html.hpp"
 #include "quarry/report/study_page.hpp"
+#include "quarry/schedulers/hyperband.hpp"
 #include "quarry/storage/storage.hpp"
 
 namespace quarry::cli {
@@ -73,7 +74,10 @@ class Dashboard {
                            .directions = study.directions(),
                            .metrics = metric_names(study),
                            .trials = {}};
-    if (with_trials) data.trials = study.trials();
+    if (with_trials) {
+      data.trials = study.trials();
+      data.hyperband = storage_->get_attr(study.id(), schedulers::kHyperbandStateAttr).value_or("");
+    }
     return data;
   }
 

@@ -7,6 +7,7 @@
 #include "quarry/cli/common.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/report/study_page.hpp"
+#include "quarry/schedulers/hyperband.hpp"
 #include "quarry/storage/storage.hpp"
 
 namespace quarry::cli {
@@ -21,12 +22,15 @@ int report_command(int argc, char** argv) {
   Args args(argc, pointers.data(), 2, {}, {"storage", "study", "out"});
   const auto ref = resolve_study(args, "report");
   Study study = open_existing(ref, true);
-  report::StudyData data{.name = study.name(),
-                         .storage = storage::shown_url(ref.storage),
-                         .space = study.space(),
-                         .directions = study.directions(),
-                         .metrics = metric_names(study),
-                         .trials = study.trials()};
+  report::StudyData data{
+      .name = study.name(),
+      .storage = storage::shown_url(ref.storage),
+      .space = study.space(),
+      .directions = study.directions(),
+      .metrics = metric_names(study),
+      .trials = study.trials(),
+      .hyperband =
+          study.storage().get_attr(study.id(), schedulers::kHyperbandStateAttr).value_or("")};
   const std::string html = report::study_report(data);
   const std::string path = args.get("out").value_or("report.html");
   write_output(path, [&](std::ostream& out) { out << html; });

@@ -112,6 +112,26 @@ nlohmann::json trial_json(const Trial& t) {
   return j;
 }
 
+// trial number -> (bracket, rung) from Hyperband's state: brackets numbered in the order they
+// started (0, 1, ...), rungs 0 (new configurations) up. Empty when there is no (readable) state.
+std::map<std::int64_t, std::pair<int, int>> brackets_of(const std::string& state) {
+  std::map<std::int64_t, std::pair<int, int>> out;
+  const auto json = nlohmann::json::parse(state, nullptr, false);
+  if (!json.is_object() || !json.contains("brackets") || !json["brackets"].is_array()) return out;
+  int bracket = 0;
+  for (const auto& b : json["brackets"]) {
+    int rung = 0;
+    for (const auto& round : b.value("rounds", nlohmann::json::array())) {
+      for (const auto& slot : round)
+        if (slot.contains("trial") && slot["trial"].is_number_integer())
+          out[slot["trial"].get<std::int64_t>()] = {bracket, rung};
+      ++rung;
+    }
+    ++bracket;
+  }
+  return out;
+}
+
 // Facts worth a chart: numeric in at least half of the complete trials, and varying.
 std::vector<std::string> chart_facts(const std::vector<Trial>& trials) {
   std::map<std::string, std::set<double>> seen;
@@ -172,8 +192,16 @@ nlohmann::json study_json(const StudyData& data, bool with_trials) {
   }
   j["params"] = params;
   if (with_trials) {
+    const auto brackets = brackets_of(data.hyperband);
     nlohmann::json trials = nlohmann::json::array();
-    for (const auto& t : data.trials) trials.push_back(trial_json(t));
+    for (const auto& t : data.trials) {
+      auto tj = trial_json(t);
+      if (const auto it = brackets.find(t.number); it != brackets.end()) {
+        tj["bracket"] = it->second.first;
+        tj["rung"] = it->second.second;
+      }
+      trials.push_back(std::move(tj));
+    }
     j["trials"] = trials;
   }
   j["trial_count"] = data.trials.size();

@@ -32,6 +32,9 @@ struct StudyData {
   std::vector<Direction> directions;
   std::vector<std::string> metrics;  ///< one name per direction (may be empty: "value")
   std::vector<Trial> trials;
+  /// Hyperband's (and BOHB's) brackets: the study attribute "hyperband" (JSON), or empty. Each
+  /// trial's bracket and rung are read from it for the budgets chart.
+  std::string hyperband;
 };
 
 /// What the page's script draws from: the space, the trials (values, parameters, states,

@@ -407,11 +407,31 @@ function budgets(data) {
   if (!trials.length) return;
   const values = trials.map(t => t.budget);
   const wide = Math.max(...values) > 8 * Math.min(...values);
+  // Under Hyperband or BOHB: one colour per bracket; each rung is a budget level.
+  const brackets = {};
+  for (const t of trials)
+    if (t.bracket !== undefined) (brackets[t.bracket] = brackets[t.bracket] || []).push(t);
+  const byBracket = Object.keys(brackets).map(
+      b => ({
+        label: `bracket ${b}`,
+        data: brackets[b].map(t => ({x: t.number, y: t.budget})),
+        backgroundColor: COLORS[b % COLORS.length],
+        borderColor: COLORS[b % COLORS.length],
+        pointStyle: brackets[b].map(t => t.state === 'complete' ? 'circle' : 'crossRot'),
+        pointRadius: 4
+      }));
   draw('chart-budgets', {
     type: 'scatter',
-    data: {datasets: byState(trials, t => ({x: t.number, y: t.budget}))},
+    data: {
+      datasets: byBracket.length ? byBracket : byState(trials, t => ({x: t.number, y: t.budget}))
+    },
     options: {
-      plugins: {title: title('budget per trial (promotions run at larger budgets)')},
+      plugins: {
+        title: title(
+            byBracket.length ?
+                'budget per trial by bracket: each rung a budget level; crosses did not complete' :
+                'budget per trial (promotions run at larger budgets)')
+      },
       scales: {
         x: {title: title('trial')},
         y: {type: wide ? 'logarithmic' : 'linear', title: title('budget')}

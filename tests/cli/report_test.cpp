@@ -119,6 +119,33 @@ TEST_F(CliReport, ReportGoesWhereOutSaysAndDrawsInABrowser) {
   browser.screenshot(std::string(QUARRY_SCREENSHOT_DIR) + "/report.png");
 }
 
+TEST(CliReportHyperband, BudgetsAreDrawnPerBracket) {
+  TempDir dir;
+  // max_epochs 3, factor 3: bracket 1 (3 trials at 1 epoch, the best promoted to 3), bracket 0
+  // (2 trials at 3 epochs).
+  const auto study = dir.write("hb.yaml",
+                               "study: hb\n"
+                               "objective: loss\n"
+                               "space:\n"
+                               "  x: {int: [0, 9]}\n"
+                               "command: [sh, -c, \"echo quarry: loss={x}\"]\n"
+                               "scheduler: {hyperband: {max_epochs: 3, factor: 3}}\n");
+  ASSERT_EQ(run_cli({"search", study.string(), "--workers", "1"}).exit_code, 0);
+  const auto path = dir.path() / "hb.html";
+  const auto r = run_cli({"report", study.string(), "-o", path.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  if (!test::WebDriver::available()) GTEST_FAIL() << "chromium and chromedriver are not installed";
+  test::WebDriver browser;
+  browser.open("file://" + path.string());
+  ASSERT_TRUE(browser.wait_for("document.body.dataset.quarryCharts", 20));
+  EXPECT_GT(test::canvas_marks(browser).value("chart-budgets", 0), 150);
+  const auto labels = browser.execute(
+      "return Chart.getChart(document.getElementById('chart-budgets')).data.datasets"
+      ".map(d => d.label + ':' + d.data.length)");
+  EXPECT_EQ(labels, nlohmann::json({"bracket 0:4", "bracket 1:2"}));
+  EXPECT_THAT(browser.console_errors(), ::testing::IsEmpty());
+}
+
 TEST(CliReportErrors, UnknownStudyAndNothingFinishedAreOneLineExit2) {
   TempDir dir;
   const auto study = dir.write("s.yaml", kStudy);

@@ -141,6 +141,19 @@ TEST(StudyPage, BudgetsRequeuesAndFailuresAreInTheData) {
   EXPECT_EQ(json["trials"][4]["requeues"], 1);
   EXPECT_EQ(json["trials"][5]["failure"], "exit code 3");
   EXPECT_TRUE(has_id(study_report(data), "chart-budgets"));
+  // Hyperband's state names each trial's bracket and rung.
+  data.hyperband =
+      R"({"brackets": [{"bracket": 1, "rounds": [[{"trial": 0, "parent": null}, {"trial": 1,)"
+      R"( "parent": null}], [{"trial": 2, "parent": 1}]]}, {"bracket": 0, "rounds": [[{"trial":)"
+      R"( 3, "parent": null}]]}]})";
+  const auto with_brackets = study_json(data);
+  EXPECT_EQ(with_brackets["trials"][2]["bracket"], 0);
+  EXPECT_EQ(with_brackets["trials"][2]["rung"], 1);
+  EXPECT_EQ(with_brackets["trials"][3]["bracket"], 1);
+  EXPECT_EQ(with_brackets["trials"][3]["rung"], 0);
+  EXPECT_FALSE(with_brackets["trials"][5].contains("bracket"));
+  data.hyperband = "not json";
+  EXPECT_FALSE(study_json(data)["trials"][0].contains("bracket"));
 }
 
 TEST(StudyPage, FewTrialsHaveNoImportanceAndNothingFinishedIsRefused) {
