@@ -2,10 +2,17 @@
 // implies (x dominates, y matters a little, z not at all), in both formats; the report written
 // where -o / --out say, then opened in headless Chromium (WebDriver): every chart drew marks on its
 // canvas and the page logged no JavaScript error (screenshots under the build folder); and the
-// one-line errors with exit 2 (unknown study or objective, nothing finished yet).
+// one-line errors with exit 2 (unknown study or objective, nothing finished yet). Also drawn in the
+// browser: Hyperband's budgets by bracket, and a two-objective study of models (the Pareto front,
+// infeasible trials, the objective against the models' parameters and FLOPs).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "quarry/samplers/random.hpp"
+#include "quarry/storage/storage.hpp"
+#include "quarry/study/study.hpp"
 #include "tests/cli/cli_helpers.hpp"
 #include "tests/report/page_checks.hpp"
 #include "tests/report/webdriver.hpp"
@@ -144,6 +151,54 @@ TEST(CliReportHyperband, BudgetsAreDrawnPerBracket) {
       ".map(d => d.label + ':' + d.data.length)");
   EXPECT_EQ(labels, nlohmann::json({"bracket 0:4", "bracket 1:2"}));
   EXPECT_THAT(browser.console_errors(), ::testing::IsEmpty());
+}
+
+TEST(CliReportModelFacts, ParetoFrontAndModelFactsDraw) {
+  // A study stored through the library, as a model study's trials are: two objectives (accuracy
+  // up, latency down), each trial's "complexity" (params, flops), one in five infeasible.
+  TempDir dir;
+  const auto url = "sqlite://" + (dir.path() / "m.db").string();
+  {
+    Study study(
+        storage::open_storage(url), "models",
+        {.directions = {Direction::Maximize, Direction::Minimize},
+         .sampler = std::make_shared<samplers::RandomSampler>(samplers::RandomOptions{.seed = 3})});
+    study.register_space(
+        Space({space::Param::Int("units", 16, 512), space::Param::Int("layers", 1, 4)}));
+    study.storage().set_attr(study.id(), "metrics", R"(["accuracy", "latency_ms"])");
+    for (int i = 0; i < 30; ++i) {
+      const auto t = study.ask("host:1:0");
+      ASSERT_TRUE(t);
+      const auto units = std::get<std::int64_t>(t->params.at("units"));
+      const auto layers = std::get<std::int64_t>(t->params.at("layers"));
+      const double params = static_cast<double>(units * units * layers);
+      study.storage().set_trial_attr(
+          study.id(), t->number, "complexity",
+          nlohmann::json{{"params", params}, {"flops", 2 * params}}.dump());
+      study.storage().set_trial_attr(study.id(), t->number, "feasible",
+                                     i % 5 == 4 ? "false" : "true");
+      study.tell(t->number, {0.7 + 0.25 * std::log(params) / std::log(512.0 * 512 * 4),
+                             0.001 * params / 1000 + 0.1 * static_cast<double>(i % 3)});
+    }
+  }
+  const auto path = dir.path() / "m.html";
+  const auto r = run_cli({"report", "--storage", url, "--study", "models", "-o", path.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.describe();
+  if (!test::WebDriver::available()) GTEST_FAIL() << "chromium and chromedriver are not installed";
+  test::WebDriver browser;
+  browser.open("file://" + path.string());
+  ASSERT_TRUE(browser.wait_for("document.body.dataset.quarryCharts", 20));
+  const auto marks = test::canvas_marks(browser);
+  for (const char* id :
+       {"chart-history-0", "chart-history-1", "chart-pareto-0-1", "chart-fact-0", "chart-fact-1"})
+    EXPECT_GT(marks.value(id, 0), 150) << id << " drew nothing: " << marks.dump();
+  const auto pareto = browser.execute(
+      "return Chart.getChart(document.getElementById('chart-pareto-0-1')).data.datasets"
+      ".map(d => d.label + ':' + (d.data.length > 0))");
+  EXPECT_EQ(pareto, nlohmann::json({"Pareto front:true", "feasible:true", "infeasible:true"}));
+  EXPECT_THAT(browser.console_errors(), ::testing::IsEmpty());
+  fs::create_directories(QUARRY_SCREENSHOT_DIR);
+  browser.screenshot(std::string(QUARRY_SCREENSHOT_DIR) + "/report-pareto.png");
 }
 
 TEST(CliReportErrors, UnknownStudyAndNothingFinishedAreOneLineExit2) {
