@@ -25,13 +25,13 @@ extern const char* const kStudyPageJs;
 }  // namespace assets
 
 const std::string& chart_js() {
-  static const std::string text =
-      std::string("/*\n") + assets::kChartJsNotice + "\n*/\n" + assets::kChartJs;
-  return text;
-}
-
-const std::string& chart_js_notice() {
-  static const std::string text = assets::kChartJsNotice;
+  static const std::string text = [] {
+    // The licence notice goes in a comment, which a "*/" inside it would end.
+    std::string notice = assets::kChartJsNotice;
+    for (auto at = notice.find("*/"); at != std::string::npos; at = notice.find("*/", at))
+      notice.replace(at, 2, "* /");
+    return "/*\n" + notice + "\n*/\n" + assets::kChartJs;
+  }();
   return text;
 }
 

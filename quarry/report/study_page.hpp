@@ -56,9 +56,8 @@ std::string live_study_page(const StudyData& data, const std::string& api);
 /// asks for the trials after it next time), or `after` when that is larger.
 nlohmann::json trials_json(const std::vector<Trial>& trials, std::int64_t after);
 
-/// Chart.js as embedded (for pages of Quarry's that draw with it), and its licence's notice.
+/// Chart.js as embedded (for pages of Quarry's that draw with it), its licence's notice first.
 const std::string& chart_js();
-const std::string& chart_js_notice();
 /// The script that draws a study's charts from study_json (`quarryDrawStudy(data)`).
 const std::string& study_page_js();
 
