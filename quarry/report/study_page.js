@@ -72,6 +72,16 @@ function fromUnit(p, u) {
   return p.kind === 'int' ? Math.round(v) : v;
 }
 
+// The smallest and largest of `values` (Math.min(...values) fails past ~100,000 arguments).
+function extent(values) {
+  let low = Infinity, high = -Infinity;
+  for (const v of values) {
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  return [low, high];
+}
+
 function better(direction, a, b) { return direction === 'maximize' ? a > b : a < b; }
 
 function complete(data) {
@@ -225,7 +235,7 @@ function parallel(data) {
   if (!params.length || !done.length) return;
   const direction = data.directions[0] || 'minimize';
   const values = done.map(t => t.values[0]);
-  const low = Math.min(...values), high = Math.max(...values);
+  const [low, high] = extent(values);
   const span = high > low ? high - low : 1;
   const points = [], colors = [];
   for (const t of done) {
@@ -406,7 +416,8 @@ function budgets(data) {
   const trials = data.trials.filter(t => t.budget);
   if (!trials.length) return;
   const values = trials.map(t => t.budget);
-  const wide = Math.max(...values) > 8 * Math.min(...values);
+  const [smallest, largest] = extent(values);
+  const wide = largest > 8 * smallest;
   // Under Hyperband or BOHB: one colour per bracket; each rung is a budget level.
   const brackets = {};
   for (const t of trials)
@@ -443,8 +454,8 @@ function budgets(data) {
 function timeline(data) {
   const ran = data.trials.filter(t => t.worker && t.start);
   if (!ran.length) return;
-  const origin = Math.min(...ran.map(t => t.start));
-  const now = Math.max(...ran.map(t => t.end || t.start));
+  const origin = extent(ran.map(t => t.start))[0];
+  const now = extent(ran.map(t => t.end || t.start))[1];
   const workers = [...new Set(ran.map(t => t.worker))].sort();
   const canvas = document.getElementById('chart-timeline');
   if (canvas) canvas.parentElement.style.height = `${90 + 24 * Math.min(workers.length, 40)}px`;
@@ -534,7 +545,8 @@ function facts(data) {
     }
     const have = done.filter(t => t.facts && t.facts[name] !== undefined);
     const xs = have.map(t => t.facts[name]);
-    const wide = xs.length && Math.min(...xs) > 0 && Math.max(...xs) > 100 * Math.min(...xs);
+    const [low, high] = extent(xs);
+    const wide = xs.length > 0 && low > 0 && high > 100 * low;
     draw('chart-fact-' + i, {
       type: 'scatter',
       data: {
