@@ -334,6 +334,16 @@ inline nlohmann::json trials_json(const std::vector<std::string>& study_args) {
 }
 
 /// Checks `done` every 10 ms until it holds or `timeout` seconds pass; returns whether it held.
+/// A Hyperband study of 6 quick trials (study "hb", loss = x): max_epochs 3, factor 3, so bracket
+/// 1 runs 3 trials at 1 epoch and promotes the best to 3 epochs, then bracket 0 runs 2 at 3.
+inline constexpr const char* kTinyHyperbandStudy =
+    "study: hb\n"
+    "objective: loss\n"
+    "space:\n"
+    "  x: {int: [0, 9]}\n"
+    "command: [sh, -c, \"echo quarry: loss={x}\"]\n"
+    "scheduler: {hyperband: {max_epochs: 3, factor: 3}}\n";
+
 inline bool eventually(const std::function<bool()>& done, double timeout = 30) {
   const auto deadline = std::chrono::steady_clock::now() + Seconds(timeout);
   while (!done()) {

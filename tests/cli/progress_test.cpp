@@ -86,14 +86,7 @@ TEST(CliProgress, PlainLinesWhenNotATerminalAndNothingWithQuiet) {
 
 TEST(CliProgress, HyperbandsTotalComesFromItsSchedule) {
   TempDir dir;
-  // max_epochs 3, factor 3: bracket 1 runs 3 trials and promotes 1, bracket 0 runs 2: 6 trials.
-  const auto study = dir.write("hb.yaml",
-                               "study: hb\n"
-                               "objective: loss\n"
-                               "space:\n"
-                               "  x: {int: [0, 9]}\n"
-                               "command: [sh, -c, \"echo quarry: loss={x}\"]\n"
-                               "scheduler: {hyperband: {max_epochs: 3, factor: 3}}\n");
+  const auto study = dir.write("hb.yaml", kTinyHyperbandStudy);  // 6 trials
   const auto r = run_cli({"search", study.string(), "--workers", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.describe();
   EXPECT_THAT(r.out, HasSubstr(" | 1/6 done"));

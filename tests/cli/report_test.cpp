@@ -128,15 +128,7 @@ TEST_F(CliReport, ReportGoesWhereOutSaysAndDrawsInABrowser) {
 
 TEST(CliReportHyperband, BudgetsAreDrawnPerBracket) {
   TempDir dir;
-  // max_epochs 3, factor 3: bracket 1 (3 trials at 1 epoch, the best promoted to 3), bracket 0
-  // (2 trials at 3 epochs).
-  const auto study = dir.write("hb.yaml",
-                               "study: hb\n"
-                               "objective: loss\n"
-                               "space:\n"
-                               "  x: {int: [0, 9]}\n"
-                               "command: [sh, -c, \"echo quarry: loss={x}\"]\n"
-                               "scheduler: {hyperband: {max_epochs: 3, factor: 3}}\n");
+  const auto study = dir.write("hb.yaml", kTinyHyperbandStudy);
   ASSERT_EQ(run_cli({"search", study.string(), "--workers", "1"}).exit_code, 0);
   const auto path = dir.path() / "hb.html";
   const auto r = run_cli({"report", study.string(), "-o", path.string()});
