@@ -121,12 +121,16 @@ StudyRef resolve_study(const Args& args, const std::string& command) {
   return ref;
 }
 
-Study open_existing(const StudyRef& ref, bool read_only) {
-  // Reading a study must not create a store: a SQLite file that is not there holds no study.
-  if (const auto file = storage::sqlite_path(ref.storage);
+void require_existing_store(const std::string& url, const std::string& prefix) {
+  // Reading must not create a store: a SQLite file that is not there holds no study.
+  if (const auto file = storage::sqlite_path(url);
       file && !file->empty() && !std::filesystem::exists(*file))
-    throw InvalidArgument("no study named '" + ref.name + "': the store '" + *file +
+    throw InvalidArgument(prefix + "the store '" + *file +
                           "' does not exist (a search creates it)");
+}
+
+Study open_existing(const StudyRef& ref, bool read_only) {
+  require_existing_store(ref.storage, "no study named '" + ref.name + "': ");
   return Study::open(read_only ? storage::open_storage_for_reading(ref.storage)
                                : storage::open_storage(ref.storage),
                      ref.name);

@@ -39,6 +39,10 @@ struct StudyRef {
 };
 StudyRef resolve_study(const Args& args, const std::string& command);
 
+/// Throws InvalidArgument ("<prefix>the store 'F' does not exist...") when `url` names a SQLite
+/// file that is not there: a command that only reads must not create a store.
+void require_existing_store(const std::string& url, const std::string& prefix = "");
+
 /// Opens an existing study (no sampler needed); `read_only` for commands that only read, so that
 /// a store the user may not write can still be read.
 Study open_existing(const StudyRef& ref, bool read_only = false);

@@ -13,7 +13,6 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -209,10 +208,7 @@ int dashboard_command(int argc, char** argv) {
   const auto port = args.integer("port", 0).value_or(8080);
   if (port > 65535) throw CommandLineError("--port must be <= 65535, got " + std::to_string(port));
 
-  // Reading must not create a store: a SQLite file that is not there holds no study.
-  if (const auto file = storage::sqlite_path(url);
-      file && !file->empty() && !std::filesystem::exists(*file))
-    throw InvalidArgument("the store '" + *file + "' does not exist (a search creates it)");
+  require_existing_store(url);
   Dashboard dashboard(storage::open_storage_for_reading(url), storage::shown_url(url));
   if (!study.empty() && !dashboard.load(study, false))
     throw InvalidArgument("no study named '" + study + "' in " + storage::shown_url(url) +
