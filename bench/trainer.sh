@@ -8,7 +8,8 @@
 #   bench/trainer.sh BUILD_DIR
 # Environment: EPOCHS (3 timed epochs per model, after WARMUP (1) untimed ones), REPEAT (3 rounds;
 #              each round runs every setup, Quarry and PyTorch in turn), PYTHON (/usr/bin/python3,
-#              the interpreter that has Debian's python3-torch).
+#              the interpreter that has Debian's python3-torch), OPENBLAS_CORETYPE (both sides; by
+#              default the one Quarry picks for the CPU).
 # Prints every measurement, then the table: each figure is the median of the timed epochs of all
 # rounds (and of both models when two run at once). Exit status: 0 when the measurements ran, 2 on
 # misuse.
@@ -24,6 +25,13 @@ if [[ ! -x $bin ]]; then
   echo "trainer.sh: $bin does not exist; build it first (make bench; it needs QUARRY_TORCH=ON)" >&2
   exit 2
 fi
+# Both sides run the OpenBLAS kernels Quarry picks for this CPU (quarry/core/cpu.hpp: OpenBLAS
+# 0.3.21 falls back to its SSE3 kernels on a CPU model it does not know), or the user's choice.
+if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
+  core=$("$bin" --blas-core)
+  if [[ -n $core ]]; then export OPENBLAS_CORETYPE=$core; fi
+fi
+echo "== OpenBLAS core type: ${OPENBLAS_CORETYPE:-OpenBLAS's own choice}"
 epochs=${EPOCHS:-3}
 warmup=${WARMUP:-1}
 repeat=${REPEAT:-3}

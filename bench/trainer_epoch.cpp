@@ -9,6 +9,7 @@
 // evaluation of the 12,000 validation rows (batch 32, as fit evaluates).
 //
 // Usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] [--data DIR]
+//        bench_trainer_epoch --blas-core   (the OpenBLAS core type in effect, for the peers)
 //   --epochs   timed epochs per model (default 3), after --warmup untimed ones (default 1)
 //   --parallel P models trained at once, one thread each (default 1)
 //   --no-pin   skip quarry::nn::pin_math_threads() (run with OPENBLAS_NUM_THREADS and
@@ -31,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "quarry/core/cpu.hpp"
 #include "quarry/data/dataset.hpp"
 #include "quarry/nn/fit.hpp"
 #include "quarry/nn/model.hpp"
@@ -183,6 +185,12 @@ Args parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The kernels quarry-nn gets on this CPU (OpenBLAS may not know it: see quarry/core/cpu.hpp).
+  const std::string blas_core = quarry::use_best_blas_kernels(argv);
+  if (argc == 2 && std::string(argv[1]) == "--blas-core") {  // for bench/trainer.sh's peers
+    std::printf("%s\n", blas_core.c_str());
+    return 0;
+  }
   const Args args = parse(argc, argv);
   try {
     const auto start = Clock::now();

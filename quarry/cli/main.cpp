@@ -1,4 +1,5 @@
 // quarry: find the best model (or the best settings of any program) from a YAML study file.
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -6,6 +7,7 @@
 
 #include "quarry/cli/args.hpp"
 #include "quarry/cli/commands.hpp"
+#include "quarry/core/cpu.hpp"
 #include "quarry/core/error.hpp"
 
 namespace {
@@ -100,14 +102,44 @@ void print_help(std::ostream& out) {
   out << "quarry: hyperparameter and architecture search\n\nusage:\n";
   for (const auto& [name, c] : commands())
     out << "  " << c.usage << "\n      " << c.summary << "\n";
+  out << "  quarry --version\n      the version and the math kernels (OpenBLAS) model studies "
+         "use\n";
   out << "\nexit codes: 0 ok, 2 usage or input error, 3 analyze: a threshold failed, 4 the store "
          "failed (disk full, deleted or replaced, I/O error, locked too long), 1 trials kept "
          "failing or internal error, 130 stopped by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP\n";
 }
 
+/// `quarry --version`: the version, and the math kernels model studies train with.
+void print_version(std::ostream& out) {
+  out << "quarry " << QUARRY_VERSION << "\n";
+  const char* chosen = std::getenv("OPENBLAS_CORETYPE");
+  const std::string set_by = chosen ? std::string(" (OPENBLAS_CORETYPE=") + chosen + ")" : "";
+#ifdef QUARRY_WITH_TORCH
+  const auto loaded = quarry::loaded_openblas_core();
+  out << "OpenBLAS kernels: " << (loaded.empty() ? "none (no OpenBLAS loaded)" : loaded)
+      << (chosen ? set_by : " (OpenBLAS's own choice)") << "\n";
+#else
+  const auto best = quarry::openblas_core_type(quarry::cpu_features());
+  out << "OpenBLAS kernels for model studies: "
+      << (chosen         ? chosen + set_by
+          : best.empty() ? std::string("OpenBLAS's own choice")
+                         : best + " (from the CPU's features)")
+      << "\n";
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef QUARRY_WITH_TORCH
+  // OpenBLAS loaded with LibTorch before main(): if it did not know this CPU, start again with the
+  // kernels it has (quarry sets them before handing over, so this is for direct calls).
+  quarry::use_best_blas_kernels(argv);
+#endif
+  if (argc == 2 && (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version"))) {
+    print_version(std::cout);
+    return 0;
+  }
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     print_help(argc < 2 ? std::cerr : std::cout);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "quarry/cli/saved_model.hpp"
+#include "quarry/core/cpu.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/data/csv.hpp"
 #include "quarry/nn/metrics.hpp"
@@ -222,6 +223,7 @@ void hand_over_to_trainer(int argc, char** argv, bool required) {
   std::vector<char*> args(argv, argv + argc);
   args[0] = const_cast<char*>(trainer.c_str());
   args.push_back(nullptr);
+  use_best_blas_kernels(nullptr);  // OPENBLAS_CORETYPE for quarry-nn, unless the user set it
   execv(trainer.c_str(), args.data());
   throw UsageError("cannot run " + trainer.string() + ": " + std::strerror(errno));
 }
