@@ -23,6 +23,7 @@
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
 #include "quarry/data/dataset.hpp"
+#include "quarry/nn/blocks.hpp"
 #include "quarry/nn/fit.hpp"
 #include "quarry/nn/model.hpp"
 
@@ -100,24 +101,6 @@ MlpParams read_params(const space::Params& params) {
   return p;
 }
 
-/// Dropout whose masks come from its own seeded generator (torch's Dropout draws from the global
-/// one, shared with the trials running in other threads).
-class SeededDropoutImpl : public torch::nn::Module {
- public:
-  SeededDropoutImpl(double rate, std::uint64_t seed)
-      : rate_(rate), generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
-  torch::Tensor forward(const torch::Tensor& x) {
-    if (!is_training() || rate_ <= 0) return x;
-    const torch::Tensor keep = torch::empty_like(x).bernoulli_(1 - rate_, generator_);
-    return x * keep / (1 - rate_);
-  }
-
- private:
-  double rate_;
-  at::Generator generator_;
-};
-TORCH_MODULE(SeededDropout);
-
 /// Linear layers of sizes layers[0] -> layers[1] -> ... -> layers.back(), each hidden one followed
 /// by ReLU and dropout. Hidden weights He-uniform (bound sqrt(6 / fan_in)), the output layer's
 /// Glorot-uniform (sqrt(6 / (fan_in + fan_out))), biases 0; all drawn from `seed`.
@@ -138,7 +121,7 @@ torch::nn::Sequential build_net(const std::vector<std::int64_t>& layers, double 
     net->push_back(linear);
     if (hidden) {
       net->push_back(torch::nn::ReLU());
-      net->push_back(SeededDropout(
+      net->push_back(nn::SeededDropout(
           dropout, Rng::stream(seed, {hash_name("mlp.dropout"), std::uint64_t{i}}).next()));
     }
   }

@@ -4,6 +4,8 @@
 // torch's default initialisation, as there.
 #include "quarry/nn/blocks.hpp"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "quarry/core/error.hpp"
 
 namespace quarry::nn {
@@ -118,6 +120,19 @@ torch::Tensor ResidualReduceModuleImpl::run(const torch::Tensor& x, const Apply&
   const torch::Tensor shortcut = apply(*shortcut_, x);
   additions += residual.numel();
   return shortcut + residual;
+}
+
+SeededDropoutImpl::SeededDropoutImpl(double rate, std::uint64_t seed) : rate_(rate), seed_(seed) {
+  reset();
+}
+
+void SeededDropoutImpl::reset() { generator_ = at::make_generator<at::CPUGeneratorImpl>(seed_); }
+
+torch::Tensor SeededDropoutImpl::forward(const torch::Tensor& x) {
+  if (!is_training() || rate_ <= 0) return x;
+  torch::Tensor keep = torch::empty_like(x).bernoulli_(1 - rate_, generator_);
+  keep.div_(1 - rate_);
+  return x * keep;
 }
 
 }  // namespace quarry::nn

@@ -1,6 +1,7 @@
 // The torch modules of the architecture-search blocks that are not a plain chain: NAS-Bench-201's
 // cell (a small DAG) and its residual reduction block (Dong & Yang, ICLR 2020). build_layers makes
-// them from nn::Cell and nn::ResidualReduce specs.
+// them from nn::Cell and nn::ResidualReduce specs. And SeededDropout, the dropout build_layers
+// and AutoML's MLP use.
 //
 // Both are BranchedModules: their branches are Sequentials joined by sums, and `run` takes the
 // function that runs a branch, so that Model::complexity walks inside them (it counts each
@@ -61,5 +62,24 @@ class ResidualReduceModuleImpl : public torch::nn::Cloneable<ResidualReduceModul
   torch::nn::Sequential conv_a_, conv_b_, shortcut_;
 };
 TORCH_MODULE(ResidualReduceModule);
+
+/// Dropout (Keras' and torch's: zeroes each element with probability `rate` while training and
+/// scales the rest by 1 / (1 - rate); the identity in eval mode) whose masks come from its own
+/// generator, seeded at construction: torch's Dropout draws from the process-wide generator, shared
+/// with the trials training in other threads, so its masks depend on their timing. reset() (and so
+/// clone()) restarts the masks from the seed.
+class SeededDropoutImpl : public torch::nn::Cloneable<SeededDropoutImpl> {
+ public:
+  SeededDropoutImpl(double rate, std::uint64_t seed);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);
+  double rate() const { return rate_; }
+
+ private:
+  double rate_;
+  std::uint64_t seed_;
+  at::Generator generator_;
+};
+TORCH_MODULE(SeededDropout);
 
 }  // namespace quarry::nn

@@ -9,11 +9,16 @@
 // flatten, Cell and ResidualReduce the NAS-Bench-201 modules of nn/blocks.hpp. The rules of the
 // layers' fields (units >= 1, a rate in [0, 1)...) are spec_rules.hpp's, checked before each layer
 // is built; this file checks only that each layer fits its input.
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
+#include <cmath>
+#include <mutex>
 #include <sstream>
 #include <variant>
 
 #include "quarry/core/error.hpp"
+#include "quarry/core/rng.hpp"
 #include "quarry/nn/blocks.hpp"
 #include "quarry/nn/model.hpp"
 #include "quarry/nn/spec_rules.hpp"
@@ -31,11 +36,43 @@ std::string shape_string(const Shape& shape) {
   return out.str();
 }
 
-/// Keras' initialisers: glorot_uniform kernels, zero biases.
-void keras_init(torch::Tensor& weight, torch::Tensor& bias) {
+/// fan_in and fan_out of a Linear or Conv weight ({out, in} or {out, in / groups, kh, kw}), as
+/// Keras and torch count them.
+std::pair<double, double> fans(const torch::Tensor& weight) {
+  const double receptive = weight.dim() > 2 ? static_cast<double>(weight[0][0].numel()) : 1;
+  return {static_cast<double>(weight.size(1)) * receptive,
+          static_cast<double>(weight.size(0)) * receptive};
+}
+
+/// Glorot-uniform (Keras' default kernel initialiser): U(-b, b), b = sqrt(6 / (fan_in + fan_out)).
+void glorot_uniform(torch::Tensor& weight, at::Generator& generator) {
   torch::NoGradGuard no_grad;
-  torch::nn::init::xavier_uniform_(weight);
-  torch::nn::init::zeros_(bias);
+  const auto [in, out] = fans(weight);
+  const double bound = std::sqrt(6 / (in + out));
+  weight.uniform_(-bound, bound, generator);
+}
+
+/// Keras' initialisers: glorot_uniform kernels, zero biases.
+void keras_init(torch::Tensor& weight, torch::Tensor& bias, at::Generator& generator) {
+  glorot_uniform(weight, generator);
+  torch::NoGradGuard no_grad;
+  bias.zero_();
+}
+
+/// torch's own initialisation of every Linear and Conv2d inside `module` (the NAS-Bench-201
+/// blocks keep it, as there): weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)), i.e.
+/// kaiming_uniform with a = sqrt(5); drawn from `generator`.
+void torch_default_init(torch::nn::Module& module, at::Generator& generator) {
+  torch::NoGradGuard no_grad;
+  for (const auto& m : module.modules()) {
+    torch::Tensor weight, bias;
+    if (auto* linear = m->as<torch::nn::LinearImpl>()) weight = linear->weight, bias = linear->bias;
+    if (auto* conv = m->as<torch::nn::Conv2dImpl>()) weight = conv->weight, bias = conv->bias;
+    if (!weight.defined()) continue;
+    const double bound = 1 / std::sqrt(fans(weight).first);
+    weight.uniform_(-bound, bound, generator);
+    if (bias.defined()) bias.uniform_(-bound, bound, generator);
+  }
 }
 
 /// TensorFlow's "same" padding along one axis: ceil(in / stride) outputs, the odd pixel of
@@ -55,6 +92,8 @@ struct Builder {
   Shape& shape;
   std::size_t index;
   const Layer& layer;
+  std::uint64_t seed;
+  at::Generator& generator;  ///< initial weights
 
   [[noreturn]] void fail(const std::string& rule) const {
     throw InvalidArgument("build_layers: layer " + std::to_string(index) + " " + describe(layer) +
@@ -98,7 +137,7 @@ struct Builder {
            "; add a flatten layer before it");
     }
     torch::nn::Linear linear(shape[0], dense.units);
-    keras_init(linear->weight, linear->bias);
+    keras_init(linear->weight, linear->bias, generator);
     net->push_back(linear);
     add_activation(dense.activation);
     shape = {dense.units};
@@ -132,7 +171,7 @@ struct Builder {
       shape = {conv.filters, (shape[1] - k) / s + 1, (shape[2] - k) / s + 1};
     }
     torch::nn::Conv2d module(options);
-    keras_init(module->weight, module->bias);
+    keras_init(module->weight, module->bias, generator);
     net->push_back(module);
     add_activation(conv.activation);
   }
@@ -156,7 +195,9 @@ struct Builder {
     net->push_back(torch::nn::AvgPool2d(torch::nn::AvgPool2dOptions(pool.pool_size).stride(s)));
   }
 
-  void operator()(const Dropout& dropout) { net->push_back(torch::nn::Dropout(dropout.rate)); }
+  void operator()(const Dropout& dropout) {
+    net->push_back(SeededDropout(dropout.rate, Rng::stream(seed, {hash_name("dropout"), index}).next()));
+  }
 
   void operator()(const BatchNorm&) {
     // Keras: running = 0.99 * running + 0.01 * batch; torch's momentum is the batch's weight.
@@ -184,11 +225,8 @@ struct Builder {
     pad_same(options, k, conv.stride);
     torch::nn::Conv2d depthwise(options.bias(false));
     torch::nn::Conv2d pointwise(torch::nn::Conv2dOptions(channels, conv.filters, 1));
-    {
-      torch::NoGradGuard no_grad;
-      torch::nn::init::xavier_uniform_(depthwise->weight);
-    }
-    keras_init(pointwise->weight, pointwise->bias);
+    glorot_uniform(depthwise->weight, generator);
+    keras_init(pointwise->weight, pointwise->bias, generator);
     net->push_back(depthwise);
     net->push_back(pointwise);
     add_activation(conv.activation);
@@ -206,12 +244,16 @@ struct Builder {
 
   void operator()(const Cell& cell) {
     need_image("cell");
-    net->push_back(CellModule(cell, shape[0]));
+    CellModule module(cell, shape[0]);
+    torch_default_init(*module, generator);
+    net->push_back(module);
   }
 
   void operator()(const ResidualReduce& reduce) {
     need_image("residual_reduce");
-    net->push_back(ResidualReduceModule(shape[0], reduce.filters));
+    ResidualReduceModule module(shape[0], reduce.filters);
+    torch_default_init(*module, generator);
+    net->push_back(module);
     shape = {reduce.filters, (shape[1] + 1) / 2, (shape[2] + 1) / 2};
   }
 };
@@ -219,7 +261,8 @@ struct Builder {
 }  // namespace
 
 torch::nn::Sequential build_layers(const std::vector<Layer>& layers,
-                                   const std::vector<std::int64_t>& input_shape) {
+                                   const std::vector<std::int64_t>& input_shape,
+                                   std::uint64_t seed) {
   if (input_shape.empty()) throw InvalidArgument("build_layers: the input shape is empty");
   for (std::int64_t d : input_shape) {
     if (d < 1) {
@@ -229,12 +272,30 @@ torch::nn::Sequential build_layers(const std::vector<Layer>& layers,
   }
   torch::nn::Sequential net;
   Shape shape = input_shape;
+  // Every initial weight comes from this generator (the modules' own reset() draws from LibTorch's
+  // process-wide one, and is overwritten), every dropout mask from the layer's own.
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(
+      Rng::stream(seed, {hash_name("initial weights")}).next());
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    Builder builder{net, shape, i, layers[i]};
+    Builder builder{net, shape, i, layers[i], seed, generator};
     if (const auto problem = layer_problem(layers[i])) builder.fail(*problem);  // spec_rules.hpp
     std::visit(builder, layers[i]);
   }
   return net;
+}
+
+// A user's builder makes its modules with their own reset(), which draws from the process-wide
+// generator: it is seeded and held for the build. Draws made meanwhile by other threads outside
+// build_seeded (torch::rand, torch's Dropout) still interleave.
+void build_seeded(std::uint64_t seed, const std::function<void()>& build) {
+  static std::mutex building;
+  const std::lock_guard lock(building);
+  {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle, not a copy
+    const std::lock_guard generator_lock(generator.mutex());
+    generator.set_current_seed(Rng::stream(seed, {hash_name("initial weights")}).next());
+  }
+  build();
 }
 
 }  // namespace quarry::nn

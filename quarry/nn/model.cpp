@@ -135,9 +135,9 @@ Model::Model(Compiled compiled, std::vector<std::int64_t> input_shape)
   optimizer_ = make_optimizer(compiled_.optimizer, compiled_.net->parameters());
 }
 
-Model::Model(const ModelSpec& spec, std::vector<std::int64_t> input_shape)
-    : Model(
-          Compiled{build_layers(spec.layers, input_shape), spec.optimizer, spec.loss, spec.metrics},
-          input_shape) {}
+Model::Model(const ModelSpec& spec, std::vector<std::int64_t> input_shape, std::uint64_t seed)
+    : Model(Compiled{build_layers(spec.layers, input_shape, seed), spec.optimizer, spec.loss,
+                     spec.metrics},
+            input_shape) {}
 
 }  // namespace quarry::nn

@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,8 +33,19 @@ struct Compiled {
 /// inferring each layer's input size. Throws InvalidArgument naming the layer (by index and
 /// describe()) when a layer breaks a rule of spec_rules.hpp (units < 1...) or does not fit its
 /// input (a conv after flatten, a pool larger than the image...).
+///
+/// The initial weights and the dropout masks depend on `seed` alone: the same layers and seed give
+/// the same network and the same training, whatever other threads do meanwhile.
 torch::nn::Sequential build_layers(const std::vector<Layer>& layers,
-                                   const std::vector<std::int64_t>& input_shape);
+                                   const std::vector<std::int64_t>& input_shape,
+                                   std::uint64_t seed = 0);
+
+/// Runs `build`, which makes torch modules, with LibTorch's process-wide generator seeded from
+/// `seed` and held (one build_seeded at a time in the process), so that the modules' initial
+/// weights depend on `seed` as long as no other thread draws from that generator meanwhile (torch's
+/// Dropout does: use SeededDropout, blocks.hpp). A tuner's HyperModel runs the user's builder so.
+/// build_layers needs none of it: it draws every weight from a generator of its own.
+void build_seeded(std::uint64_t seed, const std::function<void()>& build);
 
 /// The optimizer of `spec` over `parameters` (Keras' semantics: AdamW decoupled decay, RMSprop
 /// with rho as alpha, SGD momentum/nesterov). Throws InvalidArgument when `spec` breaks a rule of
@@ -50,7 +62,9 @@ std::int64_t count_correct(Loss loss, const torch::Tensor& output, const torch::
 class Model {
  public:
   Model(Compiled compiled, std::vector<std::int64_t> input_shape);
-  Model(const ModelSpec& spec, std::vector<std::int64_t> input_shape);
+  /// The network build_layers makes from spec.layers with `seed` (its initial weights, its
+  /// dropout masks).
+  Model(const ModelSpec& spec, std::vector<std::int64_t> input_shape, std::uint64_t seed = 0);
 
   torch::nn::Sequential& net() { return compiled_.net; }
   torch::optim::Optimizer& optimizer() { return *optimizer_; }

@@ -61,7 +61,7 @@ class SpecObjective final : public objectives::Objective {
     const double f = fraction(context.budget());
     const TrainingData data = view(f, context);
     const ModelSpec spec = spec_at(context.params(), f);
-    Model model(spec, data.train->shape);
+    Model model(spec, data.train->shape, trial_seed(options_, context.number()));
     check_before_training(model, context, options_.constraints);
     inherit(model, spec, context);
     return train_trial(model, context, data, options_);

@@ -91,6 +91,10 @@ std::vector<std::shared_ptr<Callback>> early_stopping_callbacks(const TrainingOp
   return {std::make_shared<EarlyStopping>(*options.early_stopping)};
 }
 
+std::uint64_t trial_seed(const TrainingOptions& options, std::int64_t trial) {
+  return Rng::stream(options.seed, {static_cast<std::uint64_t>(trial)}).next();
+}
+
 std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
                                 const TrainingData& data, const TrainingOptions& options) {
   pin_math_threads();
@@ -106,7 +110,7 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
       .initial_epoch = initial,
       .batch_size = options.batch_size,
       .shuffle = options.shuffle,
-      .seed = Rng::stream(options.seed, {static_cast<std::uint64_t>(context.number())}).next(),
+      .seed = trial_seed(options, context.number()),
       .validation_data = data.validation.get(),
       .callbacks = trial_callbacks(context, options, checkpoint),
       .on_epoch = nullptr,
@@ -156,7 +160,7 @@ FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const da
                        std::int64_t epochs, const TrainingOptions& options,
                        const std::filesystem::path& save_to) {
   pin_math_threads();
-  Model model(spec, data.train->shape);
+  Model model(spec, data.train->shape, options.seed);
   FitOptions fit_options{.epochs = epochs,
                          .batch_size = options.batch_size,
                          .shuffle = options.shuffle,

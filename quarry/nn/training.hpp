@@ -69,7 +69,7 @@ struct TrainingOptions {
   bool shuffle = true;
   std::optional<EarlyStoppingOptions> early_stopping;  ///< Keras' EarlyStopping (spec.hpp)
   std::filesystem::path checkpoints;  ///< folder of trial_<n>.pt; empty: no checkpoints
-  std::uint64_t seed = 0;             ///< shuffling order, derived per trial
+  std::uint64_t seed = 0;  ///< initial weights, dropout and shuffling, derived per trial (trial_seed)
   /// Progress: called after every epoch of every trial (from the trial's thread).
   std::function<void(std::int64_t trial, std::int64_t epoch, std::int64_t epochs,
                      const std::map<std::string, double>& logs)>
@@ -93,6 +93,10 @@ using SpecResolver = std::function<ModelSpec(const Params&, const SpecRequest&)>
 /// `model` or `nas` section).
 std::unique_ptr<objectives::Objective> make_spec_objective(SpecResolver resolve, TrainingData data,
                                                            TrainingOptions options);
+
+/// The seed of trial `trial`'s network (initial weights, dropout masks) and shuffling order: the
+/// same study seed and trial number give the same training, with one worker or several.
+std::uint64_t trial_seed(const TrainingOptions& options, std::int64_t trial);
 
 /// The file a trial's checkpoint is written to.
 std::filesystem::path checkpoint_path(const std::filesystem::path& folder, std::int64_t trial);

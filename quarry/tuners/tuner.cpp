@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "quarry/core/error.hpp"
 #include "quarry/nn/metrics.hpp"
@@ -104,13 +105,15 @@ std::shared_ptr<samplers::Sampler> bayesian_sampler(const BayesianOptimizationOp
 
 }  // namespace
 
-Model HyperModel::build(HyperParameters& hp) const {
-  return Model(builder_(hp), input_shape_);
+Model HyperModel::build(HyperParameters& hp, std::uint64_t seed) const {
+  std::optional<nn::Compiled> compiled;
+  nn::build_seeded(seed, [&] { compiled = builder_(hp); });
+  return Model(std::move(*compiled), input_shape_);
 }
 
-Model HyperModel::build(const HyperParameters& hp) const {
+Model HyperModel::build(const HyperParameters& hp, std::uint64_t seed) const {
   HyperParameters copy = hp;
-  return build(copy);
+  return build(copy, seed);
 }
 
 Tuner::Tuner(Builder builder, const Common& common, std::shared_ptr<samplers::Sampler> sampler,
@@ -150,7 +153,7 @@ void Tuner::search(const data::Dataset& train, const SearchOptions& options) {
         trial.number = context.number();
         trial.params = context.params();
         HyperParameters hp = study.hyperparameters(trial);
-        Model model = hypermodel_.build(hp);
+        Model model = hypermodel_.build(hp, nn::trial_seed(training, trial.number));
         study.record(trial.number, hp);
         return nn::train_trial(model, context, data, training);
       });

@@ -112,9 +112,11 @@ class HyperModel {
  public:
   HyperModel(Builder builder, std::vector<std::int64_t> input_shape)
       : builder_(std::move(builder)), input_shape_(std::move(input_shape)) {}
-  /// A fresh, untrained model for `hp` (for inputs of the shape last searched on).
-  nn::Model build(HyperParameters& hp) const;
-  nn::Model build(const HyperParameters& hp) const;
+  /// A fresh, untrained model for `hp` (for inputs of the shape last searched on); the modules the
+  /// builder makes draw their initial weights from `seed` (nn::build_seeded; for dropout masks
+  /// that depend on it too, the builder uses nn::SeededDropout).
+  nn::Model build(HyperParameters& hp, std::uint64_t seed = 0) const;
+  nn::Model build(const HyperParameters& hp, std::uint64_t seed = 0) const;
   void set_input_shape(std::vector<std::int64_t> shape) { input_shape_ = std::move(shape); }
 
  private:

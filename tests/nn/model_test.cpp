@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <thread>
@@ -32,6 +33,52 @@ TEST(LayersTest, SeedModelHasKerasShapeAndParameterCount) {
   auto net = build_layers(kSeedLayers, {1, 28, 28});
   EXPECT_EQ(net->forward(torch::randn({4, 1, 28, 28})).sizes(), (std::vector<std::int64_t>{4, 10}));
   EXPECT_EQ(parameter_count(net), 784 * 32 + 32 + 32 * 10 + 10);
+}
+
+/// Every parameter of `net`, concatenated.
+torch::Tensor all_weights(torch::nn::Sequential& net) {
+  std::vector<torch::Tensor> flat;
+  for (const auto& p : net->parameters()) flat.push_back(p.detach().flatten());
+  return torch::cat(flat);
+}
+
+// The initial weights depend on the seed alone, even while other threads build networks (and draw
+// from LibTorch's process-wide generator) at the same time.
+TEST(LayersTest, TheSeedAloneDecidesTheInitialWeights) {
+  const std::vector<Layer> layers = {Conv2d{.filters = 4}, BatchNorm{}, Flatten{}, Dense{10}};
+  auto reference = build_layers(layers, {1, 8, 8}, 5);
+  std::atomic<bool> stop = false;
+  std::thread other([&] {
+    while (!stop) {
+      auto noise = build_layers(layers, {1, 8, 8}, 6);
+      (void)torch::rand({16});  // the process-wide generator, drawn from outside any build
+    }
+  });
+  for (int i = 0; i < 20; ++i) {
+    auto again = build_layers(layers, {1, 8, 8}, 5);
+    ASSERT_TRUE(torch::equal(all_weights(again), all_weights(reference))) << "build " << i;
+  }
+  stop = true;
+  other.join();
+  auto different = build_layers(layers, {1, 8, 8}, 6);
+  EXPECT_FALSE(torch::equal(all_weights(different), all_weights(reference)));
+}
+
+// Dropout's masks come from the layer's own seed: the same in two networks with the same seed,
+// the identity in eval mode, and Keras' scaling of what is kept.
+TEST(LayersTest, DropoutMasksComeFromTheSeed) {
+  const std::vector<Layer> layers = {Flatten{}, Dropout{0.25}};
+  auto a = build_layers(layers, {1000}, 7), b = build_layers(layers, {1000}, 7);
+  auto c = build_layers(layers, {1000}, 8);
+  const torch::Tensor x = torch::ones({4, 1000});
+  const torch::Tensor ya = a->forward(x), yb = b->forward(x), yc = c->forward(x);
+  EXPECT_TRUE(torch::equal(ya, yb));
+  EXPECT_FALSE(torch::equal(ya, yc));
+  const double dropped = (ya == 0).sum().item<double>() / 4000.0;
+  EXPECT_NEAR(dropped, 0.25, 0.03);
+  EXPECT_TRUE(torch::allclose(ya.masked_select(ya != 0), torch::full({1}, 1 / 0.75)));
+  a->eval();
+  EXPECT_TRUE(torch::equal(a->forward(x), x));
 }
 
 TEST(LayersTest, ConvNetShapeAndParameterCount) {
