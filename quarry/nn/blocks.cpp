@@ -126,7 +126,9 @@ SeededDropoutImpl::SeededDropoutImpl(double rate, std::uint64_t seed) : rate_(ra
   reset();
 }
 
-void SeededDropoutImpl::reset() { generator_ = at::make_generator<at::CPUGeneratorImpl>(seed_); }
+void SeededDropoutImpl::reset() {
+  generator_ = at::make_generator<at::CPUGeneratorImpl>(seed_);
+}
 
 torch::Tensor SeededDropoutImpl::forward(const torch::Tensor& x) {
   if (!is_training() || rate_ <= 0) return x;

@@ -196,7 +196,8 @@ struct Builder {
   }
 
   void operator()(const Dropout& dropout) {
-    net->push_back(SeededDropout(dropout.rate, Rng::stream(seed, {hash_name("dropout"), index}).next()));
+    net->push_back(
+        SeededDropout(dropout.rate, Rng::stream(seed, {hash_name("dropout"), index}).next()));
   }
 
   void operator()(const BatchNorm&) {

@@ -105,16 +105,15 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
   std::int64_t epochs =
       context.budget() > 0 ? static_cast<std::int64_t>(context.budget()) : options.epochs;
   if (options.fidelity != Fidelity::Epochs) epochs = initial + options.epochs;
-  FitOptions fit_options{
-      .epochs = std::max(epochs, initial),
-      .initial_epoch = initial,
-      .batch_size = options.batch_size,
-      .shuffle = options.shuffle,
-      .seed = trial_seed(options, context.number()),
-      .validation_data = data.validation.get(),
-      .callbacks = trial_callbacks(context, options, checkpoint),
-      .on_epoch = nullptr,
-      .interrupted = [&context] { return context.stop_requested(); }};
+  FitOptions fit_options{.epochs = std::max(epochs, initial),
+                         .initial_epoch = initial,
+                         .batch_size = options.batch_size,
+                         .shuffle = options.shuffle,
+                         .seed = trial_seed(options, context.number()),
+                         .validation_data = data.validation.get(),
+                         .callbacks = trial_callbacks(context, options, checkpoint),
+                         .on_epoch = nullptr,
+                         .interrupted = [&context] { return context.stop_requested(); }};
   if (options.on_epoch)
     fit_options.on_epoch = [&](std::int64_t epoch, const Logs& logs) {
       options.on_epoch(context.number(), epoch + 1, fit_options.epochs, logs);

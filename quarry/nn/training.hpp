@@ -69,7 +69,8 @@ struct TrainingOptions {
   bool shuffle = true;
   std::optional<EarlyStoppingOptions> early_stopping;  ///< Keras' EarlyStopping (spec.hpp)
   std::filesystem::path checkpoints;  ///< folder of trial_<n>.pt; empty: no checkpoints
-  std::uint64_t seed = 0;  ///< initial weights, dropout and shuffling, derived per trial (trial_seed)
+  std::uint64_t seed =
+      0;  ///< initial weights, dropout and shuffling, derived per trial (trial_seed)
   /// Progress: called after every epoch of every trial (from the trial's thread).
   std::function<void(std::int64_t trial, std::int64_t epoch, std::int64_t epochs,
                      const std::map<std::string, double>& logs)>
