@@ -2,9 +2,12 @@
 // Checkpoints are in checkpoint.cpp, complexity and thread pinning in complexity.cpp.
 #include "quarry/nn/model.hpp"
 
+#include <cmath>
 #include <sstream>
+#include <type_traits>
 
 #include "quarry/core/error.hpp"
+#include "quarry/nn/adam_kernel.hpp"
 #include "quarry/nn/spec_rules.hpp"
 
 namespace quarry::nn {
@@ -15,6 +18,78 @@ std::string num(double v) {
   out << v;
   return out.str();
 }
+
+/// Whether the fused update can take `p`: a dense, contiguous float32 CPU tensor with a gradient
+/// of the same kind.
+bool fusable(const torch::Tensor& p) {
+  const torch::Tensor& g = p.grad();
+  return p.device().is_cpu() && p.scalar_type() == torch::kFloat32 && p.is_contiguous() &&
+         g.defined() && !g.is_sparse() && g.scalar_type() == torch::kFloat32 && g.is_contiguous() &&
+         g.sizes() == p.sizes();
+}
+
+/// torch's Adam (Base = optim::Adam) or AdamW (optim::AdamW) whose step() updates each parameter
+/// in one pass (adam_kernel.hpp) instead of torch's five operator calls with two temporaries of
+/// the parameter's size. Same options, same state (step, exp_avg, exp_avg_sq, keyed as torch keys
+/// them) and so the same checkpoints; the numbers agree with torch's to float rounding. Anything
+/// the kernel does not take (amsgrad, a non-float or non-contiguous parameter) goes to torch's
+/// step.
+template <typename Base, typename Options, typename State>
+class Fused final : public Base {
+ public:
+  using Base::Base;
+
+  torch::Tensor step(torch::optim::Optimizer::LossClosure closure = nullptr) override {
+    for (auto& group : this->param_groups_) {
+      if (static_cast<Options&>(group.options()).amsgrad()) return Base::step(closure);
+      for (auto& p : group.params())
+        if (p.grad().defined() && !fusable(p)) return Base::step(closure);
+    }
+    torch::NoGradGuard no_grad;
+    torch::Tensor loss;
+    if (closure) {
+      at::AutoGradMode enable_grad(true);
+      loss = closure();
+    }
+    for (auto& group : this->param_groups_) {
+      const auto& options = static_cast<Options&>(group.options());
+      const auto [beta1, beta2] = options.betas();
+      for (auto& p : group.params()) {
+        if (!p.grad().defined()) continue;
+        const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+        auto& slot = this->state_[key];
+        if (!slot) {
+          auto fresh = std::make_unique<State>();
+          fresh->step(0);
+          fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          slot = std::move(fresh);
+        }
+        auto& state = static_cast<State&>(*slot);
+        state.step(state.step() + 1);
+        const auto t = static_cast<double>(state.step());
+        const double lr = options.lr(), decay = options.weight_decay();
+        const bool decoupled = std::is_same_v<Base, torch::optim::AdamW>;
+        const AdamStep s{
+            .beta1 = static_cast<float>(beta1),
+            .beta2 = static_cast<float>(beta2),
+            .step_size = static_cast<float>(lr / (1 - std::pow(beta1, t))),
+            .sqrt_bias_correction2 = static_cast<float>(std::sqrt(1 - std::pow(beta2, t))),
+            .eps = static_cast<float>(options.eps()),
+            .decay = decoupled ? static_cast<float>(1 - lr * decay) : 1.0f,
+            .l2 = decoupled ? 0.0f : static_cast<float>(decay)};
+        adam_update(p.template data_ptr<float>(), p.grad().template data_ptr<float>(),
+                    state.exp_avg().template data_ptr<float>(),
+                    state.exp_avg_sq().template data_ptr<float>(), p.numel(), s);
+      }
+    }
+    return loss;
+  }
+};
+using FusedAdam =
+    Fused<torch::optim::Adam, torch::optim::AdamOptions, torch::optim::AdamParamState>;
+using FusedAdamW =
+    Fused<torch::optim::AdamW, torch::optim::AdamWOptions, torch::optim::AdamWParamState>;
 
 }  // namespace
 
@@ -34,16 +109,16 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerSpec& spe
     case OptimizerKind::AdamW: {
       const auto betas = std::make_tuple(spec.beta1, spec.beta2);
       if (spec.kind == OptimizerKind::Adam) {
-        return std::make_unique<optim::Adam>(
+        return std::make_unique<FusedAdam>(
             std::move(parameters),
             optim::AdamOptions(spec.learning_rate).betas(betas).eps(spec.epsilon));
       }
       // Decoupled decay (Loshchilov & Hutter): w -= lr * weight_decay * w, as Keras' AdamW.
-      return std::make_unique<optim::AdamW>(std::move(parameters),
-                                            optim::AdamWOptions(spec.learning_rate)
-                                                .betas(betas)
-                                                .eps(spec.epsilon)
-                                                .weight_decay(spec.weight_decay));
+      return std::make_unique<FusedAdamW>(std::move(parameters),
+                                          optim::AdamWOptions(spec.learning_rate)
+                                              .betas(betas)
+                                              .eps(spec.epsilon)
+                                              .weight_decay(spec.weight_decay));
     }
     case OptimizerKind::RmsProp:
       return std::make_unique<optim::RMSprop>(std::move(parameters),

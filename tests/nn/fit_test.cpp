@@ -195,7 +195,8 @@ TEST(FitTest, EvaluateAndPredictAgreeWithTheValidationLogs) {
   const History history =
       fit(model, blobs(200, 8), {.epochs = 2, .batch_size = 32, .validation_data = &validation});
   const Logs logs = evaluate(model, validation, 32);
-  EXPECT_DOUBLE_EQ(logs.at("loss"), history.epochs.back().at("val_loss"));
+  // fit evaluates in larger batches (fewer calls): the mean loss agrees to float rounding.
+  EXPECT_NEAR(logs.at("loss"), history.epochs.back().at("val_loss"), 1e-6);
   EXPECT_DOUBLE_EQ(logs.at("accuracy"), history.epochs.back().at("val_accuracy"));
   const torch::Tensor output = predict(model, validation, 64);
   ASSERT_EQ(output.sizes(), (std::vector<std::int64_t>{100, 2}));

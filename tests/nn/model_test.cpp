@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "tests/test_util.hpp"
@@ -234,6 +235,58 @@ TEST(OptimTest, AdamWDecaysDecoupledFromTheGradient) {
   const double eps = 1e-7;
   EXPECT_NEAR(after_steps(AdamW(0.1, 0.5), 1), 2 * (1 - 0.1 * 0.5) - 0.1 * 3 / (3 + eps), 1e-9);
   EXPECT_NEAR(after_steps(Adam(0.1), 1), 2 - 0.1 * 3 / (3 + eps), 1e-9);
+}
+
+// Quarry's Adam and AdamW update each parameter in one pass (nn/adam_kernel.hpp): over 50 steps
+// of random gradients they follow torch's own optimizers to float rounding, state included.
+TEST(OptimTest, FusedAdamFollowsTorchsAdam) {
+  for (const OptimizerSpec& spec : {Adam(0.01), AdamW(0.01, 0.1)}) {
+    torch::manual_seed(3);
+    const std::vector<torch::Tensor> start = {torch::randn({300, 70}), torch::randn({70})};
+    std::vector<torch::Tensor> ours, theirs;
+    for (const auto& t : start) {
+      ours.push_back(t.clone().requires_grad_());
+      theirs.push_back(t.clone().requires_grad_());
+    }
+    auto fused = make_optimizer(spec, ours);
+    const auto betas = std::make_tuple(spec.beta1, spec.beta2);
+    std::unique_ptr<torch::optim::Optimizer> reference;
+    if (spec.kind == OptimizerKind::Adam)
+      reference = std::make_unique<torch::optim::Adam>(
+          theirs, torch::optim::AdamOptions(spec.learning_rate).betas(betas).eps(spec.epsilon));
+    else
+      reference = std::make_unique<torch::optim::AdamW>(
+          theirs, torch::optim::AdamWOptions(spec.learning_rate)
+                      .betas(betas)
+                      .eps(spec.epsilon)
+                      .weight_decay(spec.weight_decay));
+    for (int step = 0; step < 50; ++step) {
+      for (std::size_t i = 0; i < start.size(); ++i) {
+        const torch::Tensor g = torch::randn(start[i].sizes());
+        ours[i].mutable_grad() = g.clone();
+        theirs[i].mutable_grad() = g.clone();
+      }
+      fused->step();
+      reference->step();
+    }
+    for (std::size_t i = 0; i < start.size(); ++i) {
+      EXPECT_TRUE(torch::allclose(ours[i], theirs[i], 1e-5, 1e-5))
+          << to_string(spec.kind) << " " << i << ": "
+          << (ours[i] - theirs[i]).abs().max().item<double>();
+      EXPECT_FALSE(torch::allclose(ours[i], start[i])) << "it moved";
+    }
+    // The same state, under the same keys: torch's optimizer can take over from ours.
+    torch::serialize::OutputArchive out;
+    fused->save(out);
+    std::ostringstream bytes;
+    out.save_to(bytes);
+    torch::serialize::InputArchive in;
+    std::istringstream read(bytes.str());
+    in.load_from(read);
+    reference->load(in);
+    const auto& state = reference->state();
+    EXPECT_EQ(state.size(), start.size());
+  }
 }
 
 TEST(OptimTest, RmspropUsesRhoAsDecay) {
