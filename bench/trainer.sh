@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Trainer speed, Quarry next to PyTorch: one epoch of the seed model (784-256-10 MLP, dropout 0.2,
-# Adam 1e-3, batch 32) on 48,000 Fashion-MNIST images plus evaluation on 12,000, one math thread
-# per model (PyTorch also with glibc's heap trimming turned off, see bench/README.md); then two
-# models at once (Quarry: two threads of one process; PyTorch: two processes), pinned to one math
-# thread each, PyTorch with torch.set_num_threads(1) only, and unpinned. Builds nothing: run
+# Trainer speed, Quarry next to PyTorch and next to the floor (the epoch's matrix products through
+# the BLAS alone: bench_trainer_epoch --floor): one epoch of the seed model (784-256-10 MLP,
+# dropout 0.2, Adam 1e-3, batch 32) on 48,000 Fashion-MNIST images plus evaluation on 12,000, one
+# math thread per model (PyTorch also with glibc's heap trimming turned off, see bench/README.md);
+# then two models at once (Quarry: two threads of one process; PyTorch: two processes), pinned to
+# one math thread each, PyTorch with torch.set_num_threads(1) only, and unpinned. Builds nothing: run
 # `make bench`, or build first (target bench_trainer_epoch) and run
 #   bench/trainer.sh BUILD_DIR
 # Environment: EPOCHS (3 timed epochs per model, after WARMUP (1) untimed ones), REPEAT (3 rounds;
@@ -31,7 +32,7 @@ if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
   core=$("$bin" --blas-core)
   if [[ -n $core ]]; then export OPENBLAS_CORETYPE=$core; fi
 fi
-echo "== OpenBLAS core type: ${OPENBLAS_CORETYPE:-OpenBLAS's own choice}"
+echo "== OpenBLAS core type: ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
 epochs=${EPOCHS:-3}
 warmup=${WARMUP:-1}
 repeat=${REPEAT:-3}
@@ -71,6 +72,7 @@ else
 fi
 for ((round = 1; round <= repeat; round++)); do
   echo "== round $round/$repeat (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  quarry --floor
   quarry
   if ((have_torch)); then
     pytorch single pinned 1
@@ -135,6 +137,12 @@ echo "Unpinned / pinned, two at once: Quarry $(slowdown "$q_pinned" \
   "$(median pytorch parallel2 default epoch_s)")"
 echo "Two at once / one model (pinned): Quarry $(slowdown "$(median quarry single yes epoch_s)" \
   "$q_pinned"), PyTorch $(slowdown "$(median pytorch single pinned epoch_s)" "$p_pinned")"
+floor=$(median quarry floor yes epoch_s)
+q_single=$(median quarry single yes epoch_s)
+p_malloc=$(median pytorch single-malloc pinned epoch_s)
+echo "Floor (the epoch's matrix products through the BLAS alone): $(printf %.3f "$floor") s;" \
+  "Quarry's epoch = $(slowdown "$floor" "$q_single") the floor, PyTorch's (trim threshold" \
+  "raised) $(slowdown "$floor" "$p_malloc")"
 echo "Minor page faults per epoch, one model: Quarry $(median quarry single yes faults)," \
   "PyTorch $(median pytorch single pinned faults)," \
   "PyTorch MALLOC_TRIM_THRESHOLD_ $(median pytorch single-malloc pinned faults)"

@@ -8,10 +8,13 @@
 // validation_data: a shuffled pass over the 48,000 rows (running loss and accuracy) and an
 // evaluation of the 12,000 validation rows (batch 32, as fit evaluates).
 //
-// Usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] [--data DIR]
+// Usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] [--floor]
+//                            [--data DIR]
 //        bench_trainer_epoch --blas-core   (the OpenBLAS core type in effect, for the peers)
 //   --epochs   timed epochs per model (default 3), after --warmup untimed ones (default 1)
 //   --parallel P models trained at once, one thread each (default 1)
+//   --floor    instead of training, the epoch's matrix products through the BLAS alone (the floor
+//              an epoch's time is measured against; see floor_epochs)
 //   --no-pin   skip quarry::nn::pin_math_threads() (run with OPENBLAS_NUM_THREADS and
 //              OMP_NUM_THREADS unset to see LibTorch's and OpenBLAS's default thread pools)
 // Prints one machine-readable line per epoch (bench/trainer.sh reads them), e.g.
@@ -19,6 +22,7 @@
 //          val_loss=0.43 val_accuracy=0.84 faults=1234
 // (faults: the training thread's minor page faults during the epoch) and one line for the data
 // loading and one for the wall time of all models together.
+#include <dlfcn.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -28,6 +32,7 @@
 #include <iostream>
 #include <mutex>
 #include <numeric>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -51,6 +56,7 @@ struct Args {
   int warmup = 1;
   int parallel = 1;
   bool pin = true;
+  bool floor = false;
   std::string data = quarry::data::kFashionMnistFolder;
 };
 
@@ -88,6 +94,50 @@ Data load(const std::string& folder) {
 }
 
 std::mutex print_mutex;
+
+// cblas_sgemm, looked up in the BLAS LibTorch loaded (OpenBLAS on Debian): no cblas.h needed.
+using Sgemm = void (*)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                       const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                       int ldc);
+constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
+
+/// The floor of one epoch: the matrix products of the seed model's epoch and nothing else, through
+/// the BLAS alone, same shapes, transposes and count. Per training batch of 32 rows (torch's
+/// Linear computes x W^T + b): the two forward products X W1^T [32x784 . 784x256] and H W2^T
+/// [32x256 . 256x10], and the three backward ones dW2 = dY^T H [10x32 . 32x256], dH = dY W2
+/// [32x10 . 10x256], dW1 = dH^T X [256x32 . 32x784] (no gradient for the input); per validation
+/// batch the two forward products. The batches are consecutive rows of the real images.
+void floor_epochs(const Data& data, const Args& args) {
+  const auto sgemm = reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "cblas_sgemm"));
+  if (!sgemm) throw std::runtime_error("no cblas_sgemm in the loaded BLAS");
+  if (args.pin) quarry::nn::pin_math_threads();
+  constexpr int in = 784, hidden = 256, classes = 10, b = static_cast<int>(kBatchSize);
+  std::vector<float> w1(hidden * in, 0.01f), w2(classes * hidden, 0.01f), h(b * hidden),
+      y(b * classes, 0.1f), dw1(hidden * in), dw2(classes * hidden), dh(b * hidden);
+  const auto batch_products = [&](const float* x, bool backward) {
+    sgemm(kRowMajor, kNoTrans, kTrans, b, hidden, in, 1, x, in, w1.data(), in, 0, h.data(), hidden);
+    sgemm(kRowMajor, kNoTrans, kTrans, b, classes, hidden, 1, h.data(), hidden, w2.data(), hidden,
+          0, y.data(), classes);
+    if (!backward) return;
+    sgemm(kRowMajor, kTrans, kNoTrans, classes, hidden, b, 1, y.data(), classes, h.data(), hidden,
+          0, dw2.data(), hidden);
+    sgemm(kRowMajor, kNoTrans, kNoTrans, b, hidden, classes, 1, y.data(), classes, w2.data(),
+          hidden, 0, dh.data(), hidden);
+    sgemm(kRowMajor, kTrans, kNoTrans, hidden, in, b, 1, dh.data(), hidden, x, in, 0, dw1.data(),
+          in);
+  };
+  for (int epoch = 0; epoch < args.warmup + args.epochs; ++epoch) {
+    const auto start = Clock::now();
+    for (std::int64_t row = 0; row + kBatchSize <= kTrainRows; row += kBatchSize)
+      batch_products(data.train.x.data() + row * in, true);
+    for (std::int64_t row = 0; row + kBatchSize <= kValidationRows; row += kBatchSize)
+      batch_products(data.validation.x.data() + row * in, false);
+    std::printf("quarry mode=floor pin=%s model=0 epoch=%d warmup=%d epoch_s=%.4f\n",
+                args.pin ? "yes" : "no", epoch + 1, epoch < args.warmup ? 1 : 0,
+                seconds_since(start));
+    std::fflush(stdout);
+  }
+}
 
 /// Trains one model for warmup + epochs epochs, printing each epoch's time and metrics.
 void train_one(const Data& data, const Args& args, int index, const std::string& mode) {
@@ -140,9 +190,10 @@ void train_all(const Data& data, const Args& args) {
 }
 
 [[noreturn]] void usage(const std::string& problem) {
-  std::cerr << "bench_trainer_epoch: " << problem << "\n"
-            << "usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] "
-               "[--data DIR]\n";
+  std::cerr
+      << "bench_trainer_epoch: " << problem << "\n"
+      << "usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] [--floor] "
+         "[--data DIR]\n";
   std::exit(2);
 }
 
@@ -162,6 +213,10 @@ Args parse(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--no-pin") {
       args.pin = false;
+      continue;
+    }
+    if (flag == "--floor") {
+      args.floor = true;
       continue;
     }
     if (flag != "--epochs" && flag != "--warmup" && flag != "--parallel" && flag != "--data")
@@ -198,7 +253,10 @@ int main(int argc, char** argv) {
     std::printf("quarry load_s=%.4f train_rows=%lld validation_rows=%lld\n", seconds_since(start),
                 static_cast<long long>(data.train.rows()),
                 static_cast<long long>(data.validation.rows()));
-    train_all(data, args);
+    if (args.floor)
+      floor_epochs(data, args);
+    else
+      train_all(data, args);
   } catch (const std::exception& e) {
     std::cerr << "bench_trainer_epoch: " << e.what() << "\n";
     return 1;

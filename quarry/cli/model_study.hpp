@@ -47,9 +47,12 @@ ModelStudy load_model_study(const config::StudyFile& file, bool quiet);
 /// The objective that trains one trial's model.
 std::unique_ptr<objectives::Objective> model_objective(const ModelStudy& study);
 
-/// Retrains the best trial's configuration from scratch for its best epoch count, evaluates it on
-/// the test rows, saves its weights to <directory>/best_model.pt and their description to
-/// <directory>/best_model.json (saved_model.hpp), and reports it on `out`.
-void finish_model_study(Study& study, const ModelStudy& model_study, std::ostream& out);
+/// Retrains the best trial's configuration from scratch for its best epoch count with `seeds`
+/// seeds at once (nn::train_final: the search's worker count, so the other cores are not idle),
+/// evaluates each on the test rows, saves the weights of the one with the lowest validation loss to
+/// <directory>/best_model.pt and their description to <directory>/best_model.json
+/// (saved_model.hpp), and reports them on `out`.
+void finish_model_study(Study& study, const ModelStudy& model_study, std::ostream& out,
+                        int seeds = 1);
 
 }  // namespace quarry::cli

@@ -1,6 +1,11 @@
 #include "quarry/nn/training.hpp"
 
+#include <exception>
+#include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
@@ -157,30 +162,71 @@ bool check_constraints(objectives::TrialContext& context,
 
 FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const data::Dataset& test,
                        std::int64_t epochs, const TrainingOptions& options,
-                       const std::filesystem::path& save_to) {
-  pin_math_threads();
-  Model model(spec, data.train->shape, options.seed);
-  FitOptions fit_options{.epochs = epochs,
-                         .batch_size = options.batch_size,
-                         .shuffle = options.shuffle,
-                         .seed = options.seed,
-                         .validation_data = data.validation.get()};
-  if (options.on_epoch)
-    fit_options.on_epoch = [&](std::int64_t epoch, const Logs& logs) {
-      options.on_epoch(-1, epoch + 1, epochs, logs);
-    };
-  const History history = fit(model, *data.train, fit_options);
+                       const std::filesystem::path& save_to, int seeds) {
+  if (seeds < 1)
+    throw InvalidArgument("train_final: seeds must be >= 1, got " + std::to_string(seeds));
+  struct Run {
+    std::unique_ptr<Model> model;
+    History history;
+    Logs test;
+    std::exception_ptr error;
+  };
+  std::vector<Run> runs(static_cast<std::size_t>(seeds));
+  const auto train_one = [&](int i) {
+    Run& run = runs[static_cast<std::size_t>(i)];
+    try {
+      pin_math_threads();
+      const std::uint64_t seed =
+          i == 0 ? options.seed
+                 : Rng::stream(options.seed, {hash_name("retrain"), static_cast<std::uint64_t>(i)})
+                       .next();
+      run.model = std::make_unique<Model>(spec, data.train->shape, seed);
+      FitOptions fit_options{.epochs = epochs,
+                             .batch_size = options.batch_size,
+                             .shuffle = options.shuffle,
+                             .seed = seed,
+                             .validation_data = data.validation.get()};
+      if (options.on_epoch)  // trial -1 is the first seed, -2 the second...
+        fit_options.on_epoch = [&options, epochs, i](std::int64_t epoch, const Logs& logs) {
+          options.on_epoch(-1 - i, epoch + 1, epochs, logs);
+        };
+      run.history = fit(*run.model, *data.train, fit_options);
+      run.test = evaluate(*run.model, test);
+    } catch (...) {
+      run.error = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 1; i < seeds; ++i) threads.emplace_back(train_one, i);
+  train_one(0);
+  for (auto& t : threads) t.join();
+
   FinalModel out;
-  if (!history.epochs.empty()) out.last_epoch = history.epochs.back();
-  out.test = evaluate(model, test);
-  const Complexity c = model.complexity();
+  std::optional<std::size_t> kept;
+  const auto final_loss = [](const History& h) {
+    if (h.epochs.empty()) return std::numeric_limits<double>::infinity();
+    const Logs& last = h.epochs.back();
+    const auto it = last.find("val_loss");
+    return it != last.end() ? it->second : last.at("loss");
+  };
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    out.seed_tests.push_back(runs[i].error ? Logs{} : runs[i].test);
+    if (!runs[i].error && (!kept || final_loss(runs[i].history) < final_loss(runs[*kept].history)))
+      kept = i;
+  }
+  if (!kept) std::rethrow_exception(runs.front().error);
+  out.kept = *kept;
+  Run& best = runs[*kept];
+  if (!best.history.epochs.empty()) out.last_epoch = best.history.epochs.back();
+  out.test = best.test;
+  const Complexity c = best.model->complexity();
   out.complexity = {{"parameters", double(c.parameters)},
                     {"flops", double(c.flops)},
                     {"latency_b1_ms", c.latency_b1_ms},
                     {"latency_b256_ms", c.latency_b256_ms}};
   if (!save_to.empty()) {
     if (save_to.has_parent_path()) std::filesystem::create_directories(save_to.parent_path());
-    model.save_weights(save_to.string());
+    best.model->save_weights(save_to.string());
   }
   return out;
 }

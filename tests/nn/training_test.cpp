@@ -264,5 +264,25 @@ TEST(TrainFinalTest, MeasuresTheTestRowsAndSavesLoadableWeights) {
   EXPECT_GT(untrained, logs.at("loss") + 0.1);
 }
 
+// Several seeds at once: each is tested, the one kept (and saved) has the lowest validation loss,
+// and seed 0 is the single-seed retrain.
+TEST(TrainFinalTest, TrainsSeveralSeedsAndKeepsTheLowestValidationLoss) {
+  const Blobs blobs;
+  const data::Dataset test = gaussian_blobs(90, 3);
+  TempDir dir;
+  const TrainingOptions options{.seed = 4};
+  const FinalModel one = train_final(kSpec, blobs.data(), test, 2, options, {});
+  const FinalModel three =
+      train_final(kSpec, blobs.data(), test, 2, options, dir.path() / "m.pt", 3);
+  ASSERT_EQ(three.seed_tests.size(), 3u);
+  EXPECT_EQ(three.seed_tests[0], one.test) << "seed 0 is the single retrain's";
+  EXPECT_NE(three.seed_tests[1], three.seed_tests[0]) << "another seed, another network";
+  EXPECT_EQ(three.test, three.seed_tests[three.kept]);
+  Model saved(kSpec, {2});
+  saved.load_weights((dir.path() / "m.pt").string());
+  EXPECT_DOUBLE_EQ(evaluate(saved, test).at("accuracy"), three.test.at("accuracy"));
+  EXPECT_THROW(train_final(kSpec, blobs.data(), test, 2, options, {}, 0), InvalidArgument);
+}
+
 }  // namespace
 }  // namespace quarry::nn
