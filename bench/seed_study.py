@@ -171,7 +171,7 @@ def optuna_side(log, timeout, workers, seed):
                MALLOC_TRIM_THRESHOLD_="268435456", SEED=str(seed))
     children = [subprocess.Popen([sys.executable, __file__, "worker", storage, name, str(timeout),
                                   log, repr(start), str(i)], env=env) for i in range(workers)]
-    if any(child.wait() for child in children):
+    if any([child.wait() for child in children]):  # a list: wait for every one
         sys.exit("seed_study.py: an Optuna worker failed")
 
     # The retrain, as quarry search does it: the best parameters and epoch count, from scratch.

@@ -49,7 +49,9 @@ if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/quarry-seed-study.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# KEEP gets the logs also when a side fails.
+trap 'if [[ -n ${KEEP:-} ]]; then mkdir -p "$KEEP" && cp "$work"/*.log "$work"/*.yaml "$KEEP"/ 2>/dev/null; fi
+      rm -rf "$work"' EXIT
 echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); OpenBLAS ${OPENBLAS_CORETYPE:-own choice}"
 
@@ -57,16 +59,16 @@ echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(
 sed "s/^seed: .*/seed: $seed/" "$root/examples/fashion_mnist.yaml" >"$work/fashion_mnist.yaml"
 echo "== Quarry: quarry search fashion_mnist.yaml --workers $workers --timeout $timeout"
 "$python" "$here/seed_study.py" stamp "$work/quarry.log" -- \
-  "$bin" search "$work/fashion_mnist.yaml" --workers "$workers" --timeout "$timeout"
+  "$bin" search "$work/fashion_mnist.yaml" --workers "$workers" --timeout "$timeout" || {
+  echo "seed_study.sh: quarry search failed (the log: KEEP=DIR keeps it)" >&2
+  exit 1
+}
 tail -n 3 "$work/quarry.log"
 
 echo "== Optuna 3.1 + PyTorch 1.13: TPE + HyperbandPruner, $workers processes, $timeout s"
 "$python" "$here/seed_study.py" optuna "$work/optuna.log" --timeout "$timeout" \
-  --workers "$workers" --seed "$seed"
+  --workers "$workers" --seed "$seed" || exit 1
 tail -n 1 "$work/optuna.log"
 
 echo
 "$python" "$here/seed_study.py" report "$work/quarry.log" "$work/optuna.log"
-if [[ -n ${KEEP:-} ]]; then
-  mkdir -p "$KEEP" && cp "$work"/*.log "$work"/*.yaml "$KEEP"/
-fi

@@ -266,8 +266,9 @@ int run_search(const config::StudyFile& file, const std::string& storage, const 
   progress.finish();
   print_summary(study, metrics, summary);
   // The retrain of the best is the search's to do, not every worker's.
-  if (model_study && !stop.load() && from_file)  // one seed per worker, as many as there are cores
-    finish_model_study(study, *model_study, std::cout, std::min(options.workers, cores));
+  // Its seeds: one per worker (so the same file, seed and workers give the same saved model).
+  if (model_study && !stop.load() && from_file)
+    finish_model_study(study, *model_study, std::cout, options.workers);
   if (stop.load()) {
     std::cout << "\nstopped: " << summary.interrupted
               << " running trial(s) put back in the queue; run the same command to resume\n";

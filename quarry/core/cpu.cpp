@@ -57,7 +57,7 @@ CpuFeatures cpu_features() {
 }
 
 std::string openblas_core_type(const CpuFeatures& cpu) {
-  if (cpu.avx512) return "SkylakeX";
+  if (cpu.avx512 && cpu.fma) return "SkylakeX";
   if (cpu.avx2 && cpu.fma)
     return cpu.vendor == "AuthenticAMD" || cpu.vendor == "HygonGenuine" ? "Zen" : "Haswell";
   if (cpu.avx) return "Sandybridge";

@@ -26,8 +26,8 @@ struct CpuFeatures {
 CpuFeatures cpu_features();
 
 /// The OpenBLAS core type (OPENBLAS_CORETYPE's spelling) with the best kernels for `cpu`:
-/// "SkylakeX" with AVX-512, "Haswell" with AVX2 and FMA ("Zen" on AMD and Hygon), "Sandybridge"
-/// with AVX; "" when OpenBLAS's own choice cannot be bettered (no AVX).
+/// "SkylakeX" with AVX-512 (and FMA), "Haswell" with AVX2 and FMA ("Zen" on AMD and Hygon),
+/// "Sandybridge" with AVX; "" when OpenBLAS's own choice cannot be bettered (no AVX).
 std::string openblas_core_type(const CpuFeatures& cpu);
 
 /// OpenBLAS's core types ranked by the width of their kernels (0 for those without AVX, 1 AVX,

@@ -168,13 +168,14 @@ Logs train_epoch(Model& model, const Tensors& train, const FitOptions& o, std::i
 }
 
 /// Validation rows per forward pass: 2^18 input values' worth (334 Fashion-MNIST images, 85 of
-/// CIFAR's), and never fewer than the training batch. The same numbers as batches of the training
-/// size give, up to float rounding, in far fewer calls; a network's activations for those rows
-/// stay in the tens of megabytes.
+/// CIFAR's) but at most 1,024 rows (a table's few columns), and never fewer than the training
+/// batch. The same numbers as batches of the training size give, up to float rounding, in far
+/// fewer calls; a network's activations for those rows stay in the tens of megabytes.
 std::int64_t evaluation_batch(std::int64_t batch_size, const Model& model) {
   std::int64_t values = 1;
   for (std::int64_t d : model.input_shape()) values *= d;
-  return std::max(batch_size, (std::int64_t{1} << 18) / std::max<std::int64_t>(values, 1));
+  const std::int64_t rows = (std::int64_t{1} << 18) / std::max<std::int64_t>(values, 1);
+  return std::max(batch_size, std::min<std::int64_t>(rows, 1024));
 }
 
 Logs evaluate_tensors(Model& model, const Tensors& data, std::int64_t batch_size) {

@@ -28,6 +28,12 @@ bool fusable(const torch::Tensor& p) {
          g.sizes() == p.sizes();
 }
 
+/// Whether `t` is a contiguous float32 CPU tensor of `p`'s sizes.
+bool same_layout(const torch::Tensor& t, const torch::Tensor& p) {
+  return t.defined() && t.device().is_cpu() && t.scalar_type() == torch::kFloat32 &&
+         t.is_contiguous() && t.sizes() == p.sizes();
+}
+
 /// torch's Adam (Base = optim::Adam) or AdamW (optim::AdamW) whose step() updates each parameter
 /// in one pass (adam_kernel.hpp) instead of torch's five operator calls with two temporaries of
 /// the parameter's size. Same options, same state (step, exp_avg, exp_avg_sq, keyed as torch keys
@@ -42,8 +48,18 @@ class Fused final : public Base {
   torch::Tensor step(torch::optim::Optimizer::LossClosure closure = nullptr) override {
     for (auto& group : this->param_groups_) {
       if (static_cast<Options&>(group.options()).amsgrad()) return Base::step(closure);
-      for (auto& p : group.params())
-        if (p.grad().defined() && !fusable(p)) return Base::step(closure);
+      for (auto& p : group.params()) {
+        if (!p.grad().defined()) continue;
+        if (!fusable(p)) return Base::step(closure);
+        // State loaded from a checkpoint is not checked against the parameters by torch: let
+        // torch's step meet a mismatch (it throws) rather than the kernel (it would overrun).
+        const auto it = this->state_.find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+        if (it != this->state_.end()) {
+          const auto& state = static_cast<const State&>(*it->second);
+          if (!same_layout(state.exp_avg(), p) || !same_layout(state.exp_avg_sq(), p))
+            return Base::step(closure);
+        }
+      }
     }
     torch::NoGradGuard no_grad;
     torch::Tensor loss;

@@ -1,5 +1,6 @@
 #include "quarry/nn/training.hpp"
 
+#include <cmath>
 #include <exception>
 #include <limits>
 #include <memory>
@@ -196,23 +197,35 @@ FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const da
       run.error = std::current_exception();
     }
   };
-  std::vector<std::thread> threads;
-  for (int i = 1; i < seeds; ++i) threads.emplace_back(train_one, i);
-  train_one(0);
-  for (auto& t : threads) t.join();
+  {
+    std::vector<std::jthread> threads;  // joined on the way out, also if starting one throws
+    for (int i = 1; i < seeds; ++i) threads.emplace_back(train_one, i);
+    train_one(0);
+  }
 
+  // Only a seed whose loss diverged is left out; any other error is the retrain's.
+  for (const Run& run : runs) {
+    if (!run.error) continue;
+    try {
+      std::rethrow_exception(run.error);
+    } catch (const TrialFailed&) {
+    }
+  }
   FinalModel out;
   std::optional<std::size_t> kept;
-  const auto final_loss = [](const History& h) {
+  const auto final_loss = [](const History& h) {  // a NaN never wins
     if (h.epochs.empty()) return std::numeric_limits<double>::infinity();
     const Logs& last = h.epochs.back();
     const auto it = last.find("val_loss");
-    return it != last.end() ? it->second : last.at("loss");
+    const double loss = it != last.end() ? it->second : last.at("loss");
+    return std::isfinite(loss) ? loss : std::numeric_limits<double>::infinity();
   };
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    out.seed_tests.push_back(runs[i].error ? Logs{} : runs[i].test);
-    if (!runs[i].error && (!kept || final_loss(runs[i].history) < final_loss(runs[*kept].history)))
-      kept = i;
+    const bool ok = !runs[i].error;
+    out.seed_tests.push_back(ok ? runs[i].test : Logs{});
+    out.seed_last_epochs.push_back(
+        ok && !runs[i].history.epochs.empty() ? runs[i].history.epochs.back() : Logs{});
+    if (ok && (!kept || final_loss(runs[i].history) < final_loss(runs[*kept].history))) kept = i;
   }
   if (!kept) std::rethrow_exception(runs.front().error);
   out.kept = *kept;

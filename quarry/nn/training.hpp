@@ -106,15 +106,16 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& folder, std::
 /// once (one thread each: on a machine whose workers searched, the other seeds cost no extra
 /// time), each evaluated on `test`; the network kept, and its weights saved to `save_to` (when not
 /// empty), is the one with the lowest validation loss after its last epoch (the training loss
-/// without validation rows): chosen without looking at the test rows. Seed 0 is options.seed.
-/// A seed whose training fails (a diverging loss) is left out; when every one fails, the first
-/// failure is thrown.
+/// without validation rows; a loss that is not finite never wins): chosen without looking at the
+/// test rows. Seed 0 is options.seed. A seed whose loss diverges (TrialFailed) is left out; when
+/// every one does, the first failure is thrown; any other error of any seed is thrown.
 struct FinalModel {
   std::map<std::string, double> last_epoch;  ///< loss, accuracy, val_loss, val_accuracy
   std::map<std::string, double> test;        ///< loss, accuracy on the test rows
   std::map<std::string, double> complexity;  ///< parameters, flops, latency_b1_ms, latency_b256_ms
-  /// Every seed's test logs, in seed order (empty for a seed that failed), and the one kept.
-  std::vector<std::map<std::string, double>> seed_tests;
+  /// Every seed's test logs and last epoch's logs, in seed order (empty for a seed whose loss
+  /// diverged), and the one kept.
+  std::vector<std::map<std::string, double>> seed_tests, seed_last_epochs;
   std::size_t kept = 0;
 };
 FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const data::Dataset& test,

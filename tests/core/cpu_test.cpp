@@ -48,6 +48,10 @@ TEST(CpuFeatures, PickTheWidestOpenBlasKernels) {
             "SkylakeX");  // Zen 4
   EXPECT_EQ(openblas_core_type({.vendor = "GenuineIntel", .avx = true, .avx2 = true, .fma = true}),
             "Haswell");
+  // AVX-512 without FMA (a hypervisor hiding FMA): OpenBLAS's AVX-512 kernels need it.
+  EXPECT_EQ(
+      openblas_core_type({.vendor = "GenuineIntel", .avx = true, .avx2 = true, .avx512 = true}),
+      "Sandybridge");
   EXPECT_EQ(openblas_core_type({.vendor = "AuthenticAMD", .avx = true, .avx2 = true, .fma = true}),
             "Zen");
   EXPECT_EQ(openblas_core_type({.vendor = "HygonGenuine", .avx = true, .avx2 = true, .fma = true}),

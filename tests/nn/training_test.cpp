@@ -278,6 +278,10 @@ TEST(TrainFinalTest, TrainsSeveralSeedsAndKeepsTheLowestValidationLoss) {
   EXPECT_EQ(three.seed_tests[0], one.test) << "seed 0 is the single retrain's";
   EXPECT_NE(three.seed_tests[1], three.seed_tests[0]) << "another seed, another network";
   EXPECT_EQ(three.test, three.seed_tests[three.kept]);
+  ASSERT_EQ(three.seed_last_epochs.size(), 3u);
+  for (const auto& last : three.seed_last_epochs)  // kept: the lowest validation loss
+    EXPECT_LE(three.seed_last_epochs[three.kept].at("val_loss"), last.at("val_loss"));
+  EXPECT_EQ(three.last_epoch, three.seed_last_epochs[three.kept]);
   Model saved(kSpec, {2});
   saved.load_weights((dir.path() / "m.pt").string());
   EXPECT_DOUBLE_EQ(evaluate(saved, test).at("accuracy"), three.test.at("accuracy"));
