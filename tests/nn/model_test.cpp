@@ -260,7 +260,7 @@ TEST(OptimTest, FusedAdamFollowsTorchsAdam) {
                       .betas(betas)
                       .eps(spec.epsilon)
                       .weight_decay(spec.weight_decay));
-    for (int step = 0; step < 50; ++step) {
+    const auto step_both = [&] {  // the same random gradients for both
       for (std::size_t i = 0; i < start.size(); ++i) {
         const torch::Tensor g = torch::randn(start[i].sizes());
         ours[i].mutable_grad() = g.clone();
@@ -268,7 +268,8 @@ TEST(OptimTest, FusedAdamFollowsTorchsAdam) {
       }
       fused->step();
       reference->step();
-    }
+    };
+    for (int step = 0; step < 50; ++step) step_both();
     for (std::size_t i = 0; i < start.size(); ++i) {
       EXPECT_TRUE(torch::allclose(ours[i], theirs[i], 1e-5, 1e-5))
           << to_string(spec.kind) << " " << i << ": "
@@ -285,14 +286,7 @@ TEST(OptimTest, FusedAdamFollowsTorchsAdam) {
     in.load_from(read);
     reference->load(in);
     EXPECT_EQ(reference->state().size(), start.size());
-    // ...and both take the next step from it alike.
-    for (std::size_t i = 0; i < start.size(); ++i) {
-      const torch::Tensor g = torch::randn(start[i].sizes());
-      ours[i].mutable_grad() = g.clone();
-      theirs[i].mutable_grad() = g.clone();
-    }
-    fused->step();
-    reference->step();
+    step_both();  // ...and both take the next step from it alike
     for (std::size_t i = 0; i < start.size(); ++i)
       EXPECT_TRUE(torch::allclose(ours[i], theirs[i], 1e-5, 1e-5)) << to_string(spec.kind);
   }
