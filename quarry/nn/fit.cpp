@@ -172,9 +172,8 @@ Logs train_epoch(Model& model, const Tensors& train, const FitOptions& o, std::i
 /// batch. The same numbers as batches of the training size give, up to float rounding, in far
 /// fewer calls; a network's activations for those rows stay in the tens of megabytes.
 std::int64_t evaluation_batch(std::int64_t batch_size, const Model& model) {
-  std::int64_t values = 1;
-  for (std::int64_t d : model.input_shape()) values *= d;
-  const std::int64_t rows = (std::int64_t{1} << 18) / std::max<std::int64_t>(values, 1);
+  const std::int64_t values = std::max<std::int64_t>(data::shape_size(model.input_shape()), 1);
+  const std::int64_t rows = (std::int64_t{1} << 18) / values;
   return std::max(batch_size, std::min<std::int64_t>(rows, 1024));
 }
 
