@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "quarry/core/durable_file.hpp"
 #include "quarry/core/error.hpp"
 
 namespace quarry::automl {
@@ -60,10 +61,14 @@ void AutoModel::save(const std::filesystem::path& dir) const {
     out.close();
     if (!out) throw Error(tmp + "/model.json: cannot write the model");
   }
+  // Every file on the disk before the swap (durable_file.hpp), so a crash never leaves a model
+  // folder whose files are empty.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(tmp))
+    if (entry.is_regular_file()) sync_file(entry.path());
   const auto old = dir.string() + ".old";
   std::filesystem::remove_all(old);
   if (std::filesystem::exists(dir)) std::filesystem::rename(dir, old);
-  std::filesystem::rename(tmp, dir);
+  replace_durably(tmp, dir);
   std::filesystem::remove_all(old);
 }
 

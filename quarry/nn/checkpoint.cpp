@@ -4,14 +4,15 @@
 // module, its parameters and buffers by name), "optimizer" (Optimizer::save), "optimizer_kind"
 // (to_string(OptimizerKind)) and "epochs_done" (an int64 scalar). A weights file is the "model"
 // part alone, at the top level, so torch::load(net, path) reads it too. Files are written to
-// "<path>.tmp" and renamed over `path`: a crash leaves the previous file or the new one, never half
-// of one. Loading checks every tensor's presence, shape and type before changing anything, and
-// copies values into the existing tensors so the optimizer keeps pointing at the model's
-// parameters.
+// "<path>.tmp", synced and renamed over `path` (durable_file.hpp): a crash leaves the previous file
+// or the new one, never half of one. Loading checks every tensor's presence, shape and type before
+// changing anything, and copies values into the existing tensors so the optimizer keeps pointing at
+// the model's parameters.
 #include <filesystem>
 #include <sstream>
 #include <utility>
 
+#include "quarry/core/durable_file.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/nn/model.hpp"
 
@@ -32,16 +33,20 @@ std::string sizes_string(const torch::Tensor& t) {
   return out.str();
 }
 
+/// The archive's bytes written durably (durable_file.hpp): a failure to write is the
+/// environment's (StoreFailure: disk full, no permission), not the model's.
 void write_atomically(OutputArchive& archive, const std::string& path, const std::string& who) {
-  const std::string tmp = path + ".tmp";
+  std::ostringstream bytes;
   try {
-    archive.save_to(tmp);
-    std::filesystem::rename(tmp, path);
+    archive.save_to(bytes);
   } catch (const c10::Error& e) {
     throw InvalidArgument(who + ": cannot write '" + path +
                           "': " + first_line(e.what_without_backtrace()));
-  } catch (const std::filesystem::filesystem_error& e) {
-    throw InvalidArgument(who + ": cannot write '" + path + "': " + e.code().message());
+  }
+  try {
+    write_file_durably(path, bytes.view());
+  } catch (const StoreFailure& e) {
+    throw StoreFailure(who + ": " + e.what());
   }
 }
 
