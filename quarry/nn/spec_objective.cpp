@@ -136,11 +136,25 @@ class SpecObjective final : public objectives::Objective {
     }
     for (const study::Trial* donor : donors) {
       const auto path = checkpoint_path(options_.checkpoints, donor->number);
-      if (!std::filesystem::exists(path)) continue;
-      const ModelSpec donor_spec = spec_at(donor->params, fraction(donor->budget));
-      if (!inherit_weights(model, spec, donor_spec, path.string(),
-                           options_.seed + static_cast<std::uint64_t>(context.number())))
+      auto problem = checkpoint_problem(donor->number, donor->attrs, path);
+      if (!problem) {
+        const ModelSpec donor_spec = spec_at(donor->params, fraction(donor->budget));
+        try {
+          if (!inherit_weights(model, spec, donor_spec, path.string(),
+                               options_.seed + static_cast<std::uint64_t>(context.number())))
+            continue;                         // its network does not morph into this one
+        } catch (const InvalidArgument& e) {  // not a checkpoint of the donor's network
+          problem = e.what();
+        }
+      }
+      if (problem) {  // a promotion says why it trained from scratch; a donor is just skipped
+        if (context.parent()) {
+          context.set_attr("inheritance", "\"none\"");
+          context.set_attr("inheritance_problem",
+                           nlohmann::json(*problem + "; trained from scratch").dump());
+        }
         continue;
+      }
       context.set_attr("inherited_from", std::to_string(donor->number));
       context.set_attr("inheritance", "\"morphism\"");
       return;

@@ -10,6 +10,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
+#include "quarry/core/sha256.hpp"
 #include "quarry/nn/metrics.hpp"
 #include "quarry/nn/trial_training.hpp"
 
@@ -34,18 +35,50 @@ nlohmann::json history_json(const History& history) {
   return out;
 }
 
+/// The stored trial `number` (for its recorded checkpoint checksum); nullopt when the options
+/// cannot read the study's trials or it is not there.
+std::optional<study::Trial> stored_trial(const TrainingOptions& options, std::int64_t number) {
+  if (!options.trials) return std::nullopt;
+  for (auto& t : options.trials())
+    if (t.number == number) return std::move(t);
+  return std::nullopt;
+}
+
 /// Epochs the trial starts from: its parent's checkpoint when it has one and the parent trained
 /// the same network (budgets in epochs or rows; other fidelities change the network or its input).
+/// A checkpoint that is missing or does not match the checksum recorded with the parent is not
+/// used: the trial trains from scratch and records why ("inheritance": "none",
+/// "inheritance_problem").
 std::int64_t inherit(Model& model, objectives::TrialContext& context,
                      const TrainingOptions& options) {
   if (!context.parent() || options.checkpoints.empty()) return 0;
   if (options.fidelity != Fidelity::Epochs && options.fidelity != Fidelity::Rows) return 0;
   const auto path = checkpoint_path(options.checkpoints, *context.parent());
-  if (!std::filesystem::exists(path)) return 0;  // e.g. the parent ran in another directory
-  const std::int64_t epochs = model.load_checkpoint(path.string());
+  const auto parent = stored_trial(options, *context.parent());
+  auto problem = checkpoint_problem(
+      *context.parent(), parent ? parent->attrs : std::map<std::string, std::string>{}, path);
+  std::int64_t epochs = 0;
+  if (!problem) {
+    try {
+      epochs = model.load_checkpoint(path.string());
+    } catch (const InvalidArgument& e) {  // a checkpoint of another network, or unreadable
+      problem = e.what();
+    }
+  }
+  if (problem) {
+    context.set_attr("inheritance", "\"none\"");
+    context.set_attr("inheritance_problem",
+                     nlohmann::json(*problem + "; trained from scratch").dump());
+    return 0;
+  }
   context.set_attr("inherited_from", std::to_string(*context.parent()));
   context.set_attr("inheritance", "\"checkpoint\"");
   return epochs;
+}
+
+/// Records the checksum of the trial's checkpoint as it is left (attr "checkpoint_sha256").
+void record_checkpoint(objectives::TrialContext& context, const std::string& path) {
+  context.set_attr(kCheckpointSha256Attr, nlohmann::json(sha256_file(path)).dump());
 }
 
 /// One objective's value: a training metric at the chosen epoch, or a measure of the model.
@@ -92,6 +125,31 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& folder, std::
   return folder / ("trial_" + std::to_string(trial) + ".pt");
 }
 
+std::optional<std::string> checkpoint_problem(std::int64_t trial,
+                                              const std::map<std::string, std::string>& attrs,
+                                              const std::filesystem::path& path) {
+  const std::string whose = "trial " + std::to_string(trial) + "'s checkpoint " + path.string();
+  if (!std::filesystem::is_regular_file(path)) return whose + " is missing";
+  const auto recorded = attrs.find(kCheckpointSha256Attr);
+  if (recorded == attrs.end()) return std::nullopt;  // saved before checksums were recorded
+  std::string expected;
+  try {
+    expected = nlohmann::json::parse(recorded->second).get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return whose + ": the recorded checksum is not a string";
+  }
+  std::string actual;
+  try {
+    actual = sha256_file(path);
+  } catch (const Error& e) {
+    return whose + " cannot be read: " + e.what();
+  }
+  if (actual == expected) return std::nullopt;
+  return whose + " does not match the checksum recorded with the trial (sha256 " +
+         actual.substr(0, 12) + "... now, " + expected.substr(0, 12) +
+         "... when written): it was changed or damaged";
+}
+
 std::vector<std::shared_ptr<Callback>> early_stopping_callbacks(const TrainingOptions& options) {
   if (!options.early_stopping) return {};
   return {std::make_shared<EarlyStopping>(*options.early_stopping)};
@@ -129,7 +187,10 @@ std::vector<double> train_trial(Model& model, objectives::TrialContext& context,
   const History history = fit(model, *data.train, fit_options);
   const double train_time = study::now_seconds() - started;
   const std::int64_t trained = initial + static_cast<std::int64_t>(history.epochs.size());
-  if (!checkpoint.empty()) keep_best_epoch(model, history, options.objective, checkpoint, trained);
+  if (!checkpoint.empty()) {
+    keep_best_epoch(model, history, options.objective, checkpoint, trained);
+    record_checkpoint(context, checkpoint);
+  }
   const Complexity complexity = model.complexity();
   context.set_attr("history", history_json(history).dump());
   context.set_attr("epochs", std::to_string(trained));

@@ -10,7 +10,9 @@
 // "best_epoch", "epochs" (trained in total), "complexity" {parameters, flops, latency_b1_ms,
 // latency_b256_ms}, "train_time" (seconds in fit), "inherited_from" (the trial whose weights it
 // started from: its parent's checkpoint, or a donor's morphed weights, then "inheritance":
-// "checkpoint" or "morphism"), "fidelity" {kind, fraction, rows, shape} when the budget is not
+// "checkpoint" or "morphism"; "none" with "inheritance_problem" when the parent's checkpoint was
+// missing or did not match its checksum, so the trial trained from scratch), "checkpoint_sha256"
+// (of the checkpoint it left), "fidelity" {kind, fraction, rows, shape} when the budget is not
 // epochs, and with constraints "feasible" / "constraints" (study/constraints.hpp).
 //
 // Several objectives: TrainingOptions::objectives names them in the study's order. The first is a
@@ -101,6 +103,16 @@ std::uint64_t trial_seed(const TrainingOptions& options, std::int64_t trial);
 
 /// The file a trial's checkpoint is written to.
 std::filesystem::path checkpoint_path(const std::filesystem::path& folder, std::int64_t trial);
+
+/// The trial attribute holding the SHA-256 of its checkpoint as the trial left it (JSON string).
+inline constexpr const char* kCheckpointSha256Attr = "checkpoint_sha256";
+
+/// Why trial `trial`'s checkpoint at `path` cannot be trusted: it is missing, unreadable, or its
+/// SHA-256 differs from the one recorded in the trial's `attrs`; nullopt when it can (a trial
+/// recorded before checksums existed is only checked for the file).
+std::optional<std::string> checkpoint_problem(std::int64_t trial,
+                                              const std::map<std::string, std::string>& attrs,
+                                              const std::filesystem::path& path);
 
 /// The best configuration trained again from scratch for `epochs` epochs with `seeds` seeds at
 /// once (one thread each: on a machine whose workers searched, the other seeds cost no extra

@@ -144,6 +144,7 @@ void Tuner::search(const data::Dataset& train, const SearchOptions& options) {
                                .shuffle = options.shuffle,
                                .checkpoints = project_dir_ / "checkpoints",
                                .seed = common_.seed};
+  training.trials = [this] { return study_->trials(); };
   if (!options.callbacks.empty()) training.early_stopping = options.callbacks.front().options();
   Study& study = *study_;
   objectives::FunctionObjective objective(
@@ -189,9 +190,8 @@ std::vector<Model> Tuner::get_best_models(std::size_t n) const {
     HyperParameters hp(t.params);
     Model model = hypermodel_.build(hp);
     const auto path = nn::checkpoint_path(project_dir_ / "checkpoints", t.number);
-    if (!std::filesystem::exists(path))
-      throw InvalidArgument("get_best_models: trial " + std::to_string(t.number) +
-                            " has no checkpoint at " + path.string());
+    if (const auto problem = nn::checkpoint_problem(t.number, t.attrs, path))
+      throw InvalidArgument("get_best_models: " + *problem);
     model.load_checkpoint(path.string());
     out.push_back(std::move(model));
   }

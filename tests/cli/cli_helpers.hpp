@@ -38,6 +38,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/test_util.hpp"
+
 extern char** environ;
 
 namespace quarry::cli_test {
@@ -56,18 +58,8 @@ inline fs::path program_path(const std::string& name) {
   return source_dir() / "tests" / "cli" / "programs" / name;
 }
 
-inline std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-inline void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + path.string());
-}
+using quarry::testing::read_text;
+using quarry::testing::write_text;
 
 /// A fresh folder under $TMPDIR (or /tmp), removed with everything in it at the end of the test.
 class TempDir {

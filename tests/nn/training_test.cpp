@@ -17,6 +17,7 @@
 
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
+#include "quarry/core/sha256.hpp"
 #include "quarry/nn/fit.hpp"
 #include "quarry/nn/trial_training.hpp"
 #include "tests/nn/blobs.hpp"
@@ -27,7 +28,9 @@ namespace quarry::nn {
 namespace {
 
 using quarry::testing::error_of;
+using quarry::testing::read_text;
 using quarry::testing::TempDir;
+using quarry::testing::write_text;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -164,7 +167,86 @@ TEST(TrainTrialTest, APromotedTrialContinuesFromItsParentsCheckpoint) {
   EXPECT_LT(child_first_loss, 0.6 * fresh_first_loss);
 }
 
-TEST(TrainTrialTest, AMissingParentCheckpointTrainsFromScratch) {
+/// A parent (trial 0, 4 epochs) whose checkpoint is left in `folder`, and the options of its
+/// study: checkpoints there, the parent's record (its checksum among its attributes) in the store.
+struct TrainedParent {
+  Recorder recorder;
+  TrainingOptions options;
+  std::filesystem::path checkpoint;
+
+  TrainedParent(const std::filesystem::path& folder, const TrainingData& data) {
+    options = {.objective = "val_loss", .checkpoints = folder};
+    torch::manual_seed(2);
+    Model parent = small_net();
+    TrialContext context = recorder.context(0, /*budget=*/4);
+    train_trial(parent, context, data, options);
+    checkpoint = checkpoint_path(folder, 0);
+    options.trials = [this] {
+      study::Trial t;
+      t.number = 0;
+      t.state = study::TrialState::Complete;
+      t.attrs = recorder.attrs;
+      return std::vector<study::Trial>{t};
+    };
+  }
+
+  /// Trial 1, promoted from the parent to 6 epochs.
+  Recorder promote(const TrainingData& data) const {
+    Model child = small_net();
+    Recorder child_recorder;
+    TrialContext context = child_recorder.context(1, /*budget=*/6, /*parent=*/0);
+    train_trial(child, context, data, options);
+    return child_recorder;
+  }
+};
+
+TEST(TrainTrialTest, TheCheckpointsChecksumIsRecordedWithTheTrial) {
+  TempDir dir;
+  const Blobs blobs;
+  const TrainedParent parent(dir.path(), blobs.data());
+  EXPECT_EQ(parent.recorder.attr(kCheckpointSha256Attr), sha256_file(parent.checkpoint));
+  const Recorder child = parent.promote(blobs.data());
+  EXPECT_EQ(child.attr("inherited_from"), 0);
+  EXPECT_THAT(child.steps(), ElementsAre(5, 6));
+  EXPECT_EQ(child.attr(kCheckpointSha256Attr), sha256_file(checkpoint_path(dir.path(), 1)));
+}
+
+TEST(TrainTrialTest, AMissingParentCheckpointTrainsFromScratchAndSaysSo) {
+  TempDir dir;
+  const Blobs blobs;
+  const TrainedParent parent(dir.path(), blobs.data());
+  std::filesystem::remove(parent.checkpoint);
+  const Recorder child = parent.promote(blobs.data());
+  EXPECT_THAT(child.steps(), ElementsAre(1, 2, 3, 4, 5, 6));  // the whole budget, from scratch
+  EXPECT_FALSE(child.attrs.contains("inherited_from"));
+  EXPECT_EQ(child.attr("inheritance"), "none");
+  EXPECT_EQ(
+      child.attr("inheritance_problem"),
+      "trial 0's checkpoint " + parent.checkpoint.string() + " is missing; trained from scratch");
+  EXPECT_EQ(child.attr("history").front().at("epoch"), 1);
+  EXPECT_TRUE(std::filesystem::exists(checkpoint_path(dir.path(), 1)));
+}
+
+TEST(TrainTrialTest, ADamagedParentCheckpointIsNotLoaded) {
+  // 64 bytes flipped where the tensors are: the archive may still load, with broken weights.
+  TempDir dir;
+  const Blobs blobs;
+  const TrainedParent parent(dir.path(), blobs.data());
+  std::string bytes = read_text(parent.checkpoint);
+  for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64; ++i)
+    bytes[i] = static_cast<char>(~bytes[i]);
+  write_text(parent.checkpoint, bytes);
+  const Recorder child = parent.promote(blobs.data());
+  EXPECT_THAT(child.steps(), ElementsAre(1, 2, 3, 4, 5, 6));
+  EXPECT_FALSE(child.attrs.contains("inherited_from"));
+  EXPECT_EQ(child.attr("inheritance"), "none");
+  const std::string problem = child.attr("inheritance_problem");
+  EXPECT_THAT(problem, HasSubstr("trial 0's checkpoint " + parent.checkpoint.string() +
+                                 " does not match the checksum recorded with the trial"));
+  EXPECT_THAT(problem, HasSubstr("it was changed or damaged; trained from scratch"));
+}
+
+TEST(TrainTrialTest, WithoutTheStoresRecordOnlyTheFilesPresenceIsChecked) {
   TempDir dir;
   const Blobs blobs;
   Model model = small_net();
@@ -173,7 +255,7 @@ TEST(TrainTrialTest, AMissingParentCheckpointTrainsFromScratch) {
   train_trial(model, context, blobs.data(), {.checkpoints = dir.path()});
   EXPECT_THAT(recorder.steps(), ElementsAre(1, 2));
   EXPECT_FALSE(recorder.attrs.contains("inherited_from"));
-  EXPECT_TRUE(std::filesystem::exists(checkpoint_path(dir.path(), 1)));
+  EXPECT_THAT(recorder.attr("inheritance_problem").get<std::string>(), HasSubstr("is missing"));
 }
 
 TEST(TrainTrialTest, TheCheckpointHoldsTheWeightsOfTheBestEpoch) {
