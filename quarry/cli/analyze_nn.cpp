@@ -229,6 +229,7 @@ AnalysisInput analyse(const std::filesystem::path& weights, const SavedModel& sa
                           ", but the model " + weights.string() + " takes " +
                           shape_text(saved.input_shape));
   rows.dataset.shape = saved.input_shape;
+  check_weights(saved, weights);
   nn::Model model(saved_spec(saved, saved_file, description), saved.input_shape);
   model.load_weights(weights.string());
   const torch::Tensor p = nn::predict_probabilities(model, rows.dataset);

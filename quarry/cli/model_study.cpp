@@ -14,6 +14,7 @@
 #include "quarry/cli/saved_model.hpp"
 #include "quarry/core/cpu.hpp"
 #include "quarry/core/error.hpp"
+#include "quarry/core/sha256.hpp"
 #include "quarry/data/csv.hpp"
 #include "quarry/nn/metrics.hpp"
 #include "quarry/report/export.hpp"
@@ -226,7 +227,14 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
       << " ms (batch 1), " << report::format_number(final_model.complexity.at("latency_b256_ms"))
       << " ms (batch 256)\n";
   const auto description = description_path(path);
-  write_saved_model(describe_best(model_study, *best), description);
+  SavedModel saved = describe_best(model_study, *best);
+  saved.weights_sha256 = sha256_file(path);
+  write_saved_model(saved, description);
+  study.storage().set_attr(
+      study.id(), "saved_model",
+      nlohmann::json{
+          {"trial", best->number}, {"path", path.string()}, {"sha256", saved.weights_sha256}}
+          .dump());
   out << "saved: " << path.string() << " (weights) and " << description.filename().string()
       << " (what rebuilds the network)" << std::endl;
 }

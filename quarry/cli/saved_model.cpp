@@ -6,7 +6,9 @@
 #include <sstream>
 #include <system_error>
 
+#include "quarry/core/durable_file.hpp"
 #include "quarry/core/error.hpp"
+#include "quarry/core/sha256.hpp"
 
 namespace quarry::cli {
 
@@ -40,27 +42,20 @@ void write_saved_model(const SavedModel& model, const std::filesystem::path& pat
     data["mean"] = model.mean;
     data["stddev"] = model.stddev;
   }
-  const nlohmann::json j = {{"format", kFormat},
-                            {"version", kVersion},
-                            {"weights", path.filename().replace_extension(".pt").string()},
-                            {"study", model.study},
-                            {"study_file", model.study_file.string()},
-                            {"study_text", model.study_text},
-                            {"trial", model.trial},
-                            {"params", space::to_json(model.params)},
-                            {"input_shape", model.input_shape},
-                            {"task", automl::to_string(model.task)},
-                            {"classes", model.classes},
-                            {"data", data}};
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) throw InvalidArgument("cannot write '" + tmp.string() + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw InvalidArgument("cannot write '" + path.string() + "': " + ec.message());
+  nlohmann::json j = {{"format", kFormat},
+                      {"version", kVersion},
+                      {"weights", path.filename().replace_extension(".pt").string()},
+                      {"study", model.study},
+                      {"study_file", model.study_file.string()},
+                      {"study_text", model.study_text},
+                      {"trial", model.trial},
+                      {"params", space::to_json(model.params)},
+                      {"input_shape", model.input_shape},
+                      {"task", automl::to_string(model.task)},
+                      {"classes", model.classes},
+                      {"data", data}};
+  if (!model.weights_sha256.empty()) j["weights_sha256"] = model.weights_sha256;
+  write_file_durably(path, j.dump(2) + "\n");
 }
 
 SavedModel read_saved_model(const std::filesystem::path& path) {
@@ -111,12 +106,24 @@ SavedModel read_saved_model(const std::filesystem::path& path) {
     } else if (data["format"] != "idx") {
       throw InvalidArgument("'data.format' is " + data["format"].dump() + ", not idx or csv");
     }
+    if (j.contains("weights_sha256")) m.weights_sha256 = j["weights_sha256"].get<std::string>();
     return m;
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(where + "not a saved-model description: " + first_line(e.what()));
   } catch (const InvalidArgument& e) {
     throw InvalidArgument(where + "not a saved-model description: " + first_line(e.what()));
   }
+}
+
+void check_weights(const SavedModel& model, const std::filesystem::path& weights) {
+  if (model.weights_sha256.empty()) return;
+  const std::string actual = sha256_file(weights);
+  if (actual != model.weights_sha256)
+    throw InvalidArgument(weights.string() + ": does not match the checksum saved with trial " +
+                          std::to_string(model.trial) + " (sha256 " + actual.substr(0, 12) +
+                          "... now, " + model.weights_sha256.substr(0, 12) +
+                          "... when saved): the file was changed or damaged; run the study's "
+                          "search again to retrain and save it");
 }
 
 config::StudyFile saved_study_file(const SavedModel& model, const std::filesystem::path& path) {

@@ -4,6 +4,7 @@
 //
 // The file is one JSON object:
 //   {"format": "quarry-saved-model", "version": 1, "weights": "best_model.pt",
+//    "weights_sha256": "<the weights file's SHA-256 when saved>",
 //    "study": "intro_to_kt", "study_file": "/abs/fashion_mnist.yaml", "study_text": "<its YAML>",
 //    "trial": 7, "params": {"units": 128, "learning_rate": 0.001}, "input_shape": [1, 28, 28],
 //    "task": "multiclass", "classes": ["T-shirt/top", ...],
@@ -13,6 +14,8 @@
 // The network is the study text's model section resolved with the trial's params for inputs of
 // input_shape (config::resolve); "classes" are the outputs' classes in order (empty: regression);
 // a CSV model's features are standardised with mean / stddev before they reach the network.
+// Weights whose SHA-256 differs from "weights_sha256" are refused (check_weights); a description
+// without it (written before checksums) is trusted.
 #pragma once
 
 #include <cstdint>
@@ -40,13 +43,14 @@ struct SavedModel {
   std::string target;                      ///< the column predicted; empty: IDX images
   std::vector<std::string> feature_names;  ///< data::read_csv's, in input order
   std::vector<float> mean, stddev;         ///< the training rows' standardisation
+  std::string weights_sha256;              ///< of the weights file when saved; empty: unknown
 };
 
 /// The description of the weights file `weights`: the same path ending in .json.
 std::filesystem::path description_path(const std::filesystem::path& weights);
 
-/// Writes `model` to `path` as above (atomically: a temporary file renamed over it). Throws
-/// InvalidArgument naming the file when it cannot be written.
+/// Writes `model` to `path` as above (durably: a temporary file synced and renamed over it).
+/// Throws StoreFailure naming the file when it cannot be written.
 void write_saved_model(const SavedModel& model, const std::filesystem::path& path);
 
 /// Reads what write_saved_model wrote. Throws InvalidArgument, one line naming the file, when it
@@ -54,6 +58,9 @@ void write_saved_model(const SavedModel& model, const std::filesystem::path& pat
 /// or is not such a description (wrong format tag or version, a field missing or of the wrong
 /// type).
 SavedModel read_saved_model(const std::filesystem::path& path);
+
+/// Throws InvalidArgument naming `weights` when its SHA-256 is not the one `model` recorded.
+void check_weights(const SavedModel& model, const std::filesystem::path& weights);
 
 /// The study file the description holds, parsed as it was when the search ran (its relative paths
 /// anchored at its original folder). Throws InvalidArgument naming `path` (the description) when

@@ -20,6 +20,7 @@
 #include "quarry/cli/analyze_nn.hpp"
 #include "quarry/core/error.hpp"
 #include "quarry/core/rng.hpp"
+#include "quarry/core/sha256.hpp"
 #include "quarry/data/idx.hpp"
 #include "quarry/storage/storage.hpp"
 #include "tests/cli/cli_helpers.hpp"
@@ -207,6 +208,17 @@ TEST_F(AnalyzeNnTest, SearchWritesTheNetworksDescriptionBesideItsWeights) {
   EXPECT_EQ(json["task"], "multiclass");
   EXPECT_EQ(json["study_text"], kImageStudy);
   EXPECT_TRUE(json["params"].contains("units"));
+  EXPECT_EQ(json["weights_sha256"], sha256_file(studies->image_weights));
+  // The checksum is kept in the store, too, with the trial retrained.
+  auto store = storage::open_storage("sqlite://" + (studies->dir / "bands" / "quarry.db").string());
+  const auto info = store->find_study("bands");
+  ASSERT_TRUE(info);
+  const auto saved = store->get_attr(info->id, "saved_model");
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(nlohmann::json::parse(*saved),
+            nlohmann::json({{"trial", json["trial"]},
+                            {"path", studies->image_weights.string()},
+                            {"sha256", json["weights_sha256"]}}));
 }
 
 TEST_F(AnalyzeNnTest, StudyFilePredictsItsTestRowsWithNamedClasses) {
@@ -384,6 +396,18 @@ TEST_F(AnalyzeNnTest, BadModelsAndDataAreOneLineNamingTheFile) {
   e = invalid([&] { nn_analysis_input(other, studies->images.string()); });
   EXPECT_THAT(e, HasSubstr(other));
   EXPECT_THAT(e, HasSubstr("in the file but"));
+
+  // Weights changed after they were saved: 64 bytes flipped in the middle of the file.
+  const std::string damaged =
+      copy("damaged", read_text(studies->dir / "bands" / "best_model.json"));
+  std::string bytes = read_text(damaged);
+  for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 64; ++i)
+    bytes[i] = static_cast<char>(~bytes[i]);
+  write_text(damaged, bytes);
+  e = invalid([&] { nn_analysis_input(damaged, studies->images.string()); });
+  EXPECT_THAT(e, HasSubstr(damaged + ": does not match the checksum saved with trial "));
+  EXPECT_THAT(e, HasSubstr("the file was changed or damaged"));
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
 
   // Images of another size; a table for an image model; an image folder for a table model.
   write_idx_folder(bad / "small", 6);
