@@ -2,9 +2,11 @@
 //
 // run_process() starts `argv` directly with fork() + execvp() (no shell: argument text is never
 // parsed, so a parameter value can never inject a command) and follows it until it ends:
-//   - The child gets its own process group (setpgid), dies if the thread that started it dies
-//     (PR_SET_PDEATHSIG = SIGKILL), reads stdin from /dev/null, starts with default signal
-//     dispositions and an empty signal mask, and inherits no file descriptor but 0, 1 and 2.
+//   - The child gets its own process group (setpgid), reads stdin from /dev/null, starts with
+//     default signal dispositions and an empty signal mask, and inherits no file descriptor but
+//     0, 1 and 2. A small supervisor process (spawn.hpp), the group's leader, starts it and waits
+//     for it: when the thread that started the run dies, even by kill -9 of the whole search,
+//     the supervisor kills the group, so nothing the program started outlives the search.
 //   - Its environment is the parent's plus `env` (same name: `env` wins); `cwd` is applied before
 //     exec, so a relative argv[0] containing '/' is relative to it. argv[0] without '/' is looked
 //     up in the parent's PATH.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,7 +76,7 @@ namespace {
 
 // ---- Spawning. Everything the child needs is built before fork(). ----
 
-enum class Stage : int { Chdir = 1, Exec = 2 };
+enum class Stage : int { Chdir = 1, Exec = 2, Fork = 3 };
 struct ChildError {
   Stage stage;
   int err;
@@ -112,14 +113,13 @@ void move_fd(int from, int to) {
     dup2(from, to);
 }
 
-// Runs in the child between fork() and exec: async-signal-safe calls only.
-[[noreturn]] void exec_child(const ExecPlan& plan) {
-  setpgid(0, 0);
+// The signal the supervisor gets when the thread that started it dies (PR_SET_PDEATHSIG).
+constexpr int kParentGone = SIGUSR2;
+
+// The program's side of the fork, in the supervisor's child: async-signal-safe calls only.
+[[noreturn]] void exec_program(const ExecPlan& plan, pid_t supervisor) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != plan.parent) _exit(127);  // the parent died before prctl
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);  // undo SIG_IGN inherited
+  if (getppid() != supervisor) _exit(127);  // the supervisor died before prctl
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -134,10 +134,67 @@ void move_fd(int from, int to) {
   report_and_exit(plan.report_w, Stage::Exec);
 }
 
+// Ends the supervisor the way the program ended: its exit status, or death by its signal (no core
+// file: the program's own was written, if any).
+[[noreturn]] void exit_like(int status) {
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+  const int sig = WTERMSIG(status);
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, nullptr);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  sigprocmask(SIG_UNBLOCK, &one, nullptr);
+  kill(getpid(), sig);
+  _exit(128 + sig);
+}
+
+// Runs in the child of fork(): the trial's supervisor, the leader of its process group. It starts
+// the program in the group and waits for it, then exits as the program did; when the thread that
+// started it dies (even by kill -9 of the whole search), it kills the group, so that nothing the
+// program started outlives the search. Signals sent to the group (a stop: SIGTERM) are the
+// program's to act on; the supervisor waits. Async-signal-safe calls only (the parent may have
+// had other threads): _Fork, not fork.
+[[noreturn]] void exec_child(const ExecPlan& plan) {
+  setpgid(0, 0);
+  // Every signal is blocked here (spawn_child blocked them before fork); the supervisor takes
+  // the ones it cares about with sigtimedwait. Default dispositions, for the program to inherit.
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) sigaction(s, &dfl, nullptr);  // undo SIG_IGN inherited
+  prctl(PR_SET_PDEATHSIG, kParentGone);
+  if (getppid() != plan.parent) _exit(127);  // the parent died before prctl
+  const pid_t supervisor = getpid();
+  const pid_t program = _Fork();
+  if (program == 0) exec_program(plan, supervisor);
+  if (program < 0) report_and_exit(plan.report_w, Stage::Fork);
+  // The supervisor needs no descriptor: the pipes' ends it holds would keep them open.
+  for (const int fd : {plan.report_w, plan.out_w, plan.err_w, plan.null_fd}) close(fd);
+#if defined(SYS_close_range)
+  syscall(SYS_close_range, 0U, ~0U, 0U);
+#endif
+  sigset_t wanted;
+  sigemptyset(&wanted);
+  sigaddset(&wanted, SIGCHLD);
+  sigaddset(&wanted, kParentGone);
+  const timespec second{1, 0};
+  for (;;) {
+    sigtimedwait(&wanted, nullptr, &second);  // also a poll every second, should one be missed
+    int status = 0;
+    if (waitpid(program, &status, WNOHANG) == program) exit_like(status);
+    if (getppid() != plan.parent) kill(0, SIGKILL);  // the search is gone: end the whole group
+  }
+}
+
 std::string spawn_message(const ProcessOptions& o, const ChildError& e) {
   const std::string& program = o.argv[0];
   if (e.stage == Stage::Chdir)
     return "cannot run '" + program + "': working directory '" + o.cwd + "': " + error_text(e.err);
+  if (e.stage == Stage::Fork)
+    return "cannot start '" + program + "': fork failed: " + error_text(e.err);
   if (e.err == ENOENT) return "command '" + program + "' not found";
   return "cannot run '" + program + "': " + error_text(e.err);
 }

@@ -1,11 +1,14 @@
 // Starting a child process and keeping track of the live ones: the low half of run_process()
 // (process.hpp), apart from the supervision loop in child.cpp.
 //
-// spawn_child() builds everything the child needs before fork(), then in the child: its own
-// process group, PR_SET_PDEATHSIG = SIGKILL, default signal dispositions and an empty mask,
-// /dev/null as stdin, stdout and stderr on pipes, no other inherited descriptor, chdir, execvpe.
-// A failure in the child (chdir, exec) comes back over a close-on-exec pipe as a SpawnError naming
-// the program; the child is reaped before that is thrown.
+// spawn_child() builds everything the child needs before fork(). The child is a supervisor: the
+// leader of a new process group, it starts the program in that group (PR_SET_PDEATHSIG = SIGKILL,
+// default signal dispositions and an empty mask, /dev/null as stdin, stdout and stderr on pipes,
+// no other inherited descriptor, chdir, execvpe), waits for it and exits as it did (its status, or
+// its signal). When the thread that started the supervisor dies, even by kill -9 of the whole
+// process, the supervisor kills the group: nothing the program started survives the search.
+// A failure before the program runs (fork, chdir, exec) comes back over a close-on-exec pipe as a
+// SpawnError naming the program; the supervisor is reaped before that is thrown.
 //
 // The live process groups are kept in a fixed lock-free table so that kill_all_children() can
 // signal them from a signal handler.
@@ -17,8 +20,8 @@
 
 namespace quarry::process {
 
-/// A started child: its pid (also its process group) and the read ends of its stdout and stderr
-/// (non-blocking, close-on-exec).
+/// A started child: the supervisor's pid (also the process group of it and the program) and the
+/// read ends of its stdout and stderr (non-blocking, close-on-exec).
 struct Spawned {
   pid_t pid = -1;
   int out_fd = -1;

@@ -242,6 +242,27 @@ TEST_F(CliInterrupt, ClosingTheTerminalStopsLikeCtrlCAndExits129) {
   expect_resumed_search_completes(before);
 }
 
+TEST_F(CliInterrupt, NothingATrialStartedOutlivesAKilledSearch) {
+  // kill -9 of the search used to leave the programs' own children running with parent 1.
+  write_study(", with_child");
+  CliProcess process(search(), {.real_python = true});
+  const auto pids = wait_for_two_trials(process);
+  ASSERT_EQ(pids.size(), 2u);
+  const std::vector<pid_t> children = {std::stoi(read_text(markers_ / "child.0")),
+                                       std::stoi(read_text(markers_ / "child.1"))};
+  for (pid_t pid : children) ASSERT_TRUE(running_program(pid, "sleep")) << "pid " << pid;
+  process.send(SIGKILL);
+  const CliResult r = process.wait();
+  ASSERT_EQ(r.signal, SIGKILL) << r.describe();
+  for (pid_t pid : pids)
+    EXPECT_TRUE(eventually([&] { return !running_program(pid, "waiting_trial.py"); }, 10))
+        << "trial program " << pid << " survived";
+  for (pid_t pid : children)
+    EXPECT_TRUE(eventually([&] { return !running_program(pid, "sleep"); }, 10))
+        << "the trial program's child " << pid << " survived";
+  expect_resumed_search_completes(trials_json({study_.string()}));
+}
+
 TEST_F(CliInterrupt, SecondCtrlCKillsAtOnceAndTheNextSearchRecovers) {
   write_study(", stubborn");  // the programs ignore SIGTERM: a graceful stop would wait for them
   CliProcess process(search(), {.real_python = true});
