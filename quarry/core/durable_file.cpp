@@ -53,7 +53,8 @@ void replace_durably(const std::filesystem::path& temporary, const std::filesyst
   }
   // The folder's entry: EINVAL from file systems that cannot sync a folder is not a failure.
   const auto folder = target.has_parent_path() ? target.parent_path() : ".";
-  if (const int folder_error = fsync_path(folder, O_DIRECTORY); folder_error && folder_error != EINVAL)
+  if (const int folder_error = fsync_path(folder, O_DIRECTORY);
+      folder_error && folder_error != EINVAL)
     fail(target, folder_error);
 }
 

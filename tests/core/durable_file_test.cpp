@@ -14,8 +14,8 @@
 namespace quarry {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::error_of;
+using ::testing::HasSubstr;
 using testing::read_text;
 using testing::TempDir;
 using testing::write_text;
