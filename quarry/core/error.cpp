@@ -1,10 +1,34 @@
-// require(): the one-line rule check of options constructors.
+// one_line() for every error's message, and require(): the one-line rule check of options
+// constructors.
 #include "quarry/core/error.hpp"
 
 #include <charconv>
 #include <cmath>
 
 namespace quarry {
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+  return out;
+}
 
 std::string real_text(double x) {
   if (std::isnan(x)) return "nan";

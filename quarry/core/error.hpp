@@ -13,10 +13,17 @@
 
 namespace quarry {
 
-/// Root of every error Quarry raises on purpose.
+/// `text` with its line breaks and other control characters written as escapes (a line break as
+/// \n, a tab as \t, ESC as \x1b); other bytes (UTF-8 included) are kept. An error quoting a
+/// user's text stays one line.
+std::string one_line(std::string_view text);
+
+/// Root of every error Quarry raises on purpose. Its message is always one line (one_line): it may
+/// quote anything a user wrote (a CSV column, a YAML scalar, stored JSON).
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& what) : std::runtime_error(one_line(what)) {}
+  explicit Error(const char* what) : Error(std::string(what)) {}
 };
 
 /// A value or definition breaks a rule: "Int('units'): low <= high must hold, got low=512,

@@ -131,6 +131,16 @@ TEST(CsvRead, RaggedRowNamesItsLine) {
             longer + ":2: 3 fields, but the header has 2");
 }
 
+TEST(CsvRead, AnErrorQuotingALineBreakIsOneLine) {
+  // Found by fuzz/csv: a quoted column name's line break went into the message as it was.
+  TempDir dir;
+  const std::string path = write(dir, "lines.csv", "\"two\nlines\",y\n1,2\n");
+  const std::string error = error_of([&] { read_csv(path, {.target = "z"}); });
+  EXPECT_THAT(error, HasSubstr("no target column 'z'"));
+  EXPECT_THAT(error, HasSubstr("two\\nlines"));
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
+
 TEST(CsvRead, MissingTargetColumnListsTheColumns) {
   TempDir dir;
   const std::string path = write(dir, "t.csv", "sepal,petal,species\n1,2,a\n");
