@@ -75,8 +75,9 @@ const std::vector<std::pair<std::string, Keys>>& kinds() {
 std::pair<std::string, Keys> param_kind(const Field& f) {
   const std::pair<std::string, Keys>* kind = nullptr;
   for (const auto& [k, v] : entries(f, {})) {
+    const std::string& key = k;  // a structured binding cannot be captured before C++20's clang 16
     auto it =
-        std::find_if(kinds().begin(), kinds().end(), [&](const auto& e) { return e.first == k; });
+        std::find_if(kinds().begin(), kinds().end(), [&](const auto& e) { return e.first == key; });
     if (it == kinds().end()) continue;
     if (kind != nullptr)
       v.fail_here(f.key + ": give one type, got both '" + kind->first + "' and '" + k + "'");

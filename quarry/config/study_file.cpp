@@ -6,7 +6,12 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <utility>
+#include <vector>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
 
 #include "quarry/config/yaml_fields.hpp"
 #include "quarry/core/error.hpp"
@@ -226,18 +231,60 @@ void read_automl(const Field& f, const Entries& es, StudyFile& out) {
   out.automl = std::move(section);
 }
 
+/// Where each document of a YAML stream starts, from yaml-cpp's events (no tree built).
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+[[noreturn]] void malformed(const std::string& file, const YAML::Mark& mark,
+                            const std::string& what) {
+  throw UsageError(file + ":" + std::to_string(std::max(mark.line + 1, 1)) + ":" +
+                   std::to_string(std::max(mark.column + 1, 1)) + ": malformed YAML: " + what);
+}
+
+/// Fails unless `text` holds at most one document. yaml-cpp's LoadAll never returns on a stray
+/// flow token at the top (a document that is just ","): it starts empty documents at the same
+/// place forever. Such a document is refused here instead.
+void check_one_document(const std::string& text, const std::string& file) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts documents;
+  while (parser.HandleNextDocument(documents)) {
+    const auto& starts = documents.starts;
+    if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos) {
+      const YAML::Mark& at = starts.back();
+      const auto pos = static_cast<std::size_t>(std::max(at.pos, 0));
+      malformed(file, at,
+                pos < text.size() ? "unexpected '" + text.substr(pos, 1) + "'" : "unexpected end");
+    }
+  }
+  if (documents.starts.size() > 1)
+    fail_at(file, documents.starts[1].line + 1,
+            "expected one YAML document, got " + std::to_string(documents.starts.size()));
+}
+
 YAML::Node load_document(const std::string& text, const std::string& file) {
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1)
-      fail_at(file, line_of(docs[1], 1),
-              "expected one YAML document, got " + std::to_string(docs.size()));
-    if (docs.empty()) return YAML::Node();
-    check_expansion(docs.front(), file);
-    return docs.front();
+    check_one_document(text, file);
+    YAML::Node doc = YAML::Load(text);
+    if (!doc.IsDefined()) return YAML::Node();
+    check_expansion(doc, file);
+    return doc;
   } catch (const YAML::Exception& e) {
-    throw UsageError(file + ":" + std::to_string(std::max(e.mark.line + 1, 1)) + ":" +
-                     std::to_string(std::max(e.mark.column + 1, 1)) + ": malformed YAML: " + e.msg);
+    malformed(file, e.mark, e.msg);
   }
 }
 

@@ -54,7 +54,13 @@ const BadCase kBadCases[] = {
     {"- a\n- b\n",
      "study.yaml:1: expected a mapping of study keys (study: NAME, objective: ..., ...), "
      "got [a, b]"},
-    {"study: s\n---\nstudy: t\n", "study.yaml:3: expected one YAML document, got 2"},
+    {"study: s\n---\nstudy: t\n", "study.yaml:2: expected one YAML document, got 2"},
+    // found by fuzz/study_file: yaml-cpp's LoadAll never returned on a stray top-level ','
+    {",", "study.yaml:1:1: malformed YAML: unexpected ','"},
+    {"\"a\",", "study.yaml:1:4: malformed YAML: unexpected ','"},
+    // ...and an error quoting a line break printed it: every message is one line
+    {"study: s\nobjective: \"lo\\nss\"\ncommand: [run]\nspace:\n  \"a\\nb\": {float: [1, 0]}\n",
+     "study.yaml:5: space.a\\nb"},
     {"study: s\nstudy: t\n", "study.yaml:2: duplicate key 'study' in the study"},
     // "billion laughs": nine levels of nine aliases, 9^9 values once expanded
     {"a: &a [x, x, x, x, x, x, x, x, x]\n"
