@@ -26,11 +26,23 @@ double decode_double(const Json& j) {
   throw StorageError("the store: stored number " + j.dump() + " is not a number");
 }
 
-Json parse_json(const std::string& text) {
+/// `text` parsed and read by `read`; every way it can fail (not JSON, another shape, a value of
+/// the wrong type) is a StorageError naming the text.
+template <typename Read>
+auto decode(const std::string& text, Json::value_t shape, Read read) {
+  const auto fail = [&](const std::string& why) {
+    return StorageError("the store: stored JSON '" + text + "' cannot be read: " + why);
+  };
   try {
-    return Json::parse(text);
+    const Json j = Json::parse(text);  // outlives what read() iterates over
+    if (j.type() != shape)
+      throw fail(std::string("expected ") +
+                 (shape == Json::value_t::object ? "an object" : "an array"));
+    return read(j);
   } catch (const Json::exception& e) {
-    throw StorageError("the store: stored JSON '" + text + "' cannot be read: " + e.what());
+    throw fail(e.what());
+  } catch (const InvalidArgument& e) {
+    throw fail(e.what());
   }
 }
 
@@ -46,12 +58,13 @@ std::string encode_params(const Params& params) {
 }
 
 Params decode_params(const std::string& json) {
-  const Json j = parse_json(json);  // outlives items(), which refers to it
-  Params params;
-  for (const auto& [name, value] : j.items())
-    params[name] =
-        value.is_object() ? Value(decode_double(value.at("float"))) : space::value_from_json(value);
-  return params;
+  return decode(json, Json::value_t::object, [](const Json& j) {
+    Params params;
+    for (const auto& [name, value] : j.items())
+      params[name] = value.is_object() ? Value(decode_double(value.at("float")))
+                                       : space::value_from_json(value);
+    return params;
+  });
 }
 
 std::string encode_values(const std::vector<double>& values) {
@@ -61,9 +74,11 @@ std::string encode_values(const std::vector<double>& values) {
 }
 
 std::vector<double> decode_values(const std::string& json) {
-  std::vector<double> values;
-  for (const auto& v : parse_json(json)) values.push_back(decode_double(v));
-  return values;
+  return decode(json, Json::value_t::array, [](const Json& j) {
+    std::vector<double> values;
+    for (const auto& v : j) values.push_back(decode_double(v));
+    return values;
+  });
 }
 
 std::string encode_directions(const std::vector<study::Direction>& directions) {
@@ -73,10 +88,12 @@ std::string encode_directions(const std::vector<study::Direction>& directions) {
 }
 
 std::vector<study::Direction> decode_directions(const std::string& json) {
-  std::vector<study::Direction> directions;
-  for (const auto& d : parse_json(json))
-    directions.push_back(study::direction_from_string(d.get<std::string>()));
-  return directions;
+  return decode(json, Json::value_t::array, [](const Json& j) {
+    std::vector<study::Direction> directions;
+    for (const auto& d : j)
+      directions.push_back(study::direction_from_string(d.get<std::string>()));
+    return directions;
+  });
 }
 
 }  // namespace quarry::storage::detail
