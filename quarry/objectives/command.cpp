@@ -16,12 +16,6 @@ namespace {
 constexpr std::string_view kPrefix = "quarry:";
 constexpr std::string_view kExpected = "'quarry: [step=<int>] <metric>=<number> ...'";
 
-// One "quarry:" line: an optional step, then metric values in order.
-struct QuarryLine {
-  std::optional<std::int64_t> step;
-  std::vector<std::pair<std::string, double>> values;
-};
-
 bool parse_number(std::string_view text, double& out) {
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   if (text.empty() || text.front() == '+') return false;
@@ -47,28 +41,6 @@ std::vector<std::string_view> split_fields(std::string_view s) {
   return out;
 }
 
-// The fields after "quarry:"; nullopt when they break the protocol.
-std::optional<QuarryLine> parse_quarry_line(std::string_view body) {
-  QuarryLine line;
-  const auto fields = split_fields(body);
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const std::size_t eq = fields[i].find('=');
-    if (eq == 0 || eq == std::string_view::npos) return std::nullopt;
-    const std::string_view key = fields[i].substr(0, eq), text = fields[i].substr(eq + 1);
-    if (key == "step") {
-      std::int64_t step = 0;
-      if (i != 0 || !parse_int(text, step)) return std::nullopt;
-      line.step = step;
-      continue;
-    }
-    double value = 0;
-    if (!parse_number(text, value)) return std::nullopt;
-    line.values.emplace_back(key, value);
-  }
-  if (line.values.empty()) return std::nullopt;
-  return line;
-}
-
 std::string quoted_line(std::string_view line) {
   constexpr std::size_t kMax = 200;
   if (line.size() <= kMax) return "'" + std::string(line) + "'";
@@ -91,6 +63,27 @@ struct OutputState {
 };
 
 }  // namespace
+
+std::optional<QuarryLine> parse_quarry_line(std::string_view body) {
+  QuarryLine line;
+  const auto fields = split_fields(body);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const std::size_t eq = fields[i].find('=');
+    if (eq == 0 || eq == std::string_view::npos) return std::nullopt;
+    const std::string_view key = fields[i].substr(0, eq), text = fields[i].substr(eq + 1);
+    if (key == "step") {
+      std::int64_t step = 0;
+      if (i != 0 || !parse_int(text, step)) return std::nullopt;
+      line.step = step;
+      continue;
+    }
+    double value = 0;
+    if (!parse_number(text, value)) return std::nullopt;
+    line.values.emplace_back(key, value);
+  }
+  if (line.values.empty()) return std::nullopt;
+  return line;
+}
 
 CommandObjective::CommandObjective(CommandOptions options, space::Space space)
     : options_(std::move(options)), space_(std::move(space)) {

@@ -52,9 +52,12 @@
 //   kill_grace  seconds between SIGTERM and SIGKILL when stopping; default 5
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "quarry/objectives/objective.hpp"
@@ -70,6 +73,18 @@ struct CommandOptions {
   std::optional<double> timeout;
   double kill_grace = 5.0;
 };
+
+/// One line of the protocol after its "quarry:" prefix: an optional step, then metric values in
+/// the order written.
+struct QuarryLine {
+  std::optional<std::int64_t> step;
+  std::vector<std::pair<std::string, double>> values;
+};
+
+/// Reads the fields after "quarry:" ("step=3 loss=0.25 acc=0.9"); nullopt when they break the
+/// protocol (a field without '=', a step that is not an integer or not first, a value that is not
+/// a number, no metric at all). Values may be inf or nan here: the trial then fails.
+std::optional<QuarryLine> parse_quarry_line(std::string_view body);
 
 class CommandObjective final : public Objective {
  public:
