@@ -8,7 +8,7 @@ DEPS ?= test
 # Every ctest run leaves its results in JUnit form in its build folder (.ci/run reads them).
 CTEST = ctest --output-on-failure --no-tests=error --output-junit ctest-junit.xml -j$(JOBS)
 
-.PHONY: all deps configure build test sanitize tsan demo bench install clean format format-check \
+.PHONY: all deps configure build test sanitize tsan fuzz demo bench install clean format format-check \
         naming-check
 
 all: build
@@ -49,6 +49,15 @@ tsan: deps
 	@cmake --build build-tsan -j$(JOBS) --target quarry_tests
 	cd build-tsan && $(CTEST) -L core -E '^SurrogateSamplerNb201\.'
 
+# The libFuzzer harnesses (fuzz/README.md), built with Debian's clang under ASan + UBSan, each run
+# FUZZ_SECONDS from its seed corpus; a finding fails and leaves its input in fuzz-findings/.
+FUZZ_SECONDS ?= 20
+fuzz: DEPS = fuzz
+fuzz: deps
+	@CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug $(SANITIZER_OPT) -DQUARRY_FUZZ=ON -DQUARRY_TORCH=OFF -DQUARRY_BUILD_TESTS=OFF -DQUARRY_WERROR=$(WERROR) >/dev/null
+	@cmake --build build-fuzz -j$(JOBS) --target fuzzers
+	scripts/run-fuzzers build-fuzz $(FUZZ_SECONDS)
+
 # The seed study: Hyperband over a Fashion-MNIST classifier (Keras Tuner's tutorial). Builds only
 # what it runs: `quarry` and `quarry-nn`, to which `quarry` hands model studies.
 demo: DEPS = demo
@@ -88,4 +97,4 @@ format-check: deps
 	clang-format --dry-run --Werror $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz
