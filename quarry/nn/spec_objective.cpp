@@ -148,11 +148,7 @@ class SpecObjective final : public objectives::Objective {
         }
       }
       if (problem) {  // a promotion says why it trained from scratch; a donor is just skipped
-        if (context.parent()) {
-          context.set_attr("inheritance", "\"none\"");
-          context.set_attr("inheritance_problem",
-                           nlohmann::json(*problem + "; trained from scratch").dump());
-        }
+        if (context.parent()) record_no_inheritance(context, *problem);
         continue;
       }
       context.set_attr("inherited_from", std::to_string(donor->number));

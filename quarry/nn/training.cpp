@@ -66,9 +66,7 @@ std::int64_t inherit(Model& model, objectives::TrialContext& context,
     }
   }
   if (problem) {
-    context.set_attr("inheritance", "\"none\"");
-    context.set_attr("inheritance_problem",
-                     nlohmann::json(*problem + "; trained from scratch").dump());
+    record_no_inheritance(context, *problem);
     return 0;
   }
   context.set_attr("inherited_from", std::to_string(*context.parent()));
@@ -148,6 +146,12 @@ std::optional<std::string> checkpoint_problem(std::int64_t trial,
   return whose + " does not match the checksum recorded with the trial (sha256 " +
          actual.substr(0, 12) + "... now, " + expected.substr(0, 12) +
          "... when written): it was changed or damaged";
+}
+
+void record_no_inheritance(objectives::TrialContext& context, const std::string& problem) {
+  context.set_attr("inheritance", "\"none\"");
+  context.set_attr("inheritance_problem",
+                   nlohmann::json(problem + "; trained from scratch").dump());
 }
 
 std::vector<std::shared_ptr<Callback>> early_stopping_callbacks(const TrainingOptions& options) {

@@ -26,6 +26,10 @@ bool check_constraints(objectives::TrialContext& context,
                        const std::function<double(const std::string&)>& value);
 
 /// The settings as fit's callbacks.
+/// Records that the trial trained from scratch because of `problem` (its parent's checkpoint was
+/// missing, damaged or of another network): "inheritance": "none", "inheritance_problem".
+void record_no_inheritance(objectives::TrialContext& context, const std::string& problem);
+
 std::vector<std::shared_ptr<Callback>> early_stopping_callbacks(const TrainingOptions& options);
 
 }  // namespace quarry::nn
