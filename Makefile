@@ -8,8 +8,8 @@ DEPS ?= test
 # Every ctest run leaves its results in JUnit form in its build folder (.ci/run reads them).
 CTEST = ctest --output-on-failure --no-tests=error --output-junit ctest-junit.xml -j$(JOBS)
 
-.PHONY: all deps configure build test sanitize tsan fuzz demo bench install clean format format-check \
-        naming-check
+.PHONY: all deps configure build test errors-doc sanitize tsan fuzz demo bench install clean format \
+        format-check naming-check
 
 all: build
 
@@ -24,6 +24,12 @@ build: configure
 
 test: build
 	cd $(BUILD) && $(CTEST)
+
+# docs/errors.md, rewritten from the errors every test provokes (tests/error_catalog.hpp); `make
+# test` fails (ctest's docs.errors_md) when a test meets a message the page does not show.
+errors-doc: build
+	cd $(BUILD) && $(CTEST) -E '^docs\.errors_md$$'
+	scripts/errors-doc write $(BUILD)/error-catalog.jsonl
 
 # Sanitizer builds keep assertions (Debug) but optimise a little: at -O0 the GP sampler's Eigen
 # code runs ~40x slower than in the release build (86 s for one conformance test under ASan).

@@ -10,15 +10,18 @@
 #include <string>
 
 #include "quarry/core/error.hpp"
+#include "tests/error_catalog.hpp"
 
 namespace quarry::testing {
 
-/// The message of the `E` that `f` throws, or "no error".
+/// The message of the `E` that `f` throws, or "no error". The message goes into the error catalog
+/// (tests/error_catalog.hpp).
 template <typename E = InvalidArgument, typename F>
 std::string error_of(F&& f) {
   try {
     f();
   } catch (const E& e) {
+    record_error("", -1, e.what());
     return e.what();
   }
   return "no error";

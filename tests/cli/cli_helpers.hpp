@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/error_catalog.hpp"
 #include "tests/test_util.hpp"
 
 extern char** environ;
@@ -292,16 +293,45 @@ inline std::string python_interpreter() {
 class CliProcess {
  public:
   explicit CliProcess(const std::vector<std::string>& args, const CliOptions& options = {})
-      : child_(argv_of(args), child_environment(options.env, options.real_python), options.timeout,
+      : command_line_(shown(args)),
+        child_(argv_of(args), child_environment(options.env, options.real_python), options.timeout,
                options.cwd) {}
 
   pid_t pid() const { return child_.pid(); }
   void send(int sig) const { child_.send(sig); }
   std::string out_so_far() const { return child_.out_so_far(); }
   std::string err_so_far() const { return child_.err_so_far(); }
-  CliResult wait() { return child_.wait(); }
+  /// Waits for the end; a run that failed (exit code not 0) goes into the error catalog.
+  CliResult wait() {
+    CliResult r = child_.wait();
+    if (r.exit_code > 0) quarry::testing::record_error(command_line_, r.exit_code, message_of(r));
+    return r;
+  }
 
  private:
+  /// The line of a failed run's output that says why: its error line, or else its first FAIL
+  /// line (a gate that failed), the last line of stderr starting "quarry: ", the last line.
+  static std::string message_of(const CliResult& r) {
+    std::string last, last_quarry, fail;
+    for (const std::string* stream : {&r.out, &r.err}) {
+      std::istringstream lines(*stream);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("quarry: error:", 0) == 0 || line.rfind("quarry: internal error:", 0) == 0)
+          return line;
+        if (!line.empty()) last = line;
+        if (stream == &r.err && line.rfind("quarry: ", 0) == 0) last_quarry = line;
+        if (fail.empty() && line.find("FAIL ") != std::string::npos) fail = line;
+      }
+    }
+    return !fail.empty() ? fail : !last_quarry.empty() ? last_quarry : last;
+  }
+  static std::string shown(const std::vector<std::string>& args) {
+    std::string line = "quarry";
+    for (const auto& arg : args)
+      line += " " + (arg.find_first_of(" \t\"'") == std::string::npos ? arg : "'" + arg + "'");
+    return line;
+  }
+  std::string command_line_;
   static std::vector<std::string> argv_of(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {cli_path().string()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -322,7 +352,13 @@ inline nlohmann::json trials_json(const std::vector<std::string>& study_args) {
   args.insert(args.end(), {"--format", "json"});
   const CliResult r = run_cli(args);
   if (r.exit_code != 0) throw std::runtime_error("quarry trials failed: " + r.describe());
-  return nlohmann::json::parse(r.out);
+  auto trials = nlohmann::json::parse(r.out);
+  // Why each failed trial failed, as users see it: into the error catalog.
+  for (const auto& t : trials)
+    if (t.value("state", "") == "failed" && t.contains("failure") && t["failure"].is_string())
+      quarry::testing::record_error("a trial (its failure as `quarry trials` shows it)", -1,
+                                    t["failure"].get<std::string>());
+  return trials;
 }
 
 /// Checks `done` every 10 ms until it holds or `timeout` seconds pass; returns whether it held.

@@ -13,7 +13,14 @@ namespace quarry::config::testing {
 /// The UsageError's message for `yaml` read as "study.yaml", "no error" when it loads; any other
 /// exception fails the test.
 inline std::string error_of(const std::string& yaml) {
-  return quarry::testing::error_of<UsageError>([&] { parse_study_file(yaml, "study.yaml"); });
+  try {
+    parse_study_file(yaml, "study.yaml");
+  } catch (const UsageError& e) {
+    // `quarry search study.yaml` says the same, after "quarry: error: ", and exits with 2.
+    quarry::testing::record_error(yaml, 2, std::string("quarry: error: ") + e.what());
+    return e.what();
+  }
+  return "no error";
 }
 
 /// A model study whose layers are `items` (from line 6 on).

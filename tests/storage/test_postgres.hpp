@@ -1,4 +1,4 @@
-// The throwaway PostgreSQL server the tests use: ctest starts it before them (the `postgres`
+// The throwaway PostgreSQL server the tests use: ctest starts it before them (the `session`
 // fixture, tests/CMakeLists.txt, scripts/test-postgres) and writes its URL to the file CMake names
 // in QUARRY_TEST_POSTGRES_FILE. Run by hand: scripts/test-postgres start <that file>.
 #pragma once
