@@ -4,8 +4,8 @@
 #   1. a black-box Hyperband study (max_epochs 9, factor 3, 6 iterations; 0.3 s per epoch) run by
 #      `quarry search` and WORKERS-1 `quarry worker` processes on one SQLite file (2 trials each
 #      at a time); a random one of them is the victim, every 1-4 s;
-#   2. a Hyperband model study on 3,000 Fashion-MNIST images (quarry-nn; max_epochs 9, factor 3,
-#      2 iterations, 2 workers), `quarry search` killed 1-8 s into each run (loading LibTorch and
+#   2. a Hyperband model study on 20,000 Fashion-MNIST images (quarry-nn; max_epochs 9, factor 3,
+#      3 iterations, 2 workers), `quarry search` killed 0-8 s into each run (loading LibTorch and
 #      the data, or training and writing checkpoints) and at least once while it retrains the best
 #      configuration, then run again.
 # KILLS in all (half each). After every kill: the victim's trial programs must be gone (no
@@ -16,7 +16,8 @@
 # Builds nothing: build `quarry` and `quarry-nn` first (make demo or make bench), then
 #   bench/chaos.sh BUILD_DIR
 # Environment: KILLS (20), WORKERS (3), CHAOS_SEED (1: the kills' moments, victims and signals),
-#              PYTHON (/usr/bin/python3), ONLY (blackbox or model: one study only).
+#              PYTHON (/usr/bin/python3), ONLY (blackbox or model: one study only), KEEP (set:
+#              keep the studies' folders and say where).
 # Prints what it did and one verdict line; exit 0 when every check held, 1 when one failed, 2 on
 # misuse.
 set -euo pipefail
@@ -44,7 +45,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  if [[ -n ${KEEP:-} ]]; then echo "chaos: the studies are kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 signals=(KILL TERM INT HUP)
@@ -150,16 +151,16 @@ model_file() {
   cat >"$1/study.yaml" <<'EOF'
 study: chaos_model
 objective: {metric: val_accuracy, direction: maximize}
-data: {idx: fashion-mnist, validation_split: 0.2, max_rows: 3000}
+data: {idx: fashion-mnist, validation_split: 0.2, max_rows: 20000}
 model:
   layers:
     - flatten
-    - dense: {units: {int: [16, 128], step: 16}, activation: relu}
+    - dense: {units: {int: [32, 256], step: 32}, activation: relu}
     - dense: 10
   optimizer: {adam: {learning_rate: {choice: [1e-2, 1e-3]}}}
   loss: sparse_categorical_crossentropy
 fit: {epochs: 9}
-scheduler: {hyperband: {max_epochs: 9, factor: 3, hyperband_iterations: 2}}
+scheduler: {hyperband: {max_epochs: 9, factor: 3, hyperband_iterations: 3}}
 sampler: random
 workers: 2
 stale_after: 5
@@ -186,7 +187,7 @@ run_model() {
         while kill -0 "$pid" 2>/dev/null && ! grep -q "^retraining" "$dir/run.log"; do sleep 0.2; done
         pause 0 2
       else
-        pause 1 8
+        pause 0 8
       fi
       if kill -0 "$pid" 2>/dev/null; then
         local moment=loading # LibTorch and the data, until the "data: ..." line
