@@ -92,7 +92,7 @@ TEST(ModelStudy, KilledInTheMiddleOfABracketItContinuesThatBracket) {
   CliProcess first({"search", file.string(), "--workers", "2", "--quiet"});
   ASSERT_TRUE(eventually([&] {
     if (!fs::exists(dir / "resume" / "quarry.db")) return false;
-    const CliResult r = run_cli({"trials", file.string(), "--format", "json"});
+    const CliResult r = run_cli({"trials", file.string(), "--format", "json"}, {.probe = true});
     if (r.exit_code != 0) return false;
     int done = 0;
     for (const auto& t : nlohmann::json::parse(r.out)) done += t["state"] == "complete" ? 1 : 0;

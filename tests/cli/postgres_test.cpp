@@ -88,7 +88,7 @@ TEST(CliPostgres, WorkerRunsAStoredStudyWithoutItsFile) {
   // then lists the search's process: host, pid, trials running, last heartbeat.
   std::string status;
   ASSERT_TRUE(eventually([&] {
-    const CliResult s = run_cli({"status", "--storage", url, "--study", "slow"});
+    const CliResult s = run_cli({"status", "--storage", url, "--study", "slow"}, {.probe = true});
     status = s.out;
     return s.exit_code == 0 && s.out.find("\n  workers: 1\n") != std::string::npos;
   })) << status;
