@@ -191,6 +191,23 @@ class CliInterrupt : public ::testing::Test {
     }
   }
 
+  /// `signal` to a search running two trials stops it as Ctrl-C does, with `exit_code`: the
+  /// programs ended, the trials put back in the queue, and the next search completes them.
+  void expect_graceful_stop(int signal, int exit_code) {
+    write_study("");
+    CliProcess process(search(), {.real_python = true});
+    const auto pids = wait_for_two_trials(process);
+    ASSERT_EQ(pids.size(), 2u);
+    process.send(signal);
+    const CliResult r = process.wait();
+    ASSERT_EQ(r.exit_code, exit_code) << r.describe();
+    EXPECT_THAT(r.out, HasSubstr("stopped: 2 running trial(s) put back in the queue"));
+    for (pid_t pid : pids) EXPECT_FALSE(running_program(pid, "waiting_trial.py")) << "pid " << pid;
+    const auto before = trials_json({study_.string()});
+    for (const auto& t : before) EXPECT_EQ(t["state"], "waiting");
+    expect_resumed_search_completes(before);
+  }
+
   TempDir dir_;
   fs::path markers_ = dir_ / "markers";
   fs::path study_;
@@ -228,18 +245,11 @@ TEST_F(CliInterrupt, CtrlCRequeuesRunningTrialsAndExits130) {
 
 TEST_F(CliInterrupt, ClosingTheTerminalStopsLikeCtrlCAndExits129) {
   // SIGHUP used to kill quarry outright: trials left running, their programs orphaned.
-  write_study("");
-  CliProcess process(search(), {.real_python = true});
-  const auto pids = wait_for_two_trials(process);
-  ASSERT_EQ(pids.size(), 2u);
-  process.send(SIGHUP);
-  const CliResult r = process.wait();
-  ASSERT_EQ(r.exit_code, 129) << r.describe();
-  EXPECT_THAT(r.out, HasSubstr("stopped: 2 running trial(s) put back in the queue"));
-  for (pid_t pid : pids) EXPECT_FALSE(running_program(pid, "waiting_trial.py")) << "pid " << pid;
-  const auto before = trials_json({study_.string()});
-  for (const auto& t : before) EXPECT_EQ(t["state"], "waiting");
-  expect_resumed_search_completes(before);
+  expect_graceful_stop(SIGHUP, 129);
+}
+
+TEST_F(CliInterrupt, SigtermStopsLikeCtrlCAndExits143) {
+  expect_graceful_stop(SIGTERM, 143);
 }
 
 TEST_F(CliInterrupt, NothingATrialStartedOutlivesAKilledSearch) {
