@@ -336,13 +336,13 @@ class CliProcess {
       line += " " + (arg.find_first_of(" \t\"'") == std::string::npos ? arg : "'" + arg + "'");
     return line;
   }
-  std::string command_line_;
-  bool probe_;
   static std::vector<std::string> argv_of(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {cli_path().string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;
   }
+  std::string command_line_;  ///< as the error catalog shows it
+  bool probe_;
   ChildProcess child_;
 };
 
