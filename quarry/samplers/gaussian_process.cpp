@@ -67,6 +67,21 @@ Standardised standardise(const std::vector<double>& y) {
   return s;
 }
 
+/// K^-1 (y - mean) for the constant mean that maximises the likelihood of y given K (generalised
+/// least squares: mean = 1' K^-1 y / 1' K^-1 1; see the header), and that mean.
+struct CentredSolve {
+  VectorXd alpha;
+  double mean = 0;
+};
+
+CentredSolve solve_with_fitted_mean(const Eigen::LLT<MatrixXd>& llt, const VectorXd& y) {
+  const VectorXd ones = llt.solve(VectorXd::Ones(y.size()));
+  CentredSolve out{llt.solve(y), 0.0};
+  out.mean = out.alpha.sum() / ones.sum();  // K is symmetric: 1' K^-1 y = sum(K^-1 y)
+  out.alpha -= out.mean * ones;
+  return out;
+}
+
 /// Pairwise scaled distances of the rows of x (divided column-wise by the length scales).
 MatrixXd distances(const MatrixXd& scaled) {
   const Eigen::Index n = scaled.rows();
@@ -113,9 +128,12 @@ class NegativeLml {
       grad.setZero();
       return std::numeric_limits<double>::max() / 4;
     }
-    const VectorXd alpha = llt.solve(y_);
+    // The mean profiled out: at its optimum the likelihood's gradient in theta is the one below
+    // with alpha = K^-1 (y - mean).
+    const auto [alpha, mean] = solve_with_fitted_mean(llt, y_);
     const double log_det = 2.0 * llt.matrixLLT().diagonal().array().log().sum();
-    const double nll = 0.5 * y_.dot(alpha) + 0.5 * log_det + 0.5 * static_cast<double>(n) * kLog2Pi;
+    const double nll = 0.5 * (y_.array() - mean).matrix().dot(alpha) + 0.5 * log_det +
+                       0.5 * static_cast<double>(n) * kLog2Pi;
     // W = alpha alpha^T - K^-1; d(-lml)/d theta = -0.5 tr(W dK/d theta).
     MatrixXd w = -llt.solve(MatrixXd::Identity(n, n));
     w.noalias() += alpha * alpha.transpose();
@@ -173,7 +191,7 @@ struct GaussianProcess::Impl {
   Standardised y;
   GpKernel kernel;
   Eigen::LLT<MatrixXd> llt;
-  VectorXd alpha;  // K^-1 y
+  VectorXd alpha;  // K^-1 y (y.y centred on the fitted mean)
   double lml = 0;
 
   /// k(point, x_i) for every training row, and the scaled differences when asked.
@@ -214,7 +232,10 @@ GaussianProcess::GaussianProcess(const std::vector<std::vector<double>>& x,
   m.llt.compute(k);
   if (m.llt.info() != Eigen::Success)
     throw InvalidArgument("GaussianProcess: the kernel matrix is not positive definite");
-  m.alpha = m.llt.solve(m.y.y);
+  CentredSolve solved = solve_with_fitted_mean(m.llt, m.y.y);
+  m.alpha = std::move(solved.alpha);
+  m.y.y.array() -= solved.mean;  // the prior mean in the units of y is now y.mean
+  m.y.mean += solved.mean * m.y.scale;
   m.lml = -0.5 * m.y.y.dot(m.alpha) - m.llt.matrixLLT().diagonal().array().log().sum() -
           0.5 * static_cast<double>(m.x.rows()) * kLog2Pi;
 }

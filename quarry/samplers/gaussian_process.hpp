@@ -6,19 +6,28 @@
 //   const GaussianProcess gp(x, y, kernel);              // condition on the data
 //   const GpPrediction p = gp.predict(point);            // posterior mean and variance of f
 //
-// Model: y = f(x) + noise, f ~ GP(0, k) on standardised targets (y minus its mean, divided by its
-// standard deviation; predictions are returned in the units of y). The kernel is Matérn 5/2 with
+// Model: y = m + f(x) + noise, f ~ GP(0, k), on standardised targets (y minus its mean, divided
+// by its standard deviation; predictions are returned in the units of y). The constant m is
+// fitted by maximum likelihood given the kernel (generalised least squares, m = 1' K^-1 y /
+// 1' K^-1 1; the kernel fit maximises the likelihood with m profiled out, as GPyTorch's
+// ConstantMean is fitted with the kernel), so far from every trial the prediction is m. Trials
+// clustered near the incumbent count together as one piece of evidence there, so m sits near the
+// level of the trials spread over the space: in BO it ends up well above the average loss (0.1 to
+// 1.9 standard deviations over a Rosenbrock-10D run) and unexplored corners no longer look
+// promising. With m the plain average, 72% of GpSampler's proposals on Rosenbrock-10D had a
+// coordinate on a bound of the box and runs got stuck there (median regret at 100 evaluations 242
+// over 60 seeds; with m fitted 63, Branin and Hartmann6 no worse). The kernel is Matérn 5/2 with
 // one length scale per input dimension (automatic relevance determination):
 //   k(a, b) = s2 (1 + sqrt(5) r + 5/3 r^2) exp(-sqrt(5) r),  r^2 = sum_j ((a_j - b_j) / l_j)^2,
 // plus noise_variance on the diagonal (and a fixed jitter of 1e-8). Inputs are expected in the
 // unit cube (the bounds of fit_kernel assume it).
 //
-// fit_kernel maximises the log marginal likelihood over (log l_1..l_d, log s2, log noise) with
-// LBFGS++'s bounded L-BFGS-B (over the length scales and s2 alone when GpFitOptions fixes the
-// noise: the `alpha` of Keras Tuner's BayesianOptimization), from `restarts` starting points (the
-// first a fixed, central one, the others drawn from `rng`), and keeps the best; the exact
-// gradient is R&W eq. 5.9. A prior log l_j ~ N(sqrt(2) - 2 + log(d) / 2, 3) is added (a MAP fit):
-// with few points in many dimensions the plain maximum flips between "this dimension is
+// fit_kernel maximises the log marginal likelihood (m profiled out) over (log l_1..l_d, log s2, log
+// noise) with LBFGS++'s bounded L-BFGS-B (over the length scales and s2 alone when GpFitOptions
+// fixes the noise: the `alpha` of Keras Tuner's BayesianOptimization), from `restarts` starting
+// points (the first a fixed, central one, the others drawn from `rng`), and keeps the best; the
+// exact gradient is R&W eq. 5.9. A prior log l_j ~ N(sqrt(2) - 2 + log(d) / 2, 3) is added (a MAP
+// fit): with few points in many dimensions the plain maximum flips between "this dimension is
 // irrelevant" (l at its upper bound) and a short scale from one proposal to the next. Its mean
 // grows with log(d) and its variance is 3 as in Hvarfner, Hellsten & Nardi 2024 ("Vanilla Bayesian
 // Optimization Performs Great in High Dimensions"); the mean is shifted down by 2 (their prior is
@@ -82,7 +91,7 @@ class GaussianProcess {
   std::size_t dims() const;
   std::size_t size() const;
   const GpKernel& kernel() const;
-  /// log p(y | x, kernel) of the standardised targets.
+  /// log p(y | x, kernel, the fitted mean) of the standardised targets.
   double log_marginal_likelihood() const;
 
   GpPrediction predict(std::span<const double> point) const;

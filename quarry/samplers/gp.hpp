@@ -21,9 +21,11 @@
 //     (Ginsbourger, Le Riche & Carraro 2010, "Kriging is well-suited to parallelize
 //     optimization": the constant liar, here CL-min, the best (warped) loss), so that parallel
 //     workers are steered away from points already being evaluated.
-//  5. Maximises the acquisition: `candidates` points (half uniform on the cube, half one of the 5
-//     best trials with about two coordinates moved by N(0, sd^2), sd in {0.01, 0.05, 0.2}: local
-//     moves that keep the coordinates the model is unsure about) are scored in one batch; from the
+//  5. Maximises the acquisition: `candidates` points (half uniform on the cube, a quarter one of
+//     the 5 best trials with about two coordinates moved by N(0, sd^2), sd in {0.01, 0.05, 0.2}:
+//     local moves that keep the coordinates the model is unsure about; a quarter the best trial
+//     moved along the difference of two of the 5 best, as differential evolution mutates) are
+//     scored in one batch; from the
 //     best `local_searches` of them L-BFGS-B (LBFGS++) climbs the acquisition over the continuous
 //     columns, then a coordinate pass tries every value of each discrete parameter. Integers, steps
 //     and choices are handled as in Garrido-Merchán & Hernández-Lobato 2020 ("Dealing with

@@ -63,7 +63,9 @@ class Maximiser {
       if (c % 2 == 0 || incumbents.empty()) {
         for (double& v : x) v = rng.uniform();
       } else {
-        x = perturbed(incumbents[rng.below(incumbents.size())], rng);
+        x = c % 4 == 1 && incumbents.size() >= 3
+                ? differential(incumbents, rng)
+                : perturbed(incumbents[rng.below(incumbents.size())], rng);
       }
       out.push_back(encoder_.project(x));
     }
@@ -82,14 +84,37 @@ class Maximiser {
 
  private:
   /// An incumbent with about two coordinates (at least one) moved by N(0, sd^2), sd one of
-  /// 0.01, 0.05, 0.2: a local move that keeps the coordinates the model is unsure about.
+  /// 0.01, 0.05, 0.2: a local move that keeps the coordinates the model is unsure about. A move
+  /// past a bound is reflected back into the cube (clamped it would leave half the moves of a
+  /// coordinate on its bound exactly where it was).
   static Point perturbed(Point x, Rng& rng) {
     const double sd = std::array{0.01, 0.05, 0.2}[rng.below(3)];
     const double p = std::min(1.0, 2.0 / static_cast<double>(x.size()));
     const std::size_t forced = rng.below(x.size());
     for (std::size_t j = 0; j < x.size(); ++j)
-      if (j == forced || rng.uniform() < p) x[j] = std::clamp(x[j] + sd * rng.normal(), 0.0, 1.0);
+      if (j == forced || rng.uniform() < p) x[j] = reflected(x[j] + sd * rng.normal());
     return x;
+  }
+
+  /// The best incumbent moved by F (a - b), a and b incumbents drawn independently, F ~ U(-1,
+  /// 1.5), reflected into the cube: differential evolution's mutation (Storn & Price 1997). The
+  /// best trials lie along the valleys of the loss, so their differences point along a valley: a
+  /// move of many coordinates at once that no perturbation of one or two makes. (a == b gives the
+  /// best incumbent itself; tried with a != b forced: no better over 120 seeds of Rosenbrock-10D.)
+  static Point differential(const std::vector<Point>& incumbents, Rng& rng) {
+    const std::size_t a = rng.below(incumbents.size()), b = rng.below(incumbents.size());
+    const double f = rng.uniform(-1.0, 1.5);
+    Point x = incumbents[0];
+    for (std::size_t j = 0; j < x.size(); ++j)
+      x[j] = reflected(x[j] + f * (incumbents[a][j] - incumbents[b][j]));
+    return x;
+  }
+
+  /// v folded back into [0, 1] at its bounds (once; what is still outside is clamped).
+  static double reflected(double v) {
+    if (v < 0) v = -v;
+    if (v > 1) v = 2 - v;
+    return std::clamp(v, 0.0, 1.0);
   }
 
   std::vector<std::size_t> free_columns(const Point& x) const {

@@ -11,11 +11,13 @@
 // negated; larger is better either way.
 //
 // maximise_acquisition:
-//  1. `candidates` points: even ones uniform on the cube, odd ones an incumbent (drawn uniformly)
-//     with about two coordinates (at least one) moved by N(0, sd^2), sd one of {0.01, 0.05, 0.2}:
-//     local moves that keep the coordinates the model is unsure about. Each is projected
-//     (Encoder::project: rounded, one-hot, inactive columns fixed), so the kernel only ever
-//     compares legal values (Garrido-Merchán & Hernández-Lobato 2020).
+//  1. `candidates` points: half uniform on the cube; a quarter an incumbent (drawn uniformly)
+//     with about two coordinates (at least one) moved by N(0, sd^2), sd one of {0.01, 0.05, 0.2},
+//     reflected at the bounds: local moves that keep the coordinates the model is unsure about;
+//     a quarter the best incumbent moved by F (a - b) for two incumbents a and b (of 3 or more),
+//     F ~ U(-1, 1.5) (differential evolution's mutation: along the valley the best trials lie
+//     in). Each is projected (Encoder::project: rounded, one-hot, inactive columns fixed), so the
+//     kernel only ever compares legal values (Garrido-Merchán & Hernández-Lobato 2020).
 //  2. All are scored in one batch; the best `local_searches` distinct ones are refined:
 //     L-BFGS-B (LBFGS++, 30 iterations) climbs the acquisition over the point's active
 //     Continuous columns and Ordinal columns of more than 16 levels, and the result is projected

@@ -48,6 +48,21 @@ TEST(GaussianProcess, VarianceShrinksAtDataAndGrowsAway) {
   EXPECT_LT(near, far);
 }
 
+TEST(GaussianProcess, FarFromTheDataItPredictsTheFittedMeanNotTheAverage) {
+  // Three trials clustered at 0.1 (loss 0) and one at 0.9 (loss 3): the cluster is one piece of
+  // evidence, so the maximum-likelihood constant is about (0 + 3) / 2, not the average 0.75.
+  const Rows x = {{0.1}, {0.1005}, {0.101}, {0.9}};
+  const std::vector<double> y = {0.0, 0.0, 0.0, 3.0};
+  const GaussianProcess gp(x, y, {.length_scales = {0.1}, .noise_variance = 1e-6});
+  const double far = gp.predict(std::vector<double>{0.5}).mean;
+  EXPECT_NEAR(far, 1.5, 0.05);
+  // The fitted mean m = 1' K^-1 y / 1' K^-1 1: with uncorrelated points it is the average.
+  const GaussianProcess apart({{0.1}, {0.4}, {0.7}, {1.0}}, y, {.length_scales = {0.01}});
+  EXPECT_NEAR(apart.predict(std::vector<double>{0.25}).mean, 0.75, 1e-6);
+  // The data are still interpolated.
+  EXPECT_NEAR(gp.predict(x[3]).mean, 3.0, 1e-3);
+}
+
 TEST(GaussianProcess, GradientsMatchFiniteDifferences) {
   Rows x;
   std::vector<double> y;
