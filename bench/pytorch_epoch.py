@@ -4,7 +4,9 @@
 The seed model (Keras Tuner's tutorial) as a torch.nn.Sequential: Flatten -> Linear(784, 256) ->
 ReLU -> Dropout(0.2) -> Linear(256, 10), Glorot-uniform weights and zero biases (Keras' and
 Quarry's initialisation), Adam(lr=1e-3, eps=1e-7: Keras' epsilon, as Quarry uses), cross-entropy
-on logits, batch 32. Data: the first 48,000 Fashion-MNIST training images for training, the next
+on logits, batch 32. With --net conv, bench/trainer_epoch.cpp's convolutional net instead: Conv2d(1,
+32, 3, padding=1) -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(6272, 10), Glorot-uniform weights
+and zero biases too, same optimiser, loss and batch. Data: the first 48,000 Fashion-MNIST training images for training, the next
 12,000 for validation, read from the IDX .gz files with gzip + numpy and scaled to [0, 1].
 
 One epoch does what quarry::nn::fit does for one epoch with validation data, written as the
@@ -53,6 +55,7 @@ def parse_args():
     parser.add_argument("--threads", choices=("pinned", "torch-only", "default"), default="pinned")
     parser.add_argument("--mode", default="single", help="label of the output lines")
     parser.add_argument("--model", type=int, default=0, help="label and seed of this model")
+    parser.add_argument("--net", choices=("seed", "conv"), default="seed")
     parser.add_argument("--data", default=DATA)
     args = parser.parse_args()
     if args.epochs < 1 or args.warmup < 0:
@@ -80,14 +83,22 @@ def load(folder):
     return (x[:TRAIN_ROWS], y[:TRAIN_ROWS]), (x[TRAIN_ROWS:end], y[TRAIN_ROWS:end])
 
 
-def seed_model():
+def make_model(net):
     import torch
     from torch import nn
 
-    model = nn.Sequential(
-        nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10)
-    )
-    for layer in (model[1], model[4]):
+    if net == "conv":
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(32 * 14 * 14, 10)
+        )
+        weighted = (model[0], model[4])
+    else:
+        model = nn.Sequential(
+            nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10)
+        )
+        weighted = (model[1], model[4])
+    for layer in weighted:
         nn.init.xavier_uniform_(layer.weight)
         nn.init.zeros_(layer.bias)
     return model, torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
@@ -150,7 +161,7 @@ def main():
         f"validation_rows={len(val_y)} torch={torch.__version__}",
         flush=True,
     )
-    model, optimizer = seed_model()
+    model, optimizer = make_model(args.net)
     for epoch in range(args.warmup + args.epochs):
         faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
         start = time.perf_counter()

@@ -7,7 +7,10 @@
 # one math thread each, PyTorch with torch.set_num_threads(1) only, and unpinned. Builds nothing: run
 # `make bench`, or build first (target bench_trainer_epoch) and run
 #   bench/trainer.sh BUILD_DIR
-# Environment: EPOCHS (3 timed epochs per model, after WARMUP (1) untimed ones), REPEAT (3 rounds;
+# Environment: NET (seed: the model above; conv: the macro space's first layers, conv3x3-32 relu ->
+#              2x2 max pool -> flatten -> dense(10), same optimiser and batch, with its own
+#              floor: see bench/trainer_epoch.cpp),
+#              EPOCHS (3 timed epochs per model, after WARMUP (1) untimed ones), REPEAT (3 rounds;
 #              each round runs every setup, Quarry and PyTorch in turn), PYTHON (/usr/bin/python3,
 #              the interpreter that has Debian's python3-torch), OPENBLAS_CORETYPE (both sides; by
 #              default the one Quarry picks for the CPU).
@@ -33,6 +36,12 @@ if [[ -z ${OPENBLAS_CORETYPE:-} ]]; then
   if [[ -n $core ]]; then export OPENBLAS_CORETYPE=$core; fi
 fi
 echo "== OpenBLAS core type: ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
+net=${NET:-seed}
+if [[ $net != seed && $net != conv ]]; then
+  echo "trainer.sh: NET is seed or conv, got '$net'" >&2
+  exit 2
+fi
+echo "== network: $net"
 epochs=${EPOCHS:-3}
 warmup=${WARMUP:-1}
 repeat=${REPEAT:-3}
@@ -49,7 +58,8 @@ clean_env=(env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u MKL_NUM_THREADS)
 
 # quarry [--parallel 2] [--no-pin]
 quarry() {
-  "${clean_env[@]}" "$bin" --epochs "$epochs" --warmup "$warmup" "$@" | tee -a "$results"
+  "${clean_env[@]}" "$bin" --net "$net" --epochs "$epochs" --warmup "$warmup" "$@" |
+    tee -a "$results"
 }
 # pytorch MODE THREADS COUNT [VAR=VALUE...]: COUNT processes at once, each with --threads THREADS
 # and the given environment.
@@ -58,7 +68,8 @@ pytorch() {
   shift 3
   for ((i = 0; i < count; i++)); do
     "${clean_env[@]}" "$@" "$python" "$here/pytorch_epoch.py" --epochs "$epochs" \
-      --warmup "$warmup" --mode "$mode" --threads "$threads" --model "$i" | tee -a "$results" &
+      --warmup "$warmup" --mode "$mode" --threads "$threads" --model "$i" --net "$net" |
+      tee -a "$results" &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid"; done

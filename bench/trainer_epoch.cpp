@@ -2,14 +2,17 @@
 // measured the way bench/pytorch_epoch.py measures PyTorch from Python.
 //
 // The seed model (Keras Tuner's tutorial): flatten -> dense(256, relu) -> dropout(0.2) ->
-// dense(10), Adam(1e-3), sparse categorical cross-entropy on logits, batch 32. Training data: the
+// dense(10), Adam(1e-3), sparse categorical cross-entropy on logits, batch 32. With --net conv,
+// the first layers of the macro architecture space instead ("conv3x3-32-s1-relu|maxpool||flatten":
+// conv 3x3, 32 filters, stride 1, same padding, relu -> 2x2 max pool -> flatten -> dense(10)),
+// same optimiser, loss and batch. Training data: the
 // first 48,000 Fashion-MNIST training images; validation: the last 12,000 (scaled to [0, 1] by
 // quarry::data::load_idx_folder). One "epoch" is what fit does for one epoch with
 // validation_data: a shuffled pass over the 48,000 rows (running loss and accuracy) and an
 // evaluation of the 12,000 validation rows (batch 32, as fit evaluates).
 //
-// Usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] [--floor]
-//                            [--data DIR]
+// Usage: bench_trainer_epoch [--net seed|conv] [--epochs N] [--warmup W] [--parallel P]
+//                            [--no-pin] [--floor] [--data DIR]
 //        bench_trainer_epoch --blas-core   (the OpenBLAS core type in effect, for the peers)
 //   --epochs   timed epochs per model (default 3), after --warmup untimed ones (default 1)
 //   --parallel P models trained at once, one thread each (default 1)
@@ -57,6 +60,7 @@ struct Args {
   int parallel = 1;
   bool pin = true;
   bool floor = false;
+  bool conv = false;  ///< --net conv
   std::string data = quarry::data::kFashionMnistFolder;
 };
 
@@ -76,10 +80,14 @@ long minor_faults() {
   return usage.ru_minflt;
 }
 
-quarry::nn::ModelSpec seed_model() {
+quarry::nn::ModelSpec model_spec(bool conv) {
   using namespace quarry::nn;
-  return {.layers = {Flatten{}, Dense{.units = 256, .activation = Activation::Relu},
-                     Dropout{.rate = 0.2}, Dense{.units = 10}},
+  std::vector<Layer> layers = {Flatten{}, Dense{.units = 256, .activation = Activation::Relu},
+                               Dropout{.rate = 0.2}, Dense{.units = 10}};
+  if (conv)
+    layers = {Conv2d{.filters = 32, .kernel_size = 3, .activation = Activation::Relu},
+              MaxPool2d{.pool_size = 2}, Flatten{}, Dense{.units = 10}};
+  return {.layers = std::move(layers),
           .optimizer = Adam(1e-3),
           .loss = Loss::SparseCategoricalCrossentropy,
           .metrics = {"accuracy"}};
@@ -101,16 +109,76 @@ using Sgemm = void (*)(int order, int trans_a, int trans_b, int m, int n, int k,
                        int ldc);
 constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 
+/// The 3x3 patches (same padding) of `rows` 28x28 images, one row of 9 values per pixel.
+std::vector<float> patches(const float* images, std::int64_t rows) {
+  constexpr int side = 28;
+  std::vector<float> out(static_cast<std::size_t>(rows) * side * side * 9, 0.0f);
+  float* p = out.data();
+  for (std::int64_t r = 0; r < rows; ++r, images += side * side)
+    for (int y = 0; y < side; ++y)
+      for (int x = 0; x < side; ++x, p += 9)
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx)
+            if (y + dy >= 0 && y + dy < side && x + dx >= 0 && x + dx < side)
+              p[(dy + 1) * 3 + dx + 1] = images[(y + dy) * side + x + dx];
+  return out;
+}
+
+/// floor_epochs for --net conv (see there).
+void conv_floor_epochs(const Data& data, const Args& args, Sgemm sgemm) {
+  constexpr int pixels = 784, taps = 9, filters = 32, pooled = filters * 14 * 14, classes = 10,
+                b = static_cast<int>(kBatchSize), m = b * pixels;
+  const std::vector<float> train = patches(data.train.x.data(), kTrainRows),
+                           validation = patches(data.validation.x.data(), kValidationRows);
+  std::vector<float> f(taps * filters, 0.01f), c(m * filters, 0.1f), z(b * pooled, 0.1f),
+      w(classes * pooled, 0.01f), y(b * classes, 0.1f), dw(classes * pooled), dz(b * pooled),
+      df(filters * taps);
+  const auto batch_products = [&](const float* p, bool backward) {
+    sgemm(kRowMajor, kNoTrans, kNoTrans, m, filters, taps, 1, p, taps, f.data(), filters, 0,
+          c.data(), filters);
+    sgemm(kRowMajor, kNoTrans, kTrans, b, classes, pooled, 1, z.data(), pooled, w.data(), pooled, 0,
+          y.data(), classes);
+    if (!backward) return;
+    sgemm(kRowMajor, kTrans, kNoTrans, classes, pooled, b, 1, y.data(), classes, z.data(), pooled,
+          0, dw.data(), pooled);
+    sgemm(kRowMajor, kNoTrans, kNoTrans, b, pooled, classes, 1, y.data(), classes, w.data(), pooled,
+          0, dz.data(), pooled);
+    sgemm(kRowMajor, kTrans, kNoTrans, filters, taps, m, 1, c.data(), filters, p, taps, 0,
+          df.data(), taps);
+  };
+  const std::size_t stride = static_cast<std::size_t>(b) * pixels * taps;
+  for (int epoch = 0; epoch < args.warmup + args.epochs; ++epoch) {
+    const auto start = Clock::now();
+    for (std::int64_t row = 0; row + kBatchSize <= kTrainRows; row += kBatchSize)
+      batch_products(train.data() + static_cast<std::size_t>(row / kBatchSize) * stride, true);
+    for (std::int64_t row = 0; row + kBatchSize <= kValidationRows; row += kBatchSize)
+      batch_products(validation.data() + static_cast<std::size_t>(row / kBatchSize) * stride,
+                     false);
+    std::printf("quarry mode=floor pin=%s model=0 epoch=%d warmup=%d epoch_s=%.4f\n",
+                args.pin ? "yes" : "no", epoch + 1, epoch < args.warmup ? 1 : 0,
+                seconds_since(start));
+    std::fflush(stdout);
+  }
+}
+
 /// The floor of one epoch: the matrix products of the seed model's epoch and nothing else, through
 /// the BLAS alone, same shapes, transposes and count. Per training batch of 32 rows (torch's
 /// Linear computes x W^T + b): the two forward products X W1^T [32x784 . 784x256] and H W2^T
 /// [32x256 . 256x10], and the three backward ones dW2 = dY^T H [10x32 . 32x256], dH = dY W2
 /// [32x10 . 10x256], dW1 = dH^T X [256x32 . 32x784] (no gradient for the input); per validation
 /// batch the two forward products. The batches are consecutive rows of the real images.
+///
+/// With --net conv, per training batch: the convolution as one product of the batch's 3x3 patches
+/// (im2col, made once up front and not timed) with the filters, P F [32*784x9 . 9x32]; the dense
+/// layer on the pooled features Z W^T [32x6272 . 6272x10]; backward dW = dY^T Z [10x32 . 32x6272],
+/// dZ = dY W [32x10 . 10x6272] and the filters' gradient dF = dC^T P [32x25088 . 25088x9] (no
+/// gradient for the input); per validation batch the two forward ones. The pooling, relu, bias
+/// and im2col are left out: the floor is the products alone.
 void floor_epochs(const Data& data, const Args& args) {
   const auto sgemm = reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "cblas_sgemm"));
   if (!sgemm) throw std::runtime_error("no cblas_sgemm in the loaded BLAS");
   if (args.pin) quarry::nn::pin_math_threads();
+  if (args.conv) return conv_floor_epochs(data, args, sgemm);
   constexpr int in = 784, hidden = 256, classes = 10, b = static_cast<int>(kBatchSize);
   std::vector<float> w1(hidden * in, 0.01f), w2(classes * hidden, 0.01f), h(b * hidden),
       y(b * classes, 0.1f), dw1(hidden * in), dw2(classes * hidden), dh(b * hidden);
@@ -142,7 +210,7 @@ void floor_epochs(const Data& data, const Args& args) {
 /// Trains one model for warmup + epochs epochs, printing each epoch's time and metrics.
 void train_one(const Data& data, const Args& args, int index, const std::string& mode) {
   if (args.pin) quarry::nn::pin_math_threads();
-  quarry::nn::Model model(seed_model(), data.train.shape);
+  quarry::nn::Model model(model_spec(args.conv), data.train.shape);
   for (int epoch = 0; epoch < args.warmup + args.epochs; ++epoch) {
     const long faults = minor_faults();
     const auto start = Clock::now();
@@ -192,8 +260,8 @@ void train_all(const Data& data, const Args& args) {
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr
       << "bench_trainer_epoch: " << problem << "\n"
-      << "usage: bench_trainer_epoch [--epochs N] [--warmup W] [--parallel P] [--no-pin] [--floor] "
-         "[--data DIR]\n";
+      << "usage: bench_trainer_epoch [--net seed|conv] [--epochs N] [--warmup W] [--parallel P] "
+         "[--no-pin] [--floor] [--data DIR]\n";
   std::exit(2);
 }
 
@@ -219,11 +287,15 @@ Args parse(int argc, char** argv) {
       args.floor = true;
       continue;
     }
-    if (flag != "--epochs" && flag != "--warmup" && flag != "--parallel" && flag != "--data")
+    if (flag != "--epochs" && flag != "--warmup" && flag != "--parallel" && flag != "--data" &&
+        flag != "--net")
       usage("unknown option " + flag);
     if (i + 1 >= argc) usage(flag + " needs a value");
     const std::string value = argv[++i];
-    if (flag == "--epochs")
+    if (flag == "--net") {
+      if (value != "seed" && value != "conv") usage("--net is seed or conv, got '" + value + "'");
+      args.conv = value == "conv";
+    } else if (flag == "--epochs")
       args.epochs = to_int(flag, value);
     else if (flag == "--warmup")
       args.warmup = to_int(flag, value);
