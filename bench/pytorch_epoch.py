@@ -4,10 +4,11 @@
 The seed model (Keras Tuner's tutorial) as a torch.nn.Sequential: Flatten -> Linear(784, 256) ->
 ReLU -> Dropout(0.2) -> Linear(256, 10), Glorot-uniform weights and zero biases (Keras' and
 Quarry's initialisation), Adam(lr=1e-3, eps=1e-7: Keras' epsilon, as Quarry uses), cross-entropy
-on logits, batch 32. With --net conv, bench/trainer_epoch.cpp's convolutional net instead: Conv2d(1,
-32, 3, padding=1) -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(6272, 10), Glorot-uniform weights
-and zero biases too, same optimiser, loss and batch. Data: the first 48,000 Fashion-MNIST training images for training, the next
-12,000 for validation, read from the IDX .gz files with gzip + numpy and scaled to [0, 1].
+on logits, batch 32. With --net conv, bench/trainer_epoch.cpp's convolutional net instead:
+Conv2d(1, 32, 3, padding=1) -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(6272, 10), Glorot-uniform
+weights and zero biases too, same optimiser, loss and batch. Data: the first 48,000 Fashion-MNIST
+training images for training, the next 12,000 for validation, read from the IDX .gz files with
+gzip + numpy and scaled to [0, 1].
 
 One epoch does what quarry::nn::fit does for one epoch with validation data, written as the
 idiomatic fast PyTorch loop (no DataLoader): a torch.randperm order, batches by index, running

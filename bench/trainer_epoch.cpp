@@ -5,11 +5,10 @@
 // dense(10), Adam(1e-3), sparse categorical cross-entropy on logits, batch 32. With --net conv,
 // the first layers of the macro architecture space instead ("conv3x3-32-s1-relu|maxpool||flatten":
 // conv 3x3, 32 filters, stride 1, same padding, relu -> 2x2 max pool -> flatten -> dense(10)),
-// same optimiser, loss and batch. Training data: the
-// first 48,000 Fashion-MNIST training images; validation: the last 12,000 (scaled to [0, 1] by
-// quarry::data::load_idx_folder). One "epoch" is what fit does for one epoch with
-// validation_data: a shuffled pass over the 48,000 rows (running loss and accuracy) and an
-// evaluation of the 12,000 validation rows (batch 32, as fit evaluates).
+// same optimiser, loss and batch. Training data: the first 48,000 Fashion-MNIST training images;
+// validation: the last 12,000 (scaled to [0, 1] by quarry::data::load_idx_folder). One "epoch" is
+// what fit does for one epoch with validation_data: a shuffled pass over the 48,000 rows (running
+// loss and accuracy) and an evaluation of the 12,000 validation rows (batch 32, as fit evaluates).
 //
 // Usage: bench_trainer_epoch [--net seed|conv] [--epochs N] [--warmup W] [--parallel P]
 //                            [--no-pin] [--floor] [--data DIR]
@@ -124,7 +123,23 @@ std::vector<float> patches(const float* images, std::int64_t rows) {
   return out;
 }
 
-/// floor_epochs for --net conv (see there).
+/// Times warmup + epochs floor epochs, printing a line for each: `products(batch, training)` for
+/// every whole training batch (training = true), then every whole validation batch.
+template <typename Products>
+void time_floor_epochs(const Args& args, Products products) {
+  for (int epoch = 0; epoch < args.warmup + args.epochs; ++epoch) {
+    const auto start = Clock::now();
+    for (std::int64_t batch = 0; batch < kTrainRows / kBatchSize; ++batch) products(batch, true);
+    for (std::int64_t batch = 0; batch < kValidationRows / kBatchSize; ++batch)
+      products(batch, false);
+    std::printf("quarry mode=floor pin=%s model=0 epoch=%d warmup=%d epoch_s=%.4f\n",
+                args.pin ? "yes" : "no", epoch + 1, epoch < args.warmup ? 1 : 0,
+                seconds_since(start));
+    std::fflush(stdout);
+  }
+}
+
+/// floor_epochs for --net conv (see there). The patches take 1.7 GB (9 floats per pixel).
 void conv_floor_epochs(const Data& data, const Args& args, Sgemm sgemm) {
   constexpr int pixels = 784, taps = 9, filters = 32, pooled = filters * 14 * 14, classes = 10,
                 b = static_cast<int>(kBatchSize), m = b * pixels;
@@ -146,19 +161,11 @@ void conv_floor_epochs(const Data& data, const Args& args, Sgemm sgemm) {
     sgemm(kRowMajor, kTrans, kNoTrans, filters, taps, m, 1, c.data(), filters, p, taps, 0,
           df.data(), taps);
   };
-  const std::size_t stride = static_cast<std::size_t>(b) * pixels * taps;
-  for (int epoch = 0; epoch < args.warmup + args.epochs; ++epoch) {
-    const auto start = Clock::now();
-    for (std::int64_t row = 0; row + kBatchSize <= kTrainRows; row += kBatchSize)
-      batch_products(train.data() + static_cast<std::size_t>(row / kBatchSize) * stride, true);
-    for (std::int64_t row = 0; row + kBatchSize <= kValidationRows; row += kBatchSize)
-      batch_products(validation.data() + static_cast<std::size_t>(row / kBatchSize) * stride,
-                     false);
-    std::printf("quarry mode=floor pin=%s model=0 epoch=%d warmup=%d epoch_s=%.4f\n",
-                args.pin ? "yes" : "no", epoch + 1, epoch < args.warmup ? 1 : 0,
-                seconds_since(start));
-    std::fflush(stdout);
-  }
+  const auto stride = static_cast<std::size_t>(m) * taps;  // one batch's patches
+  time_floor_epochs(args, [&](std::int64_t batch, bool training) {
+    const std::vector<float>& p = training ? train : validation;
+    batch_products(p.data() + static_cast<std::size_t>(batch) * stride, training);
+  });
 }
 
 /// The floor of one epoch: the matrix products of the seed model's epoch and nothing else, through
@@ -194,17 +201,10 @@ void floor_epochs(const Data& data, const Args& args) {
     sgemm(kRowMajor, kTrans, kNoTrans, hidden, in, b, 1, dh.data(), hidden, x, in, 0, dw1.data(),
           in);
   };
-  for (int epoch = 0; epoch < args.warmup + args.epochs; ++epoch) {
-    const auto start = Clock::now();
-    for (std::int64_t row = 0; row + kBatchSize <= kTrainRows; row += kBatchSize)
-      batch_products(data.train.x.data() + row * in, true);
-    for (std::int64_t row = 0; row + kBatchSize <= kValidationRows; row += kBatchSize)
-      batch_products(data.validation.x.data() + row * in, false);
-    std::printf("quarry mode=floor pin=%s model=0 epoch=%d warmup=%d epoch_s=%.4f\n",
-                args.pin ? "yes" : "no", epoch + 1, epoch < args.warmup ? 1 : 0,
-                seconds_since(start));
-    std::fflush(stdout);
-  }
+  time_floor_epochs(args, [&](std::int64_t batch, bool training) {
+    const quarry::data::Dataset& rows = training ? data.train : data.validation;
+    batch_products(rows.x.data() + batch * kBatchSize * in, training);
+  });
 }
 
 /// Trains one model for warmup + epochs epochs, printing each epoch's time and metrics.
