@@ -117,6 +117,16 @@ Dataset Dataset::head(std::int64_t count) const {
   return take(indices);
 }
 
+Dataset concat(const Dataset& first, const Dataset& second) {
+  if (first.shape != second.shape || first.num_classes != second.num_classes)
+    throw InvalidArgument("concat: " + first.source + " and " + second.source +
+                          " differ in example shape or class count");
+  Dataset out = first;
+  out.x.insert(out.x.end(), second.x.begin(), second.x.end());
+  out.y.insert(out.y.end(), second.y.begin(), second.y.end());
+  return out;
+}
+
 std::vector<std::int64_t> validation_indices(const Dataset& all, const SplitOptions& options) {
   const double f = options.validation_fraction;
   if (!(f > 0 && f < 1))

@@ -51,6 +51,10 @@ Split split(const Dataset& all, const SplitOptions& options);
 /// the source rows of a split's part, e.g. the lines of a CSV file). Throws as split does.
 std::vector<std::int64_t> validation_indices(const Dataset& all, const SplitOptions& options);
 
+/// The rows of `first` followed by those of `second` (a copy; the split's parts put back
+/// together). Throws InvalidArgument when their example shapes or class counts differ.
+Dataset concat(const Dataset& first, const Dataset& second);
+
 /// Divides every value by `max` (images: 255 -> [0, 1]).
 void scale(Dataset& d, float max);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -264,6 +265,45 @@ torch::Tensor predict_probabilities(Model& model, const data::Dataset& data,
       return output.to(torch::kFloat32).reshape({output.size(0), -1}).contiguous();
   }
   throw InvalidArgument("predict_probabilities: unknown loss");
+}
+
+torch::Tensor predict_average(const std::vector<Model*>& models, const data::Dataset& data,
+                              std::int64_t batch_size) {
+  if (models.empty()) throw InvalidArgument("predict_average: no models");
+  torch::Tensor sum;
+  for (Model* model : models) {
+    if (model->loss() != models.front()->loss())
+      throw InvalidArgument("predict_average: the models' losses differ (" +
+                            to_string(models.front()->loss()) + ", " + to_string(model->loss()) +
+                            ")");
+    const torch::Tensor p = predict_probabilities(*model, data, batch_size);
+    if (sum.defined() && p.sizes() != sum.sizes())
+      throw InvalidArgument("predict_average: the models' outputs differ in number");
+    sum = sum.defined() ? sum + p : p;
+  }
+  return (sum / static_cast<double>(models.size())).contiguous();
+}
+
+Logs evaluate_average(const std::vector<Model*>& models, const data::Dataset& data,
+                      std::int64_t batch_size) {
+  check_batch_size("evaluate_average", batch_size);
+  const torch::Tensor p = predict_average(models, data, batch_size);
+  Model& first = *models.front();
+  const torch::Tensor y = as_tensors(data, first, "evaluate_average").y;
+  torch::NoGradGuard no_grad;
+  // The outputs that give these probabilities, for the loss to read as it reads the network's:
+  // log-probabilities for the softmax, the log-odds of the second column for the sigmoid.
+  const double tiny = std::numeric_limits<float>::min();
+  torch::Tensor output = p;
+  if (first.loss() == Loss::SparseCategoricalCrossentropy) output = p.clamp_min(tiny).log();
+  if (first.loss() == Loss::BinaryCrossentropy)
+    output =
+        (p.select(1, 1).clamp_min(tiny).log() - p.select(1, 0).clamp_min(tiny).log()).unsqueeze(1);
+  const bool accuracy = wants_accuracy(first);
+  Totals totals;
+  totals.add(compute_loss(first.loss(), output, y).item<double>(), y.size(0),
+             accuracy ? count_correct(first.loss(), output, y) : 0);
+  return totals.logs(accuracy);
 }
 
 }  // namespace quarry::nn

@@ -137,4 +137,14 @@ torch::Tensor predict(Model& model, const data::Dataset& data, std::int64_t batc
 torch::Tensor predict_probabilities(Model& model, const data::Dataset& data,
                                     std::int64_t batch_size = 256);
 
+/// An ensemble's prediction: the mean of the models' predict_probabilities for every row (the
+/// mean output for mean_squared_error). The models share a loss and their number of outputs.
+torch::Tensor predict_average(const std::vector<Model*>& models, const data::Dataset& data,
+                              std::int64_t batch_size = 256);
+/// evaluate for an ensemble: {"loss", "accuracy"} of predict_average's prediction, the loss read
+/// as the models' loss reads it (the cross-entropy of the averaged probabilities, the squared
+/// error of the mean output); accuracy when the first model lists it.
+Logs evaluate_average(const std::vector<Model*>& models, const data::Dataset& data,
+                      std::int64_t batch_size = 256);
+
 }  // namespace quarry::nn

@@ -226,9 +226,16 @@ bool check_constraints(objectives::TrialContext& context,
   return attrs.at(study::kFeasibleAttr) == "true";
 }
 
+std::filesystem::path member_path(const std::filesystem::path& first, std::size_t k) {
+  if (k == 0) return first;
+  std::filesystem::path out = first;
+  return out.replace_filename(first.stem().string() + "_" + std::to_string(k + 1) +
+                              first.extension().string());
+}
+
 FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const data::Dataset& test,
                        std::int64_t epochs, const TrainingOptions& options,
-                       const std::filesystem::path& save_to, int seeds) {
+                       const std::filesystem::path& save_to, int seeds, bool average) {
   if (seeds < 1)
     throw InvalidArgument("train_final: seeds must be >= 1, got " + std::to_string(seeds));
   struct Run {
@@ -294,9 +301,15 @@ FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const da
   }
   if (!kept) std::rethrow_exception(runs.front().error);
   out.kept = *kept;
+  out.members = {*kept};
+  if (average)
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      if (!runs[i].error && i != *kept) out.members.push_back(i);
   Run& best = runs[*kept];
   if (!best.history.epochs.empty()) out.last_epoch = best.history.epochs.back();
-  out.test = best.test;
+  std::vector<Model*> members;
+  for (const std::size_t i : out.members) members.push_back(runs[i].model.get());
+  out.test = members.size() == 1 ? best.test : evaluate_average(members, test);
   const Complexity c = best.model->complexity();
   out.complexity = {{"parameters", double(c.parameters)},
                     {"flops", double(c.flops)},
@@ -304,7 +317,10 @@ FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const da
                     {"latency_b256_ms", c.latency_b256_ms}};
   if (!save_to.empty()) {
     if (save_to.has_parent_path()) std::filesystem::create_directories(save_to.parent_path());
-    best.model->save_weights(save_to.string());
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      out.saved.push_back(member_path(save_to, k));
+      members[k]->save_weights(out.saved.back().string());
+    }
   }
   return out;
 }

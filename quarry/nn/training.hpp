@@ -116,22 +116,31 @@ std::optional<std::string> checkpoint_problem(std::int64_t trial,
 
 /// The best configuration trained again from scratch for `epochs` epochs with `seeds` seeds at
 /// once (one thread each: on a machine whose workers searched, the other seeds cost no extra
-/// time), each evaluated on `test`; the network kept, and its weights saved to `save_to` (when not
-/// empty), is the one with the lowest validation loss after its last epoch (the training loss
-/// without validation rows; a loss that is not finite never wins): chosen without looking at the
-/// test rows. Seed 0 is options.seed. A seed whose loss diverges (TrialFailed) is left out; when
-/// every one does, the first failure is thrown; any other error of any seed is thrown.
+/// time), each evaluated on `test`. With `average`, the model is the ensemble of every seed that
+/// trained: its prediction is the mean of theirs (predict_average) and `test` measures that
+/// (complexity is one member's); without, it is the one seed with the lowest validation loss
+/// after its last epoch (the training loss without validation rows; a loss that is not finite
+/// never wins), chosen without looking at the test rows. That seed is always the first member.
+/// The members' weights are saved (when `save_to` is not empty) to member_path(save_to, k). Seed
+/// 0 is options.seed. A seed whose loss diverges (TrialFailed) is left out; when every one does,
+/// the first failure is thrown; any other error of any seed is thrown.
 struct FinalModel {
-  std::map<std::string, double> last_epoch;  ///< loss, accuracy, val_loss, val_accuracy
-  std::map<std::string, double> test;        ///< loss, accuracy on the test rows
+  std::map<std::string, double> last_epoch;  ///< the first member's: loss, accuracy, val_...
+  std::map<std::string, double> test;        ///< loss, accuracy on the test rows (the model's)
   std::map<std::string, double> complexity;  ///< parameters, flops, latency_b1_ms, latency_b256_ms
   /// Every seed's test logs and last epoch's logs, in seed order (empty for a seed whose loss
-  /// diverged), and the one kept.
+  /// diverged).
   std::vector<std::map<std::string, double>> seed_tests, seed_last_epochs;
-  std::size_t kept = 0;
+  std::size_t kept = 0;              ///< the seed with the lowest validation loss
+  std::vector<std::size_t> members;  ///< the seeds whose predictions are averaged, kept first
+  std::vector<std::filesystem::path> saved;  ///< the members' weights files, in member order
 };
 FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const data::Dataset& test,
                        std::int64_t epochs, const TrainingOptions& options,
-                       const std::filesystem::path& save_to, int seeds = 1);
+                       const std::filesystem::path& save_to, int seeds = 1, bool average = true);
+
+/// Where member k of a retrained ensemble is saved: `first` for k = 0, else the same name with
+/// "_<k+1>" before its extension (best_model.pt, best_model_2.pt, best_model_3.pt...).
+std::filesystem::path member_path(const std::filesystem::path& first, std::size_t k);
 
 }  // namespace quarry::nn

@@ -77,6 +77,19 @@ TEST(Dataset, HeadClampsTheCount) {
   EXPECT_EQ(d.head(-1).rows(), 0);
 }
 
+TEST(Dataset, ConcatPutsTheSecondsRowsAfterTheFirsts) {
+  const Dataset d = make({4});
+  const Dataset both = concat(d.take({0, 1}), d.take({3}));
+  EXPECT_EQ(ids(both), (std::vector<int>{0, 1, 3}));
+  EXPECT_EQ(both.x, d.take({0, 1, 3}).x);
+  EXPECT_EQ(both.y, d.take({0, 1, 3}).y);
+  EXPECT_EQ(both.shape, d.shape);
+  EXPECT_EQ(both.num_classes, d.num_classes);
+  Dataset other = d;
+  other.shape = {1, 2};
+  EXPECT_THAT(error_of([&] { concat(d, other); }), HasSubstr("differ in example shape"));
+}
+
 TEST(Dataset, ScaleDividesEveryValue) {
   Dataset d = make({2});
   scale(d, 10);

@@ -234,6 +234,48 @@ TEST(FitTest, PredictProbabilitiesReadsTheOutputsAsTheLossDoes) {
   EXPECT_TRUE(torch::equal(v, predict(values, d)));
 }
 
+// An ensemble predicts the mean of its members' probabilities, and evaluate_average scores that
+// as evaluate scores one network: one member gives evaluate's own figures.
+TEST(FitTest, PredictAverageIsTheMeanOfTheMembersProbabilities) {
+  torch::manual_seed(5);
+  const data::Dataset d = blobs(80, 6);
+  for (const Loss loss :
+       {Loss::SparseCategoricalCrossentropy, Loss::BinaryCrossentropy, Loss::MeanSquaredError}) {
+    SCOPED_TRACE(to_string(loss));
+    const std::int64_t outputs = loss == Loss::SparseCategoricalCrossentropy ? 2 : 1;
+    Model a = dense(Adam(1e-2), loss, outputs), b = dense(Adam(1e-2), loss, outputs);
+    fit(a, d, {.epochs = 1, .seed = 1});
+    const torch::Tensor pa = predict_probabilities(a, d), pb = predict_probabilities(b, d);
+    EXPECT_TRUE(torch::allclose(predict_average({&a, &b}, d, 16), (pa + pb) / 2));
+
+    const Logs alone = evaluate(a, d), one = evaluate_average({&a}, d);
+    EXPECT_NEAR(one.at("loss"), alone.at("loss"), 1e-5 * std::max(1.0, alone.at("loss")));
+    EXPECT_EQ(one.contains("accuracy"), alone.contains("accuracy"));
+    if (alone.contains("accuracy")) {
+      EXPECT_DOUBLE_EQ(one.at("accuracy"), alone.at("accuracy"));
+    }
+
+    const Logs two = evaluate_average({&a, &b}, d);
+    const torch::Tensor p = (pa + pb) / 2, y = torch::tensor(d.y);
+    if (loss == Loss::MeanSquaredError) {
+      EXPECT_NEAR(two.at("loss"), (p.reshape({-1}) - y).pow(2).mean().item<double>(), 1e-5);
+      continue;
+    }
+    const torch::Tensor labels = y.to(torch::kLong);
+    EXPECT_NEAR(two.at("loss"), -p.gather(1, labels.unsqueeze(1)).log().mean().item<double>(),
+                1e-5);
+    EXPECT_DOUBLE_EQ(two.at("accuracy"),
+                     p.argmax(1).eq(labels).to(torch::kDouble).mean().item<double>());
+  }
+  Model classes = dense(Adam(1e-2), Loss::SparseCategoricalCrossentropy, 2);
+  Model values = dense(Adam(1e-2), Loss::MeanSquaredError, 1);
+  EXPECT_THAT(error_of([&] { predict_average({}, d); }), HasSubstr("no models"));
+  EXPECT_THAT(error_of([&] {
+                predict_average({&classes, &values}, d);
+              }),
+              HasSubstr("losses differ"));
+}
+
 TEST(FitTest, CallsCallbacksInKerasOrderFromInitialEpoch) {
   struct Tape final : Callback {
     std::vector<std::string>* events;

@@ -346,8 +346,8 @@ TEST(TrainFinalTest, MeasuresTheTestRowsAndSavesLoadableWeights) {
   EXPECT_GT(untrained, logs.at("loss") + 0.1);
 }
 
-// Several seeds at once: each is tested, the one kept (and saved) has the lowest validation loss,
-// and seed 0 is the single-seed retrain.
+// Several seeds at once, not averaged: each is tested, the one kept (and saved) has the lowest
+// validation loss, and seed 0 is the single-seed retrain.
 TEST(TrainFinalTest, TrainsSeveralSeedsAndKeepsTheLowestValidationLoss) {
   const Blobs blobs;
   const data::Dataset test = gaussian_blobs(90, 3);
@@ -355,7 +355,10 @@ TEST(TrainFinalTest, TrainsSeveralSeedsAndKeepsTheLowestValidationLoss) {
   const TrainingOptions options{.seed = 4};
   const FinalModel one = train_final(kSpec, blobs.data(), test, 2, options, {});
   const FinalModel three =
-      train_final(kSpec, blobs.data(), test, 2, options, dir.path() / "m.pt", 3);
+      train_final(kSpec, blobs.data(), test, 2, options, dir.path() / "m.pt", 3, false);
+  EXPECT_THAT(three.members, ElementsAre(three.kept));
+  EXPECT_THAT(three.saved, ElementsAre(dir.path() / "m.pt"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "m_2.pt"));
   ASSERT_EQ(three.seed_tests.size(), 3u);
   EXPECT_EQ(three.seed_tests[0], one.test) << "seed 0 is the single retrain's";
   EXPECT_NE(three.seed_tests[1], three.seed_tests[0]) << "another seed, another network";
@@ -368,6 +371,40 @@ TEST(TrainFinalTest, TrainsSeveralSeedsAndKeepsTheLowestValidationLoss) {
   saved.load_weights((dir.path() / "m.pt").string());
   EXPECT_DOUBLE_EQ(evaluate(saved, test).at("accuracy"), three.test.at("accuracy"));
   EXPECT_THROW(train_final(kSpec, blobs.data(), test, 2, options, {}, 0), InvalidArgument);
+}
+
+// Averaged (the default): the model is every seed's network, the lowest validation loss first;
+// its test figures are those of the mean of their probabilities, and each member is saved.
+TEST(TrainFinalTest, AveragesTheSeedsAndSavesEveryMember) {
+  const Blobs blobs;
+  const data::Dataset test = gaussian_blobs(90, 3);
+  TempDir dir;
+  const TrainingOptions options{.seed = 4};
+  const auto save_to = dir.path() / "m.pt";
+  const FinalModel kept = train_final(kSpec, blobs.data(), test, 2, options, {}, 3, false);
+  const FinalModel three = train_final(kSpec, blobs.data(), test, 2, options, save_to, 3);
+  EXPECT_EQ(three.seed_tests, kept.seed_tests) << "the same seeds train the same networks";
+  ASSERT_EQ(three.members.size(), 3u);
+  EXPECT_EQ(three.members.front(), kept.kept);
+  EXPECT_THAT(three.saved, ElementsAre(save_to, dir.path() / "m_2.pt", dir.path() / "m_3.pt"));
+  EXPECT_EQ(member_path(save_to, 0), save_to);
+  EXPECT_EQ(member_path(save_to, 2), dir.path() / "m_3.pt");
+  EXPECT_EQ(three.last_epoch, three.seed_last_epochs[three.kept]);
+
+  std::vector<std::unique_ptr<Model>> loaded;
+  std::vector<Model*> members;
+  for (std::size_t k = 0; k < three.saved.size(); ++k) {
+    loaded.push_back(std::make_unique<Model>(kSpec, std::vector<std::int64_t>{2}));
+    loaded.back()->load_weights(three.saved[k].string());
+    members.push_back(loaded.back().get());
+    // Member k is seed members[k]: its weights give that seed's test figures.
+    EXPECT_DOUBLE_EQ(evaluate(*loaded.back(), test).at("accuracy"),
+                     three.seed_tests[three.members[k]].at("accuracy"));
+  }
+  const Logs averaged = evaluate_average(members, test);
+  EXPECT_DOUBLE_EQ(averaged.at("accuracy"), three.test.at("accuracy"));
+  EXPECT_NEAR(averaged.at("loss"), three.test.at("loss"), 1e-6);
+  EXPECT_NE(three.test, kept.test) << "the average is not the kept seed";
 }
 
 }  // namespace
