@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <limits>
+#include <memory>
+#include <vector>
 
 #include "quarry/cli/model_study.hpp"
 #include "quarry/cli/saved_model.hpp"
@@ -230,9 +232,15 @@ AnalysisInput analyse(const std::filesystem::path& weights, const SavedModel& sa
                           shape_text(saved.input_shape));
   rows.dataset.shape = saved.input_shape;
   check_weights(saved, weights);
-  nn::Model model(saved_spec(saved, saved_file, description), saved.input_shape);
-  model.load_weights(weights.string());
-  const torch::Tensor p = nn::predict_probabilities(model, rows.dataset);
+  const nn::ModelSpec spec = saved_spec(saved, saved_file, description);
+  std::vector<std::unique_ptr<nn::Model>> members;  // one network, or an ensemble's
+  std::vector<nn::Model*> models;
+  for (const auto& file : member_weights(saved, weights)) {
+    members.push_back(std::make_unique<nn::Model>(spec, saved.input_shape));
+    members.back()->load_weights(file.string());
+    models.push_back(members.back().get());
+  }
+  const torch::Tensor p = nn::predict_average(models, rows.dataset);
   const bool regression = saved.task == TaskType::Regression;
   const auto columns = regression ? 1 : static_cast<std::int64_t>(saved.classes.size());
   if (p.size(1) != columns)

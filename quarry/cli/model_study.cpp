@@ -129,7 +129,8 @@ ModelStudy load_model_study(const config::StudyFile& file, bool quiet) {
           read_file(file.path),
           d.format == config::DataSection::Format::Csv ? d.target : "",
           loaded.scaler,
-          std::move(loaded.test_rows)};
+          std::move(loaded.test_rows),
+          file.fit->retrain};
 }
 
 #ifdef QUARRY_WITH_TORCH
@@ -163,7 +164,8 @@ SavedModel describe_best(const ModelStudy& model_study, const Trial& best) {
 }
 
 /// The retrain's seeds side by side: "seeds: accuracy 0.8821, 0.8853 (mean 0.8837, spread
-/// 0.0032); kept seed 2, the lowest val_loss" (the loss for regressions; a failed seed: "failed").
+/// 0.0032); the model averages them" (the loss for regressions; a failed seed: "failed"), or, when
+/// one seed is kept, "...; kept seed 2, the lowest val_loss".
 std::string seeds_line(const nn::FinalModel& final_model) {
   const std::string metric = final_model.test.contains("accuracy") ? "accuracy" : "loss";
   std::string values;
@@ -179,9 +181,14 @@ std::string seeds_line(const nn::FinalModel& final_model) {
     values += report::format_number(it->second);
     sum += it->second, low = std::min(low, it->second), high = std::max(high, it->second), ++count;
   }
-  return "seeds: " + metric + " " + values + " (mean " + report::format_number(sum / count) +
-         ", spread " + report::format_number(high - low) + "); kept seed " +
-         std::to_string(final_model.kept + 1) + ", the lowest " +
+  const std::string line = "seeds: " + metric + " " + values + " (mean " +
+                           report::format_number(sum / count) + ", spread " +
+                           report::format_number(high - low) + "); ";
+  if (final_model.members.size() > 1)
+    return line + "the model averages " +
+           (count == static_cast<int>(final_model.seed_tests.size()) ? "them"
+                                                                     : "those that trained");
+  return line + "kept seed " + std::to_string(final_model.kept + 1) + ", the lowest " +
          (final_model.last_epoch.contains("val_loss") ? "val_loss" : "loss");
 }
 
@@ -195,22 +202,31 @@ std::unique_ptr<objectives::Objective> model_objective(const ModelStudy& study) 
       study.data, study.options);
 }
 
-void finish_model_study(Study& study, const ModelStudy& model_study, std::ostream& out, int seeds) {
+void finish_model_study(Study& study, const ModelStudy& model_study, std::ostream& out,
+                        int workers) {
   const auto best = study.best_trial();
   if (!best) return;
   std::int64_t epochs = model_study.options.epochs;
   if (auto it = best->attrs.find("best_epoch"); it != best->attrs.end())
     epochs = nlohmann::json::parse(it->second).get<std::int64_t>();
+  const auto& retrain = model_study.retrain;
+  const int seeds = static_cast<int>(retrain.seeds.value_or(workers));
+  nn::TrainingData rows = model_study.data;
+  if (retrain.validation_rows && rows.validation)
+    rows = {std::make_shared<const data::Dataset>(data::concat(*rows.train, *rows.validation)),
+            nullptr};
   out << "\nretraining the best configuration (trial " << best->number << ") for " << epochs
       << " epoch(s)"
-      << (seeds > 1 ? " with " + std::to_string(seeds) + " seeds at once (one per worker)" : "")
-      << "..." << std::endl;
+      << (seeds > 1 ? " with " + std::to_string(seeds) + " seeds at once" +
+                          (retrain.seeds ? "" : " (one per worker)")
+                    : "")
+      << (rows.validation ? "" : " on the training and validation rows") << "..." << std::endl;
   const auto path = model_study.directory / "best_model.pt";
   const auto final_model = [&] {
     try {
       return nn::train_final(
-          config::resolve(model_study.model, best->params, model_study.data.train->shape),
-          model_study.data, *model_study.test, epochs, model_study.options, path, seeds);
+          config::resolve(model_study.model, best->params, model_study.data.train->shape), rows,
+          *model_study.test, epochs, model_study.options, path, seeds, retrain.average);
     } catch (const TrialFailed& e) {  // it diverged this time (a lucky run during the search)
       throw FatalTrialError("retraining the best configuration (trial " +
                             std::to_string(best->number) + ") failed: " + e.what() +
@@ -219,24 +235,35 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
   }();
   if (model_study.model.nas)
     out << "architecture: " << config::architecture_string(model_study.model, best->params) << "\n";
-  out << "test: " << format_logs(final_model.test) << "\n";
+  const std::size_t members = final_model.members.size();
+  out << "test: " << format_logs(final_model.test)
+      << (members > 1 ? " (" + std::to_string(members) + " seeds averaged)" : "") << "\n";
   if (final_model.seed_tests.size() > 1) out << seeds_line(final_model) << "\n";
-  out << "model: " << static_cast<long long>(final_model.complexity.at("parameters"))
-      << " parameters, " << static_cast<long long>(final_model.complexity.at("flops"))
-      << " FLOPs, latency " << report::format_number(final_model.complexity.at("latency_b1_ms"))
-      << " ms (batch 1), " << report::format_number(final_model.complexity.at("latency_b256_ms"))
-      << " ms (batch 256)\n";
+  out << "model: "
+      << (members > 1 ? std::to_string(members) + " networks averaged, each " : std::string())
+      << static_cast<long long>(final_model.complexity.at("parameters")) << " parameters, "
+      << static_cast<long long>(final_model.complexity.at("flops")) << " FLOPs, latency "
+      << report::format_number(final_model.complexity.at("latency_b1_ms")) << " ms (batch 1), "
+      << report::format_number(final_model.complexity.at("latency_b256_ms")) << " ms (batch 256)\n";
   const auto description = description_path(path);
   SavedModel saved = describe_best(model_study, *best);
   saved.weights_sha256 = sha256_file(path);
+  nlohmann::json record = {
+      {"trial", best->number}, {"path", path.string()}, {"sha256", saved.weights_sha256}};
+  if (members > 1) {
+    for (const auto& file : final_model.saved) {
+      saved.ensemble.push_back(
+          {file.filename().string(), file == path ? saved.weights_sha256 : sha256_file(file)});
+      record["ensemble"].push_back(
+          {{"path", file.string()}, {"sha256", saved.ensemble.back().sha256}});
+    }
+  }
   write_saved_model(saved, description);
-  study.storage().set_attr(
-      study.id(), "saved_model",
-      nlohmann::json{
-          {"trial", best->number}, {"path", path.string()}, {"sha256", saved.weights_sha256}}
-          .dump());
-  out << "saved: " << path.string() << " (weights) and " << description.filename().string()
-      << " (what rebuilds the network)" << std::endl;
+  study.storage().set_attr(study.id(), "saved_model", record.dump());
+  out << "saved: " << path.string()
+      << (members > 1 ? " and " + std::to_string(members - 1) + " more network(s) beside it" : "")
+      << " (weights) and " << description.filename().string() << " (what rebuilds the "
+      << (members > 1 ? "networks" : "network") << ")" << std::endl;
 }
 
 void hand_over_to_trainer(int, char**, bool) {}  // this is quarry-nn: train here

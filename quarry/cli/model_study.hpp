@@ -31,6 +31,7 @@ struct ModelStudy {
   /// test rows' indices among the file's rows (ascending). IDX data: none, empty.
   std::optional<data::Standardizer> scaler;
   std::vector<std::int64_t> test_rows;
+  config::FitSection::Retrain retrain;  ///< the study file's fit.retrain
 };
 
 /// In the `quarry` command (built without LibTorch): replaces this process with `quarry-nn`, the
@@ -47,12 +48,14 @@ ModelStudy load_model_study(const config::StudyFile& file, bool quiet);
 /// The objective that trains one trial's model.
 std::unique_ptr<objectives::Objective> model_objective(const ModelStudy& study);
 
-/// Retrains the best trial's configuration from scratch for its best epoch count with `seeds`
-/// seeds at once (nn::train_final: the search's worker count, so the other cores are not idle),
-/// evaluates each on the test rows, saves the weights of the one with the lowest validation loss to
-/// <directory>/best_model.pt and their description to <directory>/best_model.json
-/// (saved_model.hpp), and reports them on `out`.
+/// Retrains the best trial's configuration from scratch for its best epoch count as fit.retrain
+/// says (nn::train_final): `workers` seeds at once unless it names a number (the search's worker
+/// count, so the other cores are not idle), on the training and validation rows unless
+/// validation_rows is false, averaged unless average is false (else the one with the lowest
+/// validation loss); evaluates it on the test rows, saves the weights to
+/// <directory>/best_model.pt (and best_model_2.pt... for the other networks of an ensemble) and
+/// their description to <directory>/best_model.json (saved_model.hpp), and reports them on `out`.
 void finish_model_study(Study& study, const ModelStudy& model_study, std::ostream& out,
-                        int seeds = 1);
+                        int workers = 1);
 
 }  // namespace quarry::cli

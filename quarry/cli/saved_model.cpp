@@ -15,7 +15,8 @@ namespace quarry::cli {
 namespace {
 
 constexpr const char* kFormat = "quarry-saved-model";
-constexpr int kVersion = 1;
+constexpr int kVersion = 1;          // one network
+constexpr int kEnsembleVersion = 2;  // with "ensemble"
 
 std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
@@ -43,7 +44,7 @@ void write_saved_model(const SavedModel& model, const std::filesystem::path& pat
     data["stddev"] = model.stddev;
   }
   nlohmann::json j = {{"format", kFormat},
-                      {"version", kVersion},
+                      {"version", model.ensemble.empty() ? kVersion : kEnsembleVersion},
                       {"weights", path.filename().replace_extension(".pt").string()},
                       {"study", model.study},
                       {"study_file", model.study_file.string()},
@@ -55,6 +56,11 @@ void write_saved_model(const SavedModel& model, const std::filesystem::path& pat
                       {"classes", model.classes},
                       {"data", data}};
   if (!model.weights_sha256.empty()) j["weights_sha256"] = model.weights_sha256;
+  if (!model.ensemble.empty()) {
+    j["ensemble"] = nlohmann::json::array();
+    for (const auto& m : model.ensemble)
+      j["ensemble"].push_back({{"weights", m.weights}, {"sha256", m.sha256}});
+  }
   write_file_durably(path, j.dump(2) + "\n");
 }
 
@@ -73,9 +79,10 @@ SavedModel read_saved_model(const std::filesystem::path& path) {
     if (!j.is_object() || !j.contains("format") || j["format"] != kFormat)
       throw InvalidArgument(std::string("not a saved-model description (no \"format\": \"") +
                             kFormat + "\")");
-    if (field(j, "version") != kVersion)
+    if (field(j, "version") != kVersion && j["version"] != kEnsembleVersion)
       throw InvalidArgument("version " + j["version"].dump() + " is not one this quarry reads (" +
-                            std::to_string(kVersion) + ")");
+                            std::to_string(kVersion) + " or " + std::to_string(kEnsembleVersion) +
+                            ")");
     SavedModel m;
     m.study = field(j, "study").get<std::string>();
     m.study_file = field(j, "study_file").get<std::string>();
@@ -107,6 +114,20 @@ SavedModel read_saved_model(const std::filesystem::path& path) {
       throw InvalidArgument("'data.format' is " + data["format"].dump() + ", not idx or csv");
     }
     if (j.contains("weights_sha256")) m.weights_sha256 = j["weights_sha256"].get<std::string>();
+    if (j["version"] == kEnsembleVersion) {
+      const auto& ensemble = field(j, "ensemble");
+      if (!ensemble.is_array() || ensemble.size() < 2)
+        throw InvalidArgument("'ensemble' is not a list of two or more networks");
+      for (const auto& member : ensemble) {
+        m.ensemble.push_back({field(member, "weights").get<std::string>(),
+                              field(member, "sha256").get<std::string>()});
+        const std::string& name = m.ensemble.back().weights;
+        if (name.empty() || std::filesystem::path(name).filename() != name)
+          throw InvalidArgument("'ensemble' names \"" + name + "\", not a file in its folder");
+      }
+      if (m.ensemble.front().weights != field(j, "weights").get<std::string>())
+        throw InvalidArgument("'ensemble' does not start with its 'weights'");
+    }
     return m;
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(where + "not a saved-model description: " + first_line(e.what()));
@@ -115,15 +136,33 @@ SavedModel read_saved_model(const std::filesystem::path& path) {
   }
 }
 
+std::vector<std::filesystem::path> member_weights(const SavedModel& model,
+                                                  const std::filesystem::path& weights) {
+  if (model.ensemble.empty()) return {weights};
+  std::vector<std::filesystem::path> out;
+  for (const auto& m : model.ensemble) out.push_back(weights.parent_path() / m.weights);
+  return out;
+}
+
 void check_weights(const SavedModel& model, const std::filesystem::path& weights) {
-  if (model.weights_sha256.empty()) return;
-  const std::string actual = sha256_file(weights);
-  if (actual != model.weights_sha256)
-    throw InvalidArgument(weights.string() + ": does not match the checksum saved with trial " +
-                          std::to_string(model.trial) + " (sha256 " + actual.substr(0, 12) +
-                          "... now, " + model.weights_sha256.substr(0, 12) +
-                          "... when saved): the file was changed or damaged; run the study's "
-                          "search again to retrain and save it");
+  const auto files = member_weights(model, weights);
+  for (std::size_t k = 0; k < files.size(); ++k) {
+    const std::string& expected =
+        model.ensemble.empty() ? model.weights_sha256 : model.ensemble[k].sha256;
+    if (expected.empty()) continue;
+    if (!std::filesystem::is_regular_file(files[k]))
+      throw InvalidArgument(files[k].string() + ": does not exist, but " +
+                            description_path(weights).string() +
+                            " averages it with the other networks; run the study's search again "
+                            "to retrain and save them");
+    const std::string actual = sha256_file(files[k]);
+    if (actual != expected)
+      throw InvalidArgument(files[k].string() + ": does not match the checksum saved with trial " +
+                            std::to_string(model.trial) + " (sha256 " + actual.substr(0, 12) +
+                            "... now, " + expected.substr(0, 12) +
+                            "... when saved): the file was changed or damaged; run the study's "
+                            "search again to retrain and save it");
+  }
 }
 
 config::StudyFile saved_study_file(const SavedModel& model, const std::filesystem::path& path) {

@@ -11,6 +11,11 @@
 //    "data": {"format": "idx"}  or  {"format": "csv", "target": "species",
 //             "features": ["bill_length_mm", "island=Biscoe", ...], "mean": [...], "stddev":
 //             [...]}}
+// A retrain of several seeds averaged (nn::train_final) adds the ensemble, every member's weights
+// file (in the description's folder, the first one "weights") and its SHA-256, and is version 2:
+//    "ensemble": [{"weights": "best_model.pt", "sha256": "..."},
+//                 {"weights": "best_model_2.pt", "sha256": "..."}]
+// The model's prediction is then the mean of the members' predicted probabilities.
 // The network is the study text's model section resolved with the trial's params for inputs of
 // input_shape (config::resolve); "classes" are the outputs' classes in order (empty: regression);
 // a CSV model's features are standardised with mean / stddev before they reach the network.
@@ -44,7 +49,20 @@ struct SavedModel {
   std::vector<std::string> feature_names;  ///< data::read_csv's, in input order
   std::vector<float> mean, stddev;         ///< the training rows' standardisation
   std::string weights_sha256;              ///< of the weights file when saved; empty: unknown
+  /// One network of an ensemble: its weights file's name (in the description's folder) and its
+  /// SHA-256.
+  struct Member {
+    std::string weights, sha256;
+    bool operator==(const Member&) const = default;
+  };
+  /// The networks whose predictions are averaged, the first the weights file itself; empty: that
+  /// file alone.
+  std::vector<Member> ensemble;
 };
+
+/// The weights files of `model` described at `description`: the ensemble's, else `weights`.
+std::vector<std::filesystem::path> member_weights(const SavedModel& model,
+                                                  const std::filesystem::path& weights);
 
 /// The description of the weights file `weights`: the same path ending in .json.
 std::filesystem::path description_path(const std::filesystem::path& weights);
@@ -59,7 +77,8 @@ void write_saved_model(const SavedModel& model, const std::filesystem::path& pat
 /// type).
 SavedModel read_saved_model(const std::filesystem::path& path);
 
-/// Throws InvalidArgument naming `weights` when its SHA-256 is not the one `model` recorded.
+/// Throws InvalidArgument naming the file when the SHA-256 of `weights`, or of any other member of
+/// the ensemble beside it, is not the one `model` recorded, or a member is missing.
 void check_weights(const SavedModel& model, const std::filesystem::path& weights);
 
 /// The study file the description holds, parsed as it was when the search ran (its relative paths

@@ -99,6 +99,12 @@ struct FitSection {
   std::optional<double> max_budget;
   /// Start a new trial from the best finished trial whose network morphs into it (nn::morphism).
   bool inherit_weights = false;
+  /// `fit.retrain`: how the best configuration is trained again once the search is done.
+  struct Retrain {
+    std::optional<std::int64_t> seeds;  ///< networks trained at once; default: the workers
+    bool average = true;  ///< the model averages them; false: keeps the lowest validation loss
+    bool validation_rows = true;  ///< they train on the validation rows too
+  } retrain;
 };
 
 }  // namespace quarry::config

@@ -157,7 +157,7 @@ void read_fidelity(const Entries& es, const StudyFile& study, FitSection& out) {
 FitSection read_fit(const Field& f, const StudyFile& study) {
   const nn::ModelSpec& spec = study.model->spec;
   const Entries es = entries(f, {"epochs", "batch_size", "shuffle", "early_stopping", "fidelity",
-                                 "max_budget", "inherit_weights"});
+                                 "max_budget", "inherit_weights", "retrain"});
   FitSection out;
   if (const Field* e = find(es, "epochs")) out.epochs = positive_int(*e);
   if (const Field* b = find(es, "batch_size")) out.batch_size = positive_int(*b);
@@ -165,6 +165,12 @@ FitSection read_fit(const Field& f, const StudyFile& study) {
   if (const Field* e = find(es, "early_stopping"))
     out.early_stopping = read_early_stopping(*e, spec);
   if (const Field* i = find(es, "inherit_weights")) out.inherit_weights = bool_of(*i);
+  if (const Field* r = find(es, "retrain")) {
+    const Entries rs = entries(*r, {"seeds", "average", "validation_rows"});
+    if (const Field* s = find(rs, "seeds")) out.retrain.seeds = positive_int(*s, 64);
+    if (const Field* a = find(rs, "average")) out.retrain.average = bool_of(*a);
+    if (const Field* v = find(rs, "validation_rows")) out.retrain.validation_rows = bool_of(*v);
+  }
   read_fidelity(es, study, out);
   return out;
 }

@@ -208,7 +208,8 @@ double positive_seconds(const Field& f) {
 
 std::int64_t positive_int(const Field& f, std::int64_t max) {
   const std::int64_t n = int_of(f);
-  if (n <= 0 || n > max) f.fail("expected an integer > 0, got " + show(f.node));
+  if (n <= 0) f.fail("expected an integer > 0, got " + show(f.node));
+  if (n > max) f.fail("expected an integer <= " + std::to_string(max) + ", got " + show(f.node));
   return n;
 }
 

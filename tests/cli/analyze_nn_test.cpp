@@ -113,7 +113,7 @@ const char* kTableStudy =
     "  layers: [{dense: {units: {choice: [4, 8]}, activation: relu}}, {dense: 1}]\n"
     "  optimizer: {adam: {learning_rate: 0.02}}\n"
     "  loss: binary_crossentropy\n"
-    "fit: {epochs: 3, batch_size: 16}\n"
+    "fit: {epochs: 3, batch_size: 16, retrain: {seeds: 2}}\n"  // two networks averaged
     "max_trials: 2\n"
     "workers: 1\n"
     "seed: 2\n";
@@ -296,6 +296,8 @@ TEST_F(AnalyzeNnTest, SavedNetworkPredictsTheSameOnAFolderAFileOrItsStudysRows) 
 }
 
 TEST_F(AnalyzeNnTest, TableStudyKeepsTheCsvColumnsOfItsTestRows) {
+  // Its model averages two networks: the analysis predicts with both, as the search measured it.
+  EXPECT_THAT(studies->table_out, HasSubstr(" (2 seeds averaged)"));
   const AnalysisInput in = nn_analysis_input(studies->table_study.string(), std::nullopt);
   const auto& p = in.predictions;
   EXPECT_EQ(p.task, automl::TaskType::Binary);
@@ -408,6 +410,38 @@ TEST_F(AnalyzeNnTest, BadModelsAndDataAreOneLineNamingTheFile) {
   EXPECT_THAT(e, HasSubstr(damaged + ": does not match the checksum saved with trial "));
   EXPECT_THAT(e, HasSubstr("the file was changed or damaged"));
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+
+  // An ensemble's other network missing, or changed.
+  const fs::path pets = studies->dir / "pets";
+  const auto ensemble = [&](const std::string& name) {
+    fs::create_directories(bad / name);
+    for (const char* file : {"best_model.pt", "best_model_2.pt", "best_model.json"})
+      fs::copy_file(pets / file, bad / name / file);
+    return bad / name;
+  };
+  const fs::path missing = ensemble("missing");
+  fs::remove(missing / "best_model_2.pt");
+  e = invalid(
+      [&] { nn_analysis_input((missing / "best_model.pt").string(), studies->table.string()); });
+  EXPECT_THAT(e, HasSubstr((missing / "best_model_2.pt").string() + ": does not exist, but " +
+                           (missing / "best_model.json").string() + " averages it"));
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  const fs::path changed = ensemble("changed");
+  fs::copy_file(pets / "best_model.pt", changed / "best_model_2.pt",
+                fs::copy_options::overwrite_existing);
+  EXPECT_THAT(invalid([&] {
+                nn_analysis_input((changed / "best_model.pt").string(), studies->table.string());
+              }),
+              HasSubstr((changed / "best_model_2.pt").string() +
+                        ": does not match the checksum saved with trial "));
+  json = nlohmann::json::parse(read_text(pets / "best_model.json"));
+  json["ensemble"][1]["weights"] = "../best_model_2.pt";
+  const fs::path outside = ensemble("outside");
+  write_text(outside / "best_model.json", json.dump());
+  EXPECT_THAT(invalid([&] {
+                nn_analysis_input((outside / "best_model.pt").string(), studies->table.string());
+              }),
+              HasSubstr("'ensemble' names \"../best_model_2.pt\", not a file in its folder"));
 
   // Images of another size; a table for an image model; an image folder for a table model.
   write_idx_folder(bad / "small", 6);

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include "quarry/core/sha256.hpp"
 #include "quarry/data/dataset.hpp"
 #include "tests/cli/cli_helpers.hpp"
 
@@ -52,11 +53,21 @@ TEST(ModelStudy, HyperbandTrainsPromotesRetrainsAndSaves) {
   EXPECT_THAT(r.out, HasSubstr("best hyperparameters"));
   EXPECT_THAT(r.out, HasSubstr("test: loss"));
   // One retrain seed per worker.
-  EXPECT_THAT(r.out, HasSubstr("with 2 seeds at once (one per worker)"));
+  EXPECT_THAT(r.out, HasSubstr("with 2 seeds at once (one per worker) on the training and "
+                               "validation rows..."));
   EXPECT_THAT(r.out, HasSubstr("  best, seed 2 epoch 1/"));
-  EXPECT_THAT(r.out, HasSubstr("seeds: accuracy "));
-  EXPECT_THAT(r.out, HasSubstr("; kept seed "));
+  // By default the model averages the seeds' networks.
+  EXPECT_THAT(r.out, HasSubstr(" (2 seeds averaged)\nseeds: accuracy "));
+  EXPECT_THAT(r.out, HasSubstr("); the model averages them\nmodel: 2 networks averaged, each "));
+  EXPECT_THAT(r.out, HasSubstr("and 1 more network(s) beside it (weights)"));
   EXPECT_TRUE(fs::exists(dir / "seed" / "best_model.pt"));
+  EXPECT_TRUE(fs::exists(dir / "seed" / "best_model_2.pt"));
+  const auto saved = nlohmann::json::parse(read_text(dir / "seed" / "best_model.json"));
+  EXPECT_EQ(saved["version"], 2);
+  ASSERT_EQ(saved["ensemble"].size(), 2u) << saved.dump(1);
+  EXPECT_EQ(saved["ensemble"][0]["weights"], "best_model.pt");
+  EXPECT_EQ(saved["ensemble"][1]["weights"], "best_model_2.pt");
+  EXPECT_EQ(saved["ensemble"][1]["sha256"], sha256_file(dir / "seed" / "best_model_2.pt"));
 
   // max_epochs 3, factor 3: bracket 1 runs 3 trials for 1 epoch and promotes 1 to 3 epochs;
   // bracket 0 runs 2 trials for 3 epochs.
@@ -177,18 +188,27 @@ TEST(ModelStudy, TheSameSeedGivesTheSameValuesWithOneWorkerOrTwo) {
       "  layers: [flatten, {dense: {units: {int: [16, 64], step: 16}, activation: relu}},\n"
       "           {dropout: 0.3}, {dense: 10}]\n"
       "  optimizer: {adam: {learning_rate: {float: [1e-3, 1e-2], log: true}}}\n"
-      "fit: {epochs: 2}\n"
+      "fit: {epochs: 2, retrain: {seeds: 2, average: false, validation_rows: false}}\n"
       "sampler: random\n"
       "max_trials: 3\n"
       "seed: 11\n";
   std::vector<nlohmann::json> runs;
+  std::vector<std::string> tests;
   for (const char* workers : {"1", "2"}) {
     TempDir dir;
     const auto file = dir.write("same.yaml", text);
     const CliResult r = run_cli({"search", file.string(), "--workers", workers, "--quiet"});
     ASSERT_EQ(r.exit_code, 0) << r.describe();
     runs.push_back(trials_json({file.string()}));
+    // fit.retrain: two seeds whatever the workers, on the training rows, the better one kept.
+    EXPECT_THAT(r.out, HasSubstr("for 2 epoch(s) with 2 seeds at once...\n"));
+    EXPECT_THAT(r.out, HasSubstr("; kept seed "));
+    EXPECT_FALSE(fs::exists(dir / "same" / "best_model_2.pt"));
+    tests.push_back(r.out.substr(r.out.find("\ntest: ")));
   }
+  EXPECT_EQ(tests[0].substr(0, tests[0].find("\nmodel: ")),
+            tests[1].substr(0, tests[1].find("\nmodel: ")))
+      << "the same retrain, seed for seed";
   ASSERT_EQ(runs[0].size(), 3u) << runs[0].dump(1);
   ASSERT_EQ(runs[1].size(), 3u) << runs[1].dump(1);
   for (std::size_t i = 0; i < 3; ++i) {

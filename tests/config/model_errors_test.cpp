@@ -242,7 +242,16 @@ const BadCase kBadCases[] = {
      "study.yaml:5: fit.shuffle: expected true or false, got 1"},
     {with_sections(kData + "fit: {epoch: 3}\n"),
      "study.yaml:5: unknown key 'epoch' in fit (expected one of: epochs, batch_size, shuffle, "
-     "early_stopping, fidelity, max_budget, inherit_weights)"},
+     "early_stopping, fidelity, max_budget, inherit_weights, retrain)"},
+    {with_sections(kData + "fit: {retrain: {seeds: 0}}\n"),
+     "study.yaml:5: fit.retrain.seeds: expected an integer > 0, got 0"},
+    {with_sections(kData + "fit: {retrain: {seeds: 65}}\n"),
+     "study.yaml:5: fit.retrain.seeds: expected an integer <= 64, got 65"},
+    {with_sections(kData + "fit: {retrain: {average: 2}}\n"),
+     "study.yaml:5: fit.retrain.average: expected true or false, got 2"},
+    {with_sections(kData + "fit: {retrain: {seed: 2}}\n"),
+     "study.yaml:5: unknown key 'seed' in fit.retrain (expected one of: seeds, average, "
+     "validation_rows)"},
     {with_sections(kData + "fit:\n  early_stopping: {monitor: val_f1}\n"),
      "study.yaml:6: fit.early_stopping.monitor: a model study reports loss, accuracy, val_loss or "
      "val_accuracy, got 'val_f1'"},

@@ -287,9 +287,19 @@ TEST(ModelSection, DataAndFitDefaults) {
   EXPECT_EQ(f.fit->batch_size, 32);
   EXPECT_TRUE(f.fit->shuffle);
   EXPECT_FALSE(f.fit->early_stopping);
+  EXPECT_FALSE(f.fit->retrain.seeds);  // the search's workers
+  EXPECT_TRUE(f.fit->retrain.average);
+  EXPECT_TRUE(f.fit->retrain.validation_rows);
   EXPECT_EQ(f.model->spec.loss, nn::Loss::SparseCategoricalCrossentropy);
   EXPECT_EQ(f.model->spec.metrics, std::vector<std::string>{"accuracy"});
   EXPECT_TRUE(f.data->class_names.empty());  // the labels name themselves
+
+  const StudyFile retrain =
+      parse(with_sections("data: {idx: fashion-mnist}\n"
+                          "fit: {retrain: {seeds: 3, average: false, validation_rows: false}}\n"));
+  EXPECT_EQ(retrain.fit->retrain.seeds, 3);
+  EXPECT_FALSE(retrain.fit->retrain.average);
+  EXPECT_FALSE(retrain.fit->retrain.validation_rows);
 
   const StudyFile es = parse(with_sections(
       "data: {idx: fashion-mnist}\nfit: {batch_size: 128, shuffle: false, early_stopping: {}}\n"));

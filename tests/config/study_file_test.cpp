@@ -138,7 +138,7 @@ const BadCase kBadCases[] = {
     {"study: s\nobjective: loss\nfunction: branin\nworkers: 1.5\n",
      "study.yaml:4: workers: expected an integer, got 1.5"},
     {"study: s\nobjective: loss\nfunction: branin\nworkers: 3000000000\n",
-     "study.yaml:4: workers: expected an integer > 0"},
+     "study.yaml:4: workers: expected an integer <= 2147483647, got 3000000000"},
     {"study: s\nobjective: loss\nfunction: branin\nmax_trials: -1\n",
      "study.yaml:4: max_trials: expected an integer > 0, got -1"},
     {"study: s\nobjective: loss\nfunction: branin\ntimeout: -5\n",
