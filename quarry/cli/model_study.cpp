@@ -212,7 +212,8 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
   const auto& retrain = model_study.retrain;
   const int seeds = static_cast<int>(retrain.seeds.value_or(workers));
   nn::TrainingData rows = model_study.data;
-  if (retrain.validation_rows && rows.validation)
+  const bool with_validation = retrain.validation_rows && rows.validation;
+  if (with_validation)
     rows = {std::make_shared<const data::Dataset>(data::concat(*rows.train, *rows.validation)),
             nullptr};
   out << "\nretraining the best configuration (trial " << best->number << ") for " << epochs
@@ -220,7 +221,7 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
       << (seeds > 1 ? " with " + std::to_string(seeds) + " seeds at once" +
                           (retrain.seeds ? "" : " (one per worker)")
                     : "")
-      << (rows.validation ? "" : " on the training and validation rows") << "..." << std::endl;
+      << (with_validation ? " on the training and validation rows" : "") << "..." << std::endl;
   const auto path = model_study.directory / "best_model.pt";
   const auto final_model = [&] {
     try {
@@ -235,6 +236,10 @@ void finish_model_study(Study& study, const ModelStudy& model_study, std::ostrea
   }();
   if (model_study.model.nas)
     out << "architecture: " << config::architecture_string(model_study.model, best->params) << "\n";
+  // An earlier retrain's networks beyond this one's are not the model any more.
+  for (std::size_t k = std::max<std::size_t>(final_model.saved.size(), 1);
+       std::filesystem::exists(nn::member_path(path, k)); ++k)
+    std::filesystem::remove(nn::member_path(path, k));
   const std::size_t members = final_model.members.size();
   out << "test: " << format_logs(final_model.test)
       << (members > 1 ? " (" + std::to_string(members) + " seeds averaged)" : "") << "\n";

@@ -69,6 +69,17 @@ TEST(ModelStudy, HyperbandTrainsPromotesRetrainsAndSaves) {
   EXPECT_EQ(saved["ensemble"][1]["weights"], "best_model_2.pt");
   EXPECT_EQ(saved["ensemble"][1]["sha256"], sha256_file(dir / "seed" / "best_model_2.pt"));
 
+  // Run again with one network kept: the search is done, the retrain replaces the ensemble.
+  std::string one = seed_study("seed", "[1e-2, 1e-3]");
+  one.replace(one.find("patience: 5}"), 12, "patience: 5}, retrain: {average: false}");
+  write_text(file, one);
+  const CliResult again = run_cli({"search", file.string(), "--workers", "2", "--quiet"});
+  ASSERT_EQ(again.exit_code, 0) << again.describe();
+  EXPECT_THAT(again.out, HasSubstr("; kept seed "));
+  EXPECT_FALSE(fs::exists(dir / "seed" / "best_model_2.pt")) << "not part of the model any more";
+  EXPECT_FALSE(
+      nlohmann::json::parse(read_text(dir / "seed" / "best_model.json")).contains("ensemble"));
+
   // max_epochs 3, factor 3: bracket 1 runs 3 trials for 1 epoch and promotes 1 to 3 epochs;
   // bracket 0 runs 2 trials for 3 epochs.
   const auto trials = trials_json({file.string()});
