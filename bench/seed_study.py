@@ -10,7 +10,7 @@ Subcommands:
   report QUARRY_LOG OPTUNA_LOG
                             the table: best validation accuracy after 1, 2, 5 and 10 minutes, the
                             time to 0.885 and to 0.890, trials and epochs run, search time, and the
-                            test accuracy of the retrained best.
+                            test accuracy of the retrained best (and of each of Quarry's seeds).
 
 The Optuna side is the seed study written the way an Optuna user writes it: the same space
 (units 16..512 step 16, learning_rate in {1e-2, 1e-3, 1e-4}), the same network (flatten -> dense
@@ -24,8 +24,9 @@ study, as Optuna's documentation has several processes share a study; each is pi
 thread (OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1, torch.set_num_threads(1)) with glibc's heap
 trimming turned off (MALLOC_TRIM_THRESHOLD_; bench/README.md's trainer section says why). When the
 timeout ends the search, the best trial's parameters are trained again from scratch for its best
-epoch count on the 48,000 images and tested on the 10,000 test images (what `quarry search` does
-after its search).
+epoch count on the 48,000 images and tested on the 10,000 test images (one network; `quarry
+search` by default trains one per worker on the 60,000 training and validation images and averages
+them: fit.retrain).
 
 Log lines (both sides; Quarry's are its own output, stamped):
   SECONDS   trial N epoch E/T: ... val_accuracy V     one finished epoch of a trial
@@ -200,10 +201,11 @@ def optuna_side(log, timeout, workers, seed):
 EPOCH = re.compile(r"^(\S+)\s+trial (\d+) epoch \d+/\d+:.*val_accuracy (\S+)")
 RETRAIN = re.compile(r"^(\S+)\s+best epoch ")
 TEST = re.compile(r"^(\S+) test: .*accuracy (\S+)")
+SEEDS = re.compile(r"^\S+ seeds: accuracy (.*) \(mean (\S+), spread (\S+)\); (.*)")
 
 
 def summary(log):
-    epochs, trials, search_end, test = [], set(), None, None
+    epochs, trials, search_end, test, seeds, test_kind = [], set(), None, None, "one", ""
     with open(log) as f:
         for line in f:
             if m := EPOCH.match(line):
@@ -213,6 +215,10 @@ def summary(log):
                 search_end = float(m.group(1))
             elif m := TEST.match(line):
                 test = float(m.group(2))
+            elif m := SEEDS.match(line):  # Quarry's retrain of several seeds
+                kind = "avg" if m.group(4).startswith("the model averages") else "best kept"
+                test_kind = f" ({kind})"
+                seeds = f"{m.group(1)} (mean {m.group(2)})"
     epochs.sort()
     if search_end is None:
         search_end = epochs[-1][0] if epochs else 0.0
@@ -226,18 +232,20 @@ def summary(log):
 
     return ([best_by(60 * m) for m in MINUTES] + [time_to(t) for t in THRESHOLDS]
             + [str(len(trials)), str(len(epochs)), f"{search_end / 60:.1f} min",
-               f"{test:.4f}" if test is not None else "-"])
+               f"{test:.4f}{test_kind}" if test is not None else "-", seeds])
 
 
 def report(quarry_log, optuna_log):
     rows = [f"best val acc after {m} min" for m in MINUTES] + \
         [f"time to val acc {t}" for t in THRESHOLDS] + \
-        ["trials", "epochs trained", "search time", "retrained best: test accuracy"]
+        ["trials", "epochs trained", "search time", "retrained best: test accuracy",
+         "  each seed's"]
     q, o = summary(quarry_log), summary(optuna_log)
-    print(f"{'':32} | {'Quarry':>10} | {'Optuna+PyTorch':>14}")
-    print(f"{'-' * 32}-+-{'-' * 10}-+-{'-' * 14}")
+    width = max(10, *(len(a) for a in q + o))
+    print(f"{'':32} | {'Quarry':>{width}} | {'Optuna+PyTorch':>14}")
+    print(f"{'-' * 32}-+-{'-' * width}-+-{'-' * 14}")
     for label, a, b in zip(rows, q, o):
-        print(f"{label:32} | {a:>10} | {b:>14}")
+        print(f"{label:32} | {a:>{width}} | {b:>14}")
 
 
 def main():
