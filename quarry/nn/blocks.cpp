@@ -4,7 +4,7 @@
 // torch's default initialisation, as there.
 #include "quarry/nn/blocks.hpp"
 
-#include <ATen/CPUGeneratorImpl.h>
+#include <cmath>
 
 #include "quarry/core/error.hpp"
 
@@ -127,13 +127,25 @@ SeededDropoutImpl::SeededDropoutImpl(double rate, std::uint64_t seed) : rate_(ra
 }
 
 void SeededDropoutImpl::reset() {
-  generator_ = at::make_generator<at::CPUGeneratorImpl>(seed_);
+  rng_ = Rng(seed_);
 }
 
 torch::Tensor SeededDropoutImpl::forward(const torch::Tensor& x) {
   if (!is_training() || rate_ <= 0) return x;
-  torch::Tensor keep = torch::empty_like(x).bernoulli_(1 - rate_, generator_);
-  keep.div_(1 - rate_);
+  // An element is kept when its 32 random bits fall below (1 - rate) * 2^32.
+  torch::Tensor keep = torch::empty(x.sizes(), torch::kFloat32);
+  float* mask = keep.data_ptr<float>();
+  const std::int64_t n = keep.numel();
+  const auto threshold = static_cast<std::uint64_t>(std::ldexp(1 - rate_, 32));
+  const auto scale = static_cast<float>(1 / (1 - rate_));
+  const auto value = [&](std::uint64_t bits) { return bits < threshold ? scale : 0.0F; };
+  std::int64_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    const std::uint64_t bits = rng_.next();
+    mask[i] = value(bits & 0xffffffffU);
+    mask[i + 1] = value(bits >> 32);
+  }
+  if (i < n) mask[i] = value(rng_.next() & 0xffffffffU);
   return x * keep;
 }
 

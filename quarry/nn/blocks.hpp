@@ -16,6 +16,7 @@
 #include <functional>
 #include <vector>
 
+#include "quarry/core/rng.hpp"
 #include "quarry/nn/model.hpp"
 
 namespace quarry::nn {
@@ -67,7 +68,9 @@ TORCH_MODULE(ResidualReduceModule);
 /// scales the rest by 1 / (1 - rate); the identity in eval mode) whose masks come from its own
 /// generator, seeded at construction: torch's Dropout draws from the process-wide generator, shared
 /// with the trials training in other threads, so its masks depend on their timing. reset() (and so
-/// clone()) restarts the masks from the seed.
+/// clone()) restarts the masks from the seed. The generator is quarry::Rng, one 64-bit draw for two
+/// elements, written straight into the scaled mask: torch's bernoulli_ draws one mt19937 number
+/// per element and takes a second pass to scale.
 class SeededDropoutImpl : public torch::nn::Cloneable<SeededDropoutImpl> {
  public:
   SeededDropoutImpl(double rate, std::uint64_t seed);
@@ -78,7 +81,7 @@ class SeededDropoutImpl : public torch::nn::Cloneable<SeededDropoutImpl> {
  private:
   double rate_;
   std::uint64_t seed_;
-  at::Generator generator_;
+  Rng rng_;
 };
 TORCH_MODULE(SeededDropout);
 
