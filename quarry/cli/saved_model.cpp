@@ -150,7 +150,8 @@ void check_weights(const SavedModel& model, const std::filesystem::path& weights
     const std::string& expected =
         model.ensemble.empty() ? model.weights_sha256 : model.ensemble[k].sha256;
     if (expected.empty()) continue;
-    if (!std::filesystem::is_regular_file(files[k]))
+    // The weights file itself (k = 0) is the caller's to find; the others are the ensemble's.
+    if (k > 0 && !std::filesystem::is_regular_file(files[k]))
       throw InvalidArgument(files[k].string() + ": does not exist, but " +
                             description_path(weights).string() +
                             " averages it with the other networks; run the study's search again "

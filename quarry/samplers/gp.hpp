@@ -25,13 +25,13 @@
 //     the 5 best trials with about two coordinates moved by N(0, sd^2), sd in {0.01, 0.05, 0.2}:
 //     local moves that keep the coordinates the model is unsure about; a quarter the best trial
 //     moved along the difference of two of the 5 best, as differential evolution mutates) are
-//     scored in one batch; from the
-//     best `local_searches` of them L-BFGS-B (LBFGS++) climbs the acquisition over the continuous
-//     columns, then a coordinate pass tries every value of each discrete parameter. Integers, steps
-//     and choices are handled as in Garrido-Merchán & Hernández-Lobato 2020 ("Dealing with
-//     categorical and integer-valued variables in Bayesian optimization with Gaussian processes"):
-//     every point is decoded to a legal assignment and re-encoded before the GP sees it, so the
-//     kernel only ever compares legal (rounded, one-hot) values (gp_acquisition.hpp).
+//     scored in one batch; from the best `local_searches` of them L-BFGS-B (LBFGS++) climbs the
+//     acquisition over the continuous columns, then a coordinate pass tries every value of each
+//     discrete parameter. Integers, steps and choices are handled as in Garrido-Merchán &
+//     Hernández-Lobato 2020 ("Dealing with categorical and integer-valued variables in Bayesian
+//     optimization with Gaussian processes"): every point is decoded to a legal assignment and
+//     re-encoded before the GP sees it, so the kernel only ever compares legal (rounded, one-hot)
+//     values (gp_acquisition.hpp).
 // sample_relative proposes every active parameter of the space; sample_independent (parameters
 // met while the trial runs, and every parameter during the start-up phase) draws like
 // RandomSampler: param.from_unit(u), u from Rng::stream(seed, {number, hash_name(name), 0}).
