@@ -23,6 +23,8 @@ Threads (--threads):
               not control). The default.
   torch-only  torch.set_num_threads(1) alone (OpenBLAS keeps its default pool).
   default     neither: PyTorch's and OpenBLAS's defaults.
+--flush-denormal: torch.set_flush_denormal(True) as well (values below 1.2e-38 count as zero, as
+Quarry's Adam update counts them: see quarry/nn/adam_kernel.hpp).
 
 Prints one machine-readable line per epoch (bench/trainer.sh reads them), e.g.
   pytorch mode=single pin=pinned model=0 epoch=1 warmup=0 epoch_s=2.46 loss=0.52 accuracy=0.81
@@ -57,6 +59,8 @@ def parse_args():
     parser.add_argument("--mode", default="single", help="label of the output lines")
     parser.add_argument("--model", type=int, default=0, help="label and seed of this model")
     parser.add_argument("--net", choices=("seed", "conv"), default="seed")
+    parser.add_argument("--flush-denormal", action="store_true",
+                        help="torch.set_flush_denormal(True): denormal floats count as zero")
     parser.add_argument("--data", default=DATA)
     args = parser.parse_args()
     if args.epochs < 1 or args.warmup < 0:
@@ -153,6 +157,8 @@ def main():
 
     if args.threads != "default":
         torch.set_num_threads(1)
+    if args.flush_denormal and not torch.set_flush_denormal(True):
+        sys.exit("pytorch_epoch.py: this CPU cannot flush denormals (torch.set_flush_denormal)")
     torch.manual_seed(args.model)
 
     start = time.perf_counter()

@@ -2,7 +2,8 @@
 # Trainer speed, Quarry next to PyTorch and next to the floor (the epoch's matrix products through
 # the BLAS alone: bench_trainer_epoch --floor): one epoch of the seed model (784-256-10 MLP,
 # dropout 0.2, Adam 1e-3, batch 32) on 48,000 Fashion-MNIST images plus evaluation on 12,000, one
-# math thread per model (PyTorch also with glibc's heap trimming turned off, see bench/README.md);
+# math thread per model (PyTorch also with glibc's heap trimming turned off, see bench/README.md,
+# and with that and torch.set_flush_denormal(True), as Quarry's Adam update flushes denormals);
 # then two models at once (Quarry: two threads of one process; PyTorch: two processes), pinned to
 # one math thread each, PyTorch with torch.set_num_threads(1) only, and unpinned. Builds nothing: run
 # `make bench`, or build first (target bench_trainer_epoch) and run
@@ -61,15 +62,18 @@ quarry() {
   "${clean_env[@]}" "$bin" --net "$net" --epochs "$epochs" --warmup "$warmup" "$@" |
     tee -a "$results"
 }
-# pytorch MODE THREADS COUNT [VAR=VALUE...]: COUNT processes at once, each with --threads THREADS
-# and the given environment.
+# pytorch MODE THREADS COUNT [VAR=VALUE | --OPTION]...: COUNT processes at once, each with
+# --threads THREADS, the given environment and pytorch_epoch.py's given options.
 pytorch() {
-  local pids=() i mode=$1 threads=$2 count=$3
+  local pids=() i mode=$1 threads=$2 count=$3 envs=() options=()
   shift 3
+  for arg in "$@"; do
+    if [[ $arg == --* ]]; then options+=("$arg"); else envs+=("$arg"); fi
+  done
   for ((i = 0; i < count; i++)); do
-    "${clean_env[@]}" "$@" "$python" "$here/pytorch_epoch.py" --epochs "$epochs" \
-      --warmup "$warmup" --mode "$mode" --threads "$threads" --model "$i" --net "$net" |
-      tee -a "$results" &
+    "${clean_env[@]}" "${envs[@]}" "$python" "$here/pytorch_epoch.py" --epochs "$epochs" \
+      --warmup "$warmup" --mode "$mode" --threads "$threads" --model "$i" --net "$net" \
+      "${options[@]}" | tee -a "$results" &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid"; done
@@ -90,6 +94,8 @@ for ((round = 1; round <= repeat; round++)); do
     # glibc's heap trimming costs PyTorch-from-Python most of its time here; this row keeps the
     # freed memory (a page fault per 4 KiB otherwise, when the next batch takes it back).
     pytorch single-malloc pinned 1 MALLOC_TRIM_THRESHOLD_=268435456
+    # ...and with denormals flushed, as Quarry's Adam update flushes them (nn/adam_kernel.hpp).
+    pytorch single-flush pinned 1 MALLOC_TRIM_THRESHOLD_=268435456 --flush-denormal
   fi
   quarry --parallel 2
   if ((have_torch)); then
@@ -135,6 +141,7 @@ rule="---------------------------------------------+-----------+-----------+----
 echo "${rule}---------"
 row "one model, one math thread" single yes single pinned
 row "one model, PyTorch + MALLOC_TRIM_THRESHOLD_" single yes single-malloc pinned
+row "one model, PyTorch + that + flush_denormal" single yes single-flush pinned
 row "two at once, one math thread each" parallel2 yes parallel2 pinned
 row "two at once, PyTorch set_num_threads(1) only" parallel2 yes parallel2 torch-only
 row "two at once, unpinned (library defaults)" parallel2 no parallel2 default

@@ -2,7 +2,33 @@
 
 #include <cmath>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 namespace quarry::nn {
+
+namespace {
+
+#if defined(__x86_64__) || defined(__i386__)
+/// Flush-to-zero and denormals-are-zero in this thread's MXCSR until the end of the scope, then
+/// the caller's mode again (the rest of the training thread keeps IEEE arithmetic).
+class FlushDenormals {
+ public:
+  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFlushToZero | kDenormalsAreZero); }
+  ~FlushDenormals() { _mm_setcsr(saved_); }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  static constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
+  unsigned saved_;
+};
+#else
+struct FlushDenormals {};
+#endif
+
+}  // namespace
 
 // One clone per vector width, picked when the program loads (GCC's function multiversioning);
 // CMakeLists.txt compiles this file with -O3 -fno-math-errno so that the loop vectorises (sqrt
@@ -10,6 +36,7 @@ namespace quarry::nn {
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_update(
     float* __restrict param, const float* __restrict grad, float* __restrict exp_avg,
     float* __restrict exp_avg_sq, std::int64_t n, const AdamStep& step) {
+  const FlushDenormals flush;
   const AdamStep s = step;  // in registers: `step` could alias the arrays as far as C++ knows
   const float keep1 = 1 - s.beta1, keep2 = 1 - s.beta2;
   // step_size m / (sqrt(v) / c + eps) = (step_size c) m / (sqrt(v) + eps c): one division, not two
