@@ -48,8 +48,8 @@ TEST(AdamKernel, OneStepFollowsTheFormula) {
 // be 0.9 times their value and the third would move the moment.
 TEST(AdamKernel, MomentsBelowTheSmallestNormalFloatBecomeZero) {
   const float denormal = FLT_MIN / 4, just_normal = FLT_MIN * 1.05f;
-  std::vector<float> param = {0.5f, 0.5f, 0.5f}, grad = {0, 0, denormal}, m = {denormal, just_normal, 0},
-                     v = {1e-4f, 1e-4f, 1e-4f};
+  std::vector<float> param = {0.5f, 0.5f, 0.5f}, grad = {0, 0, denormal},
+                     m = {denormal, just_normal, 0}, v = {1e-4f, 1e-4f, 1e-4f};
   adam_update(param.data(), grad.data(), m.data(), v.data(), 3, first_step(0.01f));
   EXPECT_EQ(m[0], 0.0f);
   EXPECT_EQ(m[1], 0.0f);
