@@ -8,7 +8,7 @@
 // same optimiser, loss and batch. Training data: the first 48,000 Fashion-MNIST training images;
 // validation: the last 12,000 (scaled to [0, 1] by quarry::data::load_idx_folder). One "epoch" is
 // what fit does for one epoch with validation_data: a shuffled pass over the 48,000 rows (running
-// loss and accuracy) and an evaluation of the 12,000 validation rows (batch 32, as fit evaluates).
+// loss and accuracy) and an evaluation of the 12,000 validation rows (334 at a time, as fit does).
 //
 // Usage: bench_trainer_epoch [--net seed|conv] [--epochs N] [--warmup W] [--parallel P]
 //                            [--no-pin] [--floor] [--data DIR]
@@ -27,6 +27,7 @@
 #include <dlfcn.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -52,6 +53,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::int64_t kTrainRows = 48000;
 constexpr std::int64_t kValidationRows = 12000;
 constexpr std::int64_t kBatchSize = 32;
+// The rows fit evaluates per forward pass for 784-value images (nn/fit.cpp: 2^18 input values).
+constexpr std::int64_t kEvaluationRows = (std::int64_t{1} << 18) / 784;
 
 struct Args {
   int epochs = 3;
@@ -123,15 +126,17 @@ std::vector<float> patches(const float* images, std::int64_t rows) {
   return out;
 }
 
-/// Times warmup + epochs floor epochs, printing a line for each: `products(batch, training)` for
-/// every whole training batch (training = true), then every whole validation batch.
+/// Times warmup + epochs floor epochs, printing a line for each: `products(first, rows, training)`
+/// for every training batch of kBatchSize rows (training = true), then for the validation rows in
+/// fit's evaluation batches of kEvaluationRows (the last one shorter).
 template <typename Products>
 void time_floor_epochs(const Args& args, Products products) {
   for (int epoch = 0; epoch < args.warmup + args.epochs; ++epoch) {
     const auto start = Clock::now();
-    for (std::int64_t batch = 0; batch < kTrainRows / kBatchSize; ++batch) products(batch, true);
-    for (std::int64_t batch = 0; batch < kValidationRows / kBatchSize; ++batch)
-      products(batch, false);
+    for (std::int64_t first = 0; first < kTrainRows; first += kBatchSize)
+      products(first, kBatchSize, true);
+    for (std::int64_t first = 0; first < kValidationRows; first += kEvaluationRows)
+      products(first, std::min(kEvaluationRows, kValidationRows - first), false);
     std::printf("quarry mode=floor pin=%s model=0 epoch=%d warmup=%d epoch_s=%.4f\n",
                 args.pin ? "yes" : "no", epoch + 1, epoch < args.warmup ? 1 : 0,
                 seconds_since(start));
@@ -142,17 +147,18 @@ void time_floor_epochs(const Args& args, Products products) {
 /// floor_epochs for --net conv (see there). The patches take 1.7 GB (9 floats per pixel).
 void conv_floor_epochs(const Data& data, const Args& args, Sgemm sgemm) {
   constexpr int pixels = 784, taps = 9, filters = 32, pooled = filters * 14 * 14, classes = 10,
-                b = static_cast<int>(kBatchSize), m = b * pixels;
+                b = static_cast<int>(kBatchSize), m = b * pixels,
+                most = static_cast<int>(kEvaluationRows);  // the largest batch's rows
   const std::vector<float> train = patches(data.train.x.data(), kTrainRows),
                            validation = patches(data.validation.x.data(), kValidationRows);
-  std::vector<float> f(taps * filters, 0.01f), c(m * filters, 0.1f), z(b * pooled, 0.1f),
-      w(classes * pooled, 0.01f), y(b * classes, 0.1f), dw(classes * pooled), dz(b * pooled),
-      df(filters * taps);
-  const auto batch_products = [&](const float* p, bool backward) {
-    sgemm(kRowMajor, kNoTrans, kNoTrans, m, filters, taps, 1, p, taps, f.data(), filters, 0,
-          c.data(), filters);
-    sgemm(kRowMajor, kNoTrans, kTrans, b, classes, pooled, 1, z.data(), pooled, w.data(), pooled, 0,
-          y.data(), classes);
+  std::vector<float> f(taps * filters, 0.01f), c(most * pixels * filters, 0.1f),
+      z(most * pooled, 0.1f), w(classes * pooled, 0.01f), y(most * classes, 0.1f),
+      dw(classes * pooled), dz(b * pooled), df(filters * taps);
+  const auto batch_products = [&](const float* p, int rows, bool backward) {
+    sgemm(kRowMajor, kNoTrans, kNoTrans, rows * pixels, filters, taps, 1, p, taps, f.data(),
+          filters, 0, c.data(), filters);
+    sgemm(kRowMajor, kNoTrans, kTrans, rows, classes, pooled, 1, z.data(), pooled, w.data(), pooled,
+          0, y.data(), classes);
     if (!backward) return;
     sgemm(kRowMajor, kTrans, kNoTrans, classes, pooled, b, 1, y.data(), classes, z.data(), pooled,
           0, dw.data(), pooled);
@@ -161,10 +167,11 @@ void conv_floor_epochs(const Data& data, const Args& args, Sgemm sgemm) {
     sgemm(kRowMajor, kTrans, kNoTrans, filters, taps, m, 1, c.data(), filters, p, taps, 0,
           df.data(), taps);
   };
-  const auto stride = static_cast<std::size_t>(m) * taps;  // one batch's patches
-  time_floor_epochs(args, [&](std::int64_t batch, bool training) {
+  const auto stride = static_cast<std::size_t>(pixels) * taps;  // one image's patches
+  time_floor_epochs(args, [&](std::int64_t first, std::int64_t rows, bool training) {
     const std::vector<float>& p = training ? train : validation;
-    batch_products(p.data() + static_cast<std::size_t>(batch) * stride, training);
+    batch_products(p.data() + static_cast<std::size_t>(first) * stride, static_cast<int>(rows),
+                   training);
   });
 }
 
@@ -173,7 +180,8 @@ void conv_floor_epochs(const Data& data, const Args& args, Sgemm sgemm) {
 /// Linear computes x W^T + b): the two forward products X W1^T [32x784 . 784x256] and H W2^T
 /// [32x256 . 256x10], and the three backward ones dW2 = dY^T H [10x32 . 32x256], dH = dY W2
 /// [32x10 . 10x256], dW1 = dH^T X [256x32 . 32x784] (no gradient for the input); per validation
-/// batch the two forward products. The batches are consecutive rows of the real images.
+/// batch (fit's 334 rows, the last one 310) the two forward products. The batches are consecutive
+/// rows of the real images.
 ///
 /// With --net conv, per training batch: the convolution as one product of the batch's 3x3 patches
 /// (im2col, made once up front and not timed) with the filters, P F [32*784x9 . 9x32]; the dense
@@ -186,13 +194,15 @@ void floor_epochs(const Data& data, const Args& args) {
   if (!sgemm) throw std::runtime_error("no cblas_sgemm in the loaded BLAS");
   if (args.pin) quarry::nn::pin_math_threads();
   if (args.conv) return conv_floor_epochs(data, args, sgemm);
-  constexpr int in = 784, hidden = 256, classes = 10, b = static_cast<int>(kBatchSize);
-  std::vector<float> w1(hidden * in, 0.01f), w2(classes * hidden, 0.01f), h(b * hidden),
-      y(b * classes, 0.1f), dw1(hidden * in), dw2(classes * hidden), dh(b * hidden);
-  const auto batch_products = [&](const float* x, bool backward) {
-    sgemm(kRowMajor, kNoTrans, kTrans, b, hidden, in, 1, x, in, w1.data(), in, 0, h.data(), hidden);
-    sgemm(kRowMajor, kNoTrans, kTrans, b, classes, hidden, 1, h.data(), hidden, w2.data(), hidden,
-          0, y.data(), classes);
+  constexpr int in = 784, hidden = 256, classes = 10, b = static_cast<int>(kBatchSize),
+                most = static_cast<int>(kEvaluationRows);  // the largest batch's rows
+  std::vector<float> w1(hidden * in, 0.01f), w2(classes * hidden, 0.01f), h(most * hidden),
+      y(most * classes, 0.1f), dw1(hidden * in), dw2(classes * hidden), dh(b * hidden);
+  const auto batch_products = [&](const float* x, int rows, bool backward) {
+    sgemm(kRowMajor, kNoTrans, kTrans, rows, hidden, in, 1, x, in, w1.data(), in, 0, h.data(),
+          hidden);
+    sgemm(kRowMajor, kNoTrans, kTrans, rows, classes, hidden, 1, h.data(), hidden, w2.data(),
+          hidden, 0, y.data(), classes);
     if (!backward) return;
     sgemm(kRowMajor, kTrans, kNoTrans, classes, hidden, b, 1, y.data(), classes, h.data(), hidden,
           0, dw2.data(), hidden);
@@ -201,9 +211,9 @@ void floor_epochs(const Data& data, const Args& args) {
     sgemm(kRowMajor, kTrans, kNoTrans, hidden, in, b, 1, dh.data(), hidden, x, in, 0, dw1.data(),
           in);
   };
-  time_floor_epochs(args, [&](std::int64_t batch, bool training) {
-    const quarry::data::Dataset& rows = training ? data.train : data.validation;
-    batch_products(rows.x.data() + batch * kBatchSize * in, training);
+  time_floor_epochs(args, [&](std::int64_t first, std::int64_t rows, bool training) {
+    const quarry::data::Dataset& set = training ? data.train : data.validation;
+    batch_products(set.x.data() + first * in, static_cast<int>(rows), training);
   });
 }
 
