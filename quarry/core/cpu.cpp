@@ -12,6 +12,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#include <xmmintrin.h>
 #endif
 
 namespace quarry {
@@ -25,6 +26,19 @@ std::string lower(std::string text) {
 }
 
 }  // namespace
+
+#if defined(__x86_64__) || defined(__i386__)
+FlushDenormals::FlushDenormals() : saved_(_mm_getcsr()) {
+  constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
+  _mm_setcsr(saved_ | kFlushToZero | kDenormalsAreZero);
+}
+FlushDenormals::~FlushDenormals() {
+  _mm_setcsr(saved_);
+}
+#else
+FlushDenormals::FlushDenormals() = default;
+FlushDenormals::~FlushDenormals() = default;
+#endif
 
 CpuFeatures cpu_features() {
   CpuFeatures cpu;

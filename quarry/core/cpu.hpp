@@ -25,6 +25,23 @@ struct CpuFeatures {
 /// This machine's features (all false off x86-64).
 CpuFeatures cpu_features();
 
+/// While it lives, this thread's float arithmetic counts values below FLT_MIN (denormals) as zero,
+/// in and out (x86's flush-to-zero and denormals-are-zero; TensorFlow trains Keras models so); at
+/// the end of its scope the thread's previous mode is back. Denormal operands cost ~100 times a
+/// normal one, and training meets them wherever a decaying average has nothing left to average:
+/// Adam's, RMSprop's and momentum's state for a weight whose gradient is zero. Does nothing off
+/// x86.
+class FlushDenormals {
+ public:
+  FlushDenormals();
+  ~FlushDenormals();
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  unsigned saved_ = 0;  ///< the thread's MXCSR before
+};
+
 /// The OpenBLAS core type (OPENBLAS_CORETYPE's spelling) with the best kernels for `cpu`:
 /// "SkylakeX" with AVX-512 (and FMA), "Haswell" with AVX2 and FMA ("Zen" on AMD and Hygon),
 /// "Sandybridge" with AVX; "" when OpenBLAS's own choice cannot be bettered (no AVX).

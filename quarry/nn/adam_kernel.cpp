@@ -2,33 +2,9 @@
 
 #include <cmath>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <xmmintrin.h>
-#endif
+#include "quarry/core/cpu.hpp"
 
 namespace quarry::nn {
-
-namespace {
-
-#if defined(__x86_64__) || defined(__i386__)
-/// Flush-to-zero and denormals-are-zero in this thread's MXCSR until the end of the scope, then
-/// the caller's mode again (the rest of the training thread keeps IEEE arithmetic).
-class FlushDenormals {
- public:
-  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFlushToZero | kDenormalsAreZero); }
-  ~FlushDenormals() { _mm_setcsr(saved_); }
-  FlushDenormals(const FlushDenormals&) = delete;
-  FlushDenormals& operator=(const FlushDenormals&) = delete;
-
- private:
-  static constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
-  unsigned saved_;
-};
-#else
-struct FlushDenormals {};
-#endif
-
-}  // namespace
 
 // One clone per vector width, picked when the program loads (GCC's function multiversioning);
 // CMakeLists.txt compiles this file with -O3 -fno-math-errno so that the loop vectorises (sqrt
@@ -39,8 +15,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_update(
   const FlushDenormals flush;
   const AdamStep s = step;  // in registers: `step` could alias the arrays as far as C++ knows
   const float keep1 = 1 - s.beta1, keep2 = 1 - s.beta2;
-  // step_size m / (sqrt(v) / c + eps) = (step_size c) m / (sqrt(v) + eps c): one division, not two
-  // (division and sqrt bound this loop once its arrays are in cache).
+  // step_size m / (sqrt(v) / c + eps) = (step_size c) m / (sqrt(v) + eps c): one division, not two.
   const float scaled_step = s.step_size * s.sqrt_bias_correction2;
   const float scaled_eps = s.eps * s.sqrt_bias_correction2;
   for (std::int64_t i = 0; i < n; ++i) {

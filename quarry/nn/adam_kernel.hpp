@@ -19,8 +19,8 @@ struct AdamStep {
 };
 
 /// Updates `n` contiguous elements of a parameter, its gradient, and Adam's two moving averages.
-/// Values below FLT_MIN (denormals) count as zero, in and out (x86's flush-to-zero and
-/// denormals-are-zero, for this loop only): a weight whose gradient has gone to zero (a dead ReLU
+/// Values below FLT_MIN (denormals) count as zero, in and out (quarry::FlushDenormals, whatever the
+/// caller's mode; fit trains so anyway): a weight whose gradient has gone to zero (a dead ReLU
 /// unit, an input pixel that is always blank) has its first moment decay by beta1 every step,
 /// through the denormal range where each operation costs ~100 times a normal one; on the seed model
 /// that doubled the update's time. The moments it zeroes are below 1.2e-38: with eps 1e-8 and a

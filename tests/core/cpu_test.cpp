@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cfloat>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -96,6 +97,34 @@ TEST(CpuFeatures, SetOpenBlasCoreTypeUnlessTheUserDid) {
   else
     unsetenv("OPENBLAS_CORETYPE");
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+// A quarter of the smallest normal float, computed now (volatile: not folded at compile time).
+float quarter_of_flt_min() {
+  volatile float smallest = FLT_MIN;
+  return smallest / 4;
+}
+
+// A denormal read from memory, times one.
+float denormal_times_one() {
+  volatile float denormal = FLT_MIN / 4;
+  return denormal * 1.0f;
+}
+
+TEST(FlushDenormals, ZeroesDenormalResultsAndOperandsInItsScopeOnly) {
+  ASSERT_GT(quarter_of_flt_min(), 0.0f) << "this thread flushes already";
+  {
+    const FlushDenormals flush;
+    EXPECT_EQ(quarter_of_flt_min(), 0.0f);  // flush to zero: a result
+    EXPECT_EQ(denormal_times_one(), 0.0f);  // denormals are zero: an operand
+    EXPECT_EQ(FLT_MIN * 1.0f, FLT_MIN);     // normal floats as before
+    { const FlushDenormals inner; }
+    EXPECT_EQ(quarter_of_flt_min(), 0.0f) << "the inner scope restored the outer one's mode";
+  }
+  EXPECT_GT(quarter_of_flt_min(), 0.0f);
+  EXPECT_GT(denormal_times_one(), 0.0f);
+}
+#endif
 
 }  // namespace
 }  // namespace quarry

@@ -6,6 +6,7 @@
 #include "tests/test_util.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -344,6 +345,28 @@ TEST(FitTest, InterruptionThrowsBetweenBatchesWithoutEndingCallbacks) {
   EXPECT_EQ(checks, 4);  // three batches ran, the fourth check stopped it
   EXPECT_EQ(ends, 0);
   EXPECT_EQ(epochs, 0);
+}
+
+// Training counts denormal floats as zero (fit.cpp: train_epoch); the caller's thread keeps IEEE
+// arithmetic before and after. `interrupted` is asked before every batch, inside the epoch.
+TEST(FitTest, TrainsWithDenormalsFlushedAndRestoresTheCallersMode) {
+  const auto denormals_survive = [] {
+    volatile float smallest = FLT_MIN;
+    return smallest / 4 > 0;
+  };
+  ASSERT_TRUE(denormals_survive());
+  int batches = 0, flushed = 0;
+  Model model = dense();
+  fit(model, blobs(96, 1), {.epochs = 2, .interrupted = [&] {
+                              ++batches;
+                              flushed += denormals_survive() ? 0 : 1;
+                              return false;
+                            }});
+  EXPECT_EQ(batches, 6);  // 96 rows in batches of 32, twice
+#if defined(__x86_64__) || defined(__i386__)
+  EXPECT_EQ(flushed, batches);
+#endif
+  EXPECT_TRUE(denormals_survive());
 }
 
 TEST(FitTest, SameSeedsGiveIdenticalWeights) {
