@@ -24,7 +24,7 @@ Threads (--threads):
   torch-only  torch.set_num_threads(1) alone (OpenBLAS keeps its default pool).
   default     neither: PyTorch's and OpenBLAS's defaults.
 --flush-denormal: torch.set_flush_denormal(True) as well (values below 1.2e-38 count as zero, as
-Quarry's Adam update counts them: see quarry/nn/adam_kernel.hpp).
+they do while Quarry trains: quarry::FlushDenormals in quarry/core/cpu.hpp).
 
 Prints one machine-readable line per epoch (bench/trainer.sh reads them), e.g.
   pytorch mode=single pin=pinned model=0 epoch=1 warmup=0 epoch_s=2.46 loss=0.52 accuracy=0.81

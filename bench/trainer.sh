@@ -3,7 +3,7 @@
 # the BLAS alone: bench_trainer_epoch --floor): one epoch of the seed model (784-256-10 MLP,
 # dropout 0.2, Adam 1e-3, batch 32) on 48,000 Fashion-MNIST images plus evaluation on 12,000, one
 # math thread per model (PyTorch also with glibc's heap trimming turned off, see bench/README.md,
-# and with that and torch.set_flush_denormal(True), as Quarry's Adam update flushes denormals);
+# and with that and torch.set_flush_denormal(True), as Quarry trains with denormals flushed);
 # then two models at once (Quarry: two threads of one process; PyTorch: two processes), pinned to
 # one math thread each, PyTorch with torch.set_num_threads(1) only, and unpinned. Builds nothing: run
 # `make bench`, or build first (target bench_trainer_epoch) and run
@@ -94,7 +94,7 @@ for ((round = 1; round <= repeat; round++)); do
     # glibc's heap trimming costs PyTorch-from-Python most of its time here; this row keeps the
     # freed memory (a page fault per 4 KiB otherwise, when the next batch takes it back).
     pytorch single-malloc pinned 1 MALLOC_TRIM_THRESHOLD_=268435456
-    # ...and with denormals flushed, as Quarry's Adam update flushes them (nn/adam_kernel.hpp).
+    # ...and with denormals flushed, as Quarry trains (quarry::FlushDenormals, core/cpu.hpp).
     pytorch single-flush pinned 1 MALLOC_TRIM_THRESHOLD_=268435456 --flush-denormal
   fi
   quarry --parallel 2
