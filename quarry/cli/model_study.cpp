@@ -188,7 +188,7 @@ std::string seeds_line(const nn::FinalModel& final_model) {
     return line + "the model averages " +
            (count == static_cast<int>(final_model.seed_tests.size()) ? "them"
                                                                      : "those that trained");
-  return line + "kept seed " + std::to_string(final_model.kept + 1) + ", the lowest " +
+  return line + "kept seed " + std::to_string(final_model.members.front() + 1) + ", the lowest " +
          (final_model.last_epoch.contains("val_loss") ? "val_loss" : "loss");
 }
 

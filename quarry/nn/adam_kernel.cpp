@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include "quarry/core/cpu.hpp"
-
 namespace quarry::nn {
 
 // One clone per vector width, picked when the program loads (GCC's function multiversioning);
@@ -12,7 +10,6 @@ namespace quarry::nn {
 __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_update(
     float* __restrict param, const float* __restrict grad, float* __restrict exp_avg,
     float* __restrict exp_avg_sq, std::int64_t n, const AdamStep& step) {
-  const FlushDenormals flush;
   const AdamStep s = step;  // in registers: `step` could alias the arrays as far as C++ knows
   const float keep1 = 1 - s.beta1, keep2 = 1 - s.beta2;
   // step_size m / (sqrt(v) / c + eps) = (step_size c) m / (sqrt(v) + eps c): one division, not two.

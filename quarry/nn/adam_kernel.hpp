@@ -19,11 +19,11 @@ struct AdamStep {
 };
 
 /// Updates `n` contiguous elements of a parameter, its gradient, and Adam's two moving averages.
-/// Values below FLT_MIN (denormals) count as zero, in and out (quarry::FlushDenormals, whatever the
-/// caller's mode; fit trains so anyway): a weight whose gradient has gone to zero (a dead ReLU
-/// unit, an input pixel that is always blank) has its first moment decay by beta1 every step,
-/// through the denormal range where each operation costs ~100 times a normal one; on the seed model
-/// that doubled the update's time. The moments it zeroes are below 1.2e-38: with eps 1e-8 and a
+/// It computes in the calling thread's floating-point mode, and fit trains with denormals counted
+/// as zero (quarry::FlushDenormals): a weight whose gradient has gone to zero (a dead ReLU unit, an
+/// input pixel that is always blank) has its first moment decay by beta1 every step, through the
+/// denormal range where each operation costs ~100 times a normal one; on the seed model that
+/// doubled the update's time. The moments the flush zeroes are below 1.2e-38: with eps 1e-8 and a
 /// learning rate up to 0.1, the step they would have given is below 1.2e-30, under half the float
 /// spacing of any weight above 1e-22.
 void adam_update(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, std::int64_t n,

@@ -300,7 +300,6 @@ FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const da
     if (ok && (!kept || final_loss(runs[i].history) < final_loss(runs[*kept].history))) kept = i;
   }
   if (!kept) std::rethrow_exception(runs.front().error);
-  out.kept = *kept;
   out.members = {*kept};
   if (average)
     for (std::size_t i = 0; i < runs.size(); ++i)

@@ -131,8 +131,9 @@ struct FinalModel {
   /// Every seed's test logs and last epoch's logs, in seed order (empty for a seed whose loss
   /// diverged).
   std::vector<std::map<std::string, double>> seed_tests, seed_last_epochs;
-  std::size_t kept = 0;              ///< the seed with the lowest validation loss
-  std::vector<std::size_t> members;  ///< the seeds whose predictions are averaged, kept first
+  /// The seeds whose predictions are averaged, the one with the lowest validation loss first (the
+  /// only one without `average`).
+  std::vector<std::size_t> members;
   std::vector<std::filesystem::path> saved;  ///< the members' weights files, in member order
 };
 FinalModel train_final(const ModelSpec& spec, const TrainingData& data, const data::Dataset& test,

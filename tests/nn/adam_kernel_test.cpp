@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "quarry/core/cpu.hpp"
+
 namespace quarry::nn {
 namespace {
 
@@ -43,10 +45,12 @@ TEST(AdamKernel, OneStepFollowsTheFormula) {
 }
 
 #if defined(__x86_64__) || defined(__i386__)
-// A first moment decaying through the denormal range becomes zero, whether it was denormal already
-// or only its product is; a denormal gradient counts as zero. Without the flush the first two would
-// be 0.9 times their value and the third would move the moment.
-TEST(AdamKernel, MomentsBelowTheSmallestNormalFloatBecomeZero) {
+// In the mode fit trains in, a first moment decaying through the denormal range becomes zero,
+// whether it was denormal already or only its product is; a denormal gradient counts as zero.
+// Without the flush the first two would be 0.9 times their value and the third would move the
+// moment.
+TEST(AdamKernel, MomentsBelowTheSmallestNormalFloatBecomeZeroWhenFlushed) {
+  const FlushDenormals flush;
   const float denormal = FLT_MIN / 4, just_normal = FLT_MIN * 1.05f;
   std::vector<float> param = {0.5f, 0.5f, 0.5f}, grad = {0, 0, denormal},
                      m = {denormal, just_normal, 0}, v = {1e-4f, 1e-4f, 1e-4f};
@@ -58,7 +62,7 @@ TEST(AdamKernel, MomentsBelowTheSmallestNormalFloatBecomeZero) {
   for (float p : param) EXPECT_EQ(p, 0.5f);
 }
 
-// The flush holds inside the update only: the calling thread's arithmetic is IEEE again after it.
+// The update leaves the thread's floating-point mode as it found it: IEEE arithmetic after it.
 TEST(AdamKernel, TheCallersDenormalsAreLeftAsTheyWere) {
   std::vector<float> param = {1}, grad = {1}, m = {0}, v = {0};
   adam_update(param.data(), grad.data(), m.data(), v.data(), 1, first_step(0.01f));
